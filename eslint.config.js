@@ -1,0 +1,25 @@
+'use strict';
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+const globals = require('globals');
+
+module.exports = tseslint.config(
+    { ignores: ['dist/**', 'node_modules/**', '.node-red-demo/**', 'test-artifacts/**', 'bench-results/**', 'nodes/**/*.html'] },
+    js.configs.recommended,
+    {
+        files: ['**/*.ts'],
+        extends: [tseslint.configs.recommended],
+        rules: {
+            '@typescript-eslint/no-explicit-any': 'off',
+            '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+            '@typescript-eslint/no-floating-promises': 'off'
+        }
+    },
+    {
+        files: ['**/*.js'],
+        languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.mocha } },
+        rules: {
+            'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }]
+        }
+    }
+);
