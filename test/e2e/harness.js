@@ -1,0 +1,121 @@
+'use strict';
+// Shared pieces of the browser tests: the demo as a child process and Debian's Chromium.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/**
+ * Starts scripts/demo.js exactly as `npm start` does (minus the build), on ephemeral ports
+ * and a throw-away user dir. Resolves once the demo printed its editor URL.
+ */
+function startDemo({ userDir, env = {}, timeoutMs = 60000 } = {}) {
+    const dir = userDir || fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-e2e-userdir-'));
+    const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.js')], {
+        cwd: ROOT,
+        env: {
+            ...process.env,
+            HOST: '127.0.0.1',
+            PORT: '0',
+            PF_SIM_PORT: '0',
+            DURST_SIM_PORT: '0',
+            DEMO_USER_DIR: dir,
+            PF_TRICKLE_MS: '1000',
+            DURST_TRICKLE_MS: '1000',
+            NODE_RED_LOG_LEVEL: 'warn',
+            ...env
+        },
+        stdio: ['ignore', 'pipe', 'pipe']
+    });
+    let output = '';
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+    const ready = new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`demo did not print its editor URL within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+        const onData = (chunk) => {
+            output += chunk.toString();
+            const m = /Node-RED editor:\s+(http:\/\/\S+)/.exec(output);
+            if (m) {
+                clearTimeout(timer);
+                resolve(m[1]);
+            }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', (chunk) => { output += chunk.toString(); });
+        exited.then(({ code, signal }) => {
+            clearTimeout(timer);
+            reject(new Error(`demo exited early (code ${code}, signal ${signal}):\n${output}`));
+        });
+    });
+
+    const demo = {
+        userDir: dir,
+        child,
+        exited,
+        output: () => output,
+        async stop() {
+            if (child.exitCode !== null || child.signalCode !== null) { return exited; }
+            child.kill('SIGTERM');
+            const killTimer = setTimeout(() => child.kill('SIGKILL'), 25000);
+            const result = await exited;
+            clearTimeout(killTimer);
+            return result;
+        }
+    };
+    return ready.then((editorUrl) => { demo.editorUrl = editorUrl; return demo; },
+        async (err) => { await demo.stop(); throw err; });
+}
+
+async function launchBrowser() {
+    if (!fs.existsSync(CHROMIUM)) {
+        throw new Error(`${CHROMIUM} not found: install Debian's Chromium with ` +
+            '"apt-get update && apt-get install -y chromium" (the tests never download a browser)');
+    }
+    const { chromium } = require('playwright-core');
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-e2e-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1600, height: 1000 },
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync', '--no-first-run']
+    });
+    const page = context.pages()[0] || await context.newPage();
+    return {
+        context,
+        page,
+        async close() {
+            await context.close();
+            fs.rmSync(profile, { recursive: true, force: true });
+        }
+    };
+}
+
+async function screenshot(page, name) {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const file = path.join(ARTIFACTS, `${name}.png`);
+    await page.screenshot({ path: file });
+    return file;
+}
+
+/** Polls fn until it returns a truthy value (or throws the last error after timeoutMs). */
+async function waitFor(fn, { timeoutMs = 20000, intervalMs = 250, what = 'condition' } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    let lastError;
+    for (;;) {
+        try {
+            const value = await fn();
+            if (value) { return value; }
+        } catch (err) { lastError = err; }
+        if (Date.now() > deadline) {
+            throw new Error(`timed out waiting for ${what}` + (lastError ? `: ${lastError.message}` : ''));
+        }
+        await new Promise((r) => setTimeout(r, intervalMs));
+    }
+}
+
+module.exports = { ROOT, ARTIFACTS, startDemo, launchBrowser, screenshot, waitFor };
