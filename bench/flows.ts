@@ -1,0 +1,104 @@
+// Flow definitions the bench deploys: the package's nodes and the core baselines,
+// each ending in a bench-counter.
+import type { FlowNode } from './runtime';
+
+export const BENCH_MIS_KEY = 'bench-mis-key';
+export const JWT_KEY = 'bench-jwt-signing-key';
+export const XAUTH_PASSWORD = 'bench-xauth-password';
+
+const TAB: FlowNode = { id: 'bench.tab', type: 'tab', label: 'bench', disabled: false, info: '' };
+
+function counter(id: string, name: string, x = 600): FlowNode {
+    return { id, type: 'bench-counter', z: TAB.id, name, x, y: 100, wires: [] };
+}
+
+export function printfactoryFlow(url: string, counterName: string): FlowNode[] {
+    return [
+        TAB,
+        { id: 'bench.pf.cfg', type: 'printfactory-config', name: 'bench', url, credentials: { misKey: BENCH_MIS_KEY } },
+        { id: 'bench.pf.in', type: 'printfactory-notification', z: TAB.id, name: '', account: 'bench.pf.cfg',
+            events: [], x: 100, y: 100, wires: [['bench.counter']] },
+        counter('bench.counter', counterName)
+    ];
+}
+
+/** Core chain: `websocket in` (client mode, MisKey as an upgrade header) -> `json` -> counter. */
+export function coreWebsocketFlow(url: string, counterName: string): FlowNode[] {
+    return [
+        TAB,
+        { id: 'bench.ws.client', type: 'websocket-client', path: url, tls: '', wholemsg: 'false', hb: '0',
+            subprotocol: '', headers: [{ keyType: 'other', keyValue: 'MisKey', valueType: 'other', valueValue: BENCH_MIS_KEY }] },
+        { id: 'bench.ws.in', type: 'websocket in', z: TAB.id, name: '', server: '', client: 'bench.ws.client',
+            x: 100, y: 100, wires: [['bench.json']] },
+        { id: 'bench.json', type: 'json', z: TAB.id, name: '', property: 'payload', action: 'obj', pretty: false,
+            x: 300, y: 100, wires: [['bench.counter']] },
+        counter('bench.counter', counterName)
+    ];
+}
+
+export function ceilingFlow(url: string, counterName: string): FlowNode[] {
+    return [
+        TAB,
+        { id: 'bench.ceiling', type: 'bench-ceiling', z: TAB.id, url, misKey: BENCH_MIS_KEY, x: 100, y: 100,
+            wires: [['bench.counter']] },
+        counter('bench.counter', counterName)
+    ];
+}
+
+export type WebhookAuth = 'NONE' | 'JWT_SIGNING' | 'XAUTH';
+
+function subscriber(id: string, apiUrl: string, hostUri: string, auth: WebhookAuth): FlowNode {
+    const credentials: Record<string, string> = {};
+    if (auth === 'JWT_SIGNING') { credentials.jwtKey = JWT_KEY; }
+    if (auth === 'XAUTH') { credentials.xAuthPassword = XAUTH_PASSWORD; }
+    return {
+        id, type: 'durst-subscriber', name: `bench ${auth}`, apiUrl, apiAuth: 'none', hostUri,
+        externalAuthType: auth, xAuthUser: auth === 'XAUTH' ? 'bench' : '', jwtHeaderName: 'x-jwt-token',
+        jwtMethod: 'HS256', subscriberId: '', credentials
+    };
+}
+
+/** durst-webhook-in at /bench/none (NONE) and /bench/jwt (JWT_SIGNING), and core http in at /bench/core. */
+export function webhookFlow(durstApiUrl: string, hostUri: string): FlowNode[] {
+    return [
+        TAB,
+        subscriber('bench.sub.none', durstApiUrl, hostUri, 'NONE'),
+        subscriber('bench.sub.jwt', durstApiUrl, hostUri, 'JWT_SIGNING'),
+        { id: 'bench.wh.none', type: 'durst-webhook-in', z: TAB.id, name: '', subscriber: 'bench.sub.none',
+            url: '/bench/none', x: 100, y: 100, wires: [['bench.counter.none']] },
+        { id: 'bench.wh.jwt', type: 'durst-webhook-in', z: TAB.id, name: '', subscriber: 'bench.sub.jwt',
+            url: '/bench/jwt', x: 100, y: 200, wires: [['bench.counter.jwt']] },
+        counter('bench.counter.none', 'webhook.none'),
+        counter('bench.counter.jwt', 'webhook.jwt'),
+        { id: 'bench.http.in', type: 'http in', z: TAB.id, name: '', url: '/bench/core', method: 'post',
+            upload: false, swaggerDoc: '', x: 100, y: 300, wires: [['bench.http.res', 'bench.counter.core']] },
+        { id: 'bench.http.res', type: 'http response', z: TAB.id, name: '', statusCode: '200', headers: {},
+            x: 300, y: 300, wires: [] },
+        counter('bench.counter.core', 'webhook.core')
+    ];
+}
+
+/**
+ * Every node of the package, wired to counters: what the redeploy-leak test deploys.
+ * `variant` changes a name so consecutive deploys are real changes.
+ */
+export function everyNodeFlow(pfUrl: string, durstApiUrl: string, hostUri: string, variant: number): FlowNode[] {
+    return [
+        TAB,
+        { id: 'bench.pf.cfg', type: 'printfactory-config', name: `bench ${variant}`, url: pfUrl, credentials: { misKey: BENCH_MIS_KEY } },
+        { id: 'bench.pf.in', type: 'printfactory-notification', z: TAB.id, name: '', account: 'bench.pf.cfg',
+            events: [], x: 100, y: 100, wires: [['bench.counter']] },
+        { id: 'bench.pf.in2', type: 'printfactory-notification', z: TAB.id, name: 'jobs', account: 'bench.pf.cfg',
+            events: ['job.created', 'job.updated'], x: 100, y: 150, wires: [['bench.counter']] },
+        subscriber('bench.sub.jwt', durstApiUrl, hostUri, 'JWT_SIGNING'),
+        subscriber('bench.sub.xauth', durstApiUrl, hostUri, 'XAUTH'),
+        { id: 'bench.subscription', type: 'durst-subscription', z: TAB.id, name: '', subscriber: 'bench.sub.jwt',
+            topic: 'STATUS/PRODUCTION_JOB/*', path: 'bench/jwt', publishInitialState: false, ensureOnDeploy: true,
+            x: 100, y: 200, wires: [['bench.counter']] },
+        { id: 'bench.wh.jwt', type: 'durst-webhook-in', z: TAB.id, name: '', subscriber: 'bench.sub.jwt',
+            url: '/bench/jwt', x: 100, y: 250, wires: [['bench.counter']] },
+        { id: 'bench.wh.xauth', type: 'durst-webhook-in', z: TAB.id, name: '', subscriber: 'bench.sub.xauth',
+            url: '/bench/xauth', x: 100, y: 300, wires: [['bench.counter']] },
+        counter('bench.counter', 'redeploy')
+    ];
+}

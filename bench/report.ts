@@ -1,0 +1,107 @@
+// Ratio table and JSON output.
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import type { ThroughputResult } from './printfactory';
+import type { WebhookResult } from './webhook';
+import type { MemoryResult } from './memory';
+
+export interface Target { name: string; figure: string; value: number | null; target: string; met: boolean | null; note?: string }
+
+export interface BenchReport {
+    date: string;
+    machine: { cpus: number; cpuModel: string; node: string; nodeRed: string; platform: string };
+    options: Record<string, unknown>;
+    printfactory?: ThroughputResult[];
+    webhook?: WebhookResult[];
+    memory?: MemoryResult[];
+    targets: Target[];
+    errors: string[];
+    runtimeLogs: { level: string; msg: string }[];
+}
+
+export function machine(nodeRedVersion: string): BenchReport['machine'] {
+    const cpus = os.cpus();
+    return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, nodeRed: nodeRedVersion, platform: `${os.platform()} ${os.release()}` };
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | null {
+    return a !== undefined && b !== undefined && b > 0 ? +(a / b).toFixed(2) : null;
+}
+
+export function computeTargets(r: BenchReport): Target[] {
+    const targets: Target[] = [];
+    const pf = (v: string): number | undefined => r.printfactory?.find((x) => x.variant === v)?.msgsPerSec;
+    const wh = (v: string): number | undefined => r.webhook?.find((x) => x.variant === v)?.reqPerSec;
+    const check = (name: string, figure: string, value: number | null, min: number): void => {
+        targets.push({ name, figure, value, target: `>= ${min}x`, met: value === null ? null : value >= min });
+    };
+    if (r.printfactory) {
+        check('PrintFactory vs core websocket in -> json', 'msgs/s ratio', ratio(pf('package'), pf('core')), 1.5);
+        check('PrintFactory vs Node-RED delivery ceiling', 'msgs/s ratio', ratio(pf('package'), pf('ceiling')), 0.9);
+        targets.push({ name: 'PrintFactory vs bare ws + JSON.parse (for scale)', figure: 'msgs/s ratio',
+            value: ratio(pf('package'), pf('bare')), target: 'shown for scale', met: null });
+    }
+    if (r.webhook) {
+        check('Webhook NONE vs core http in -> http response', 'req/s ratio', ratio(wh('package-none'), wh('core')), 1.0);
+        check('Webhook JWT_SIGNING vs core http in -> http response', 'req/s ratio', ratio(wh('package-jwt'), wh('core')), 0.6);
+        targets.push({ name: 'Webhook NONE vs bare Node http (for scale)', figure: 'req/s ratio',
+            value: ratio(wh('package-none'), wh('bare')), target: 'shown for scale', met: null });
+        for (const w of r.webhook) {
+            if (w.emitted !== null && w.emitted !== w.ok) {
+                targets.push({ name: `Webhook ${w.variant}: every 200 emitted exactly one msg`, figure: 'msgs vs 200s',
+                    value: w.emitted, target: `= ${w.ok}`, met: false });
+            }
+        }
+    }
+    for (const m of r.memory ?? []) {
+        targets.push({ name: `Memory flat after ${m.label}`, figure: 'RSS / heap growth %',
+            value: Math.max(m.rssGrowthPct, m.heapGrowthPct), target: '<= 10%, no handle/listener/route growth', met: m.flat,
+            note: `rss ${m.rssGrowthPct}%, heap ${m.heapGrowthPct}%, handles ${m.handlesBefore}->${m.handlesAfter}, ` +
+                `listeners ${m.listenersBefore}->${m.listenersAfter}, routes ${m.routesBefore}->${m.routesAfter}` + (m.note ? `; ${m.note}` : '') });
+    }
+    return targets;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function table(header: string[], rows: string[][]): string {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+    return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
+}
+
+/** Markdown tables: printed to the console and pasted into docs/readme-bench.md. */
+export function renderMarkdown(r: BenchReport): string {
+    const parts: string[] = [];
+    parts.push(`Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}, Node-RED ${r.machine.nodeRed}, ${r.date}`);
+    if (r.printfactory) {
+        const core = r.printfactory.find((x) => x.variant === 'core')?.msgsPerSec ?? 0;
+        parts.push('PrintFactory notifications -> counting node (best of rounds)\n\n' + table(['Path', 'msgs/s', 'vs core'],
+            r.printfactory.map((x) => [x.label, fmt(x.msgsPerSec), core ? (x.msgsPerSec / core).toFixed(2) + 'x' : '-'])));
+    }
+    if (r.webhook) {
+        const core = r.webhook.find((x) => x.variant === 'core')?.reqPerSec ?? 0;
+        parts.push('Durst callbacks (autocannon, separate process)\n\n' + table(['Endpoint', 'req/s', 'p50 ms', 'p99 ms', 'vs core', 'non-2xx'],
+            r.webhook.map((x) => [x.label, fmt(x.reqPerSec), String(x.p50), String(x.p99), core ? (x.reqPerSec / core).toFixed(2) + 'x' : '-', String(x.non2xx)])));
+    }
+    if (r.memory && r.memory.length > 0) {
+        parts.push('Memory and resources (after warm-up; gc before each sample)\n\n' + table(
+            ['Phase', 'RSS MB first->last', 'heap MB first->last', 'RSS growth', 'heap growth', 'handles', 'process listeners', 'httpNode routes'],
+            r.memory.map((m) => {
+                const s = m.samples;
+                return [m.label, `${s[0]?.rssMB}->${s[s.length - 1]?.rssMB}`, `${s[0]?.heapMB}->${s[s.length - 1]?.heapMB}`,
+                    `${m.rssGrowthPct}%`, `${m.heapGrowthPct}%`, `${m.handlesBefore}->${m.handlesAfter}`,
+                    `${m.listenersBefore}->${m.listenersAfter}`, `${m.routesBefore}->${m.routesAfter}`];
+            })));
+    }
+    parts.push('Targets\n\n' + table(['Target', 'Measured', 'Wanted', 'Met'],
+        r.targets.map((t) => [t.name, t.value === null ? 'n/a' : String(t.value), t.target, t.met === null ? '-' : t.met ? 'yes' : 'NO'])));
+    if (r.errors.length > 0) { parts.push('Errors\n\n' + r.errors.map((e) => `- ${e}`).join('\n')); }
+    return parts.join('\n\n') + '\n';
+}
+
+export function save(r: BenchReport, file: string): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(r, null, 2) + '\n');
+}

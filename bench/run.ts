@@ -1,0 +1,120 @@
+// `npm run bench`: throughput, latency and memory of the package against Node-RED's core
+// nodes, all in one embedded Node-RED runtime, as ratios measured in the same run.
+//
+// Options (argument --name=value or environment BENCH_NAME):
+//   --only=printfactory,webhook,memory   scenarios to run (default: all)
+//   --count=200000        notifications per throughput run        (BENCH_COUNT)
+//   --rounds=2            interleaved throughput rounds, best kept (BENCH_ROUNDS)
+//   --duration=5          autocannon seconds per endpoint          (BENCH_DURATION)
+//   --connections=50      autocannon connections                   (BENCH_CONNECTIONS)
+//   --notifications=1000000  memory: notifications                 (BENCH_NOTIFICATIONS)
+//   --reconnects=500      memory: simulator drops                  (BENCH_RECONNECTS)
+//   --redeploys=200       memory: full redeploys of every node     (BENCH_REDEPLOYS)
+//   --out=bench-results/latest.json
+// The memory figures need --expose-gc: without it the script re-runs itself with the flag.
+import path from 'path';
+import { spawnSync } from 'child_process';
+import { installHub } from './hub';
+import { ROOT, startRuntime } from './runtime';
+import { printfactoryThroughput } from './printfactory';
+import { webhookThroughput } from './webhook';
+import { notificationsMemory, reconnectMemory, redeployMemory } from './memory';
+import { computeTargets, machine, renderMarkdown, save, type BenchReport } from './report';
+
+function option(name: string, fallback: string): string {
+    const prefix = `--${name}=`;
+    const arg = process.argv.find((a) => a.startsWith(prefix));
+    if (arg) { return arg.slice(prefix.length); }
+    return process.env[`BENCH_${name.toUpperCase()}`] ?? fallback;
+}
+
+function intOption(name: string, fallback: number): number {
+    const raw = option(name, String(fallback));
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) { throw new Error(`--${name} must be a non-negative integer, got "${raw}"`); }
+    return value;
+}
+
+const log = (s: string): void => { process.stdout.write(s + '\n'); };
+
+async function main(): Promise<number> {
+    const only = new Set(option('only', 'printfactory,webhook,memory').split(',').map((s) => s.trim()));
+    const opts = {
+        count: intOption('count', 200000),
+        rounds: Math.max(1, intOption('rounds', 2)),
+        duration: intOption('duration', 5),
+        connections: intOption('connections', 50),
+        notifications: intOption('notifications', 1000000),
+        reconnects: intOption('reconnects', 500),
+        redeploys: intOption('redeploys', 200),
+        out: path.resolve(ROOT, option('out', 'bench-results/latest.json'))
+    };
+    const hub = installHub();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeRedVersion: string = require('node-red/package.json').version;
+    const report: BenchReport = {
+        date: new Date().toISOString(), machine: machine(nodeRedVersion), options: opts,
+        targets: [], errors: [], runtimeLogs: hub.logs
+    };
+    log(`bench: ${report.machine.cpus} cores, Node ${report.machine.node}, Node-RED ${nodeRedVersion}`);
+    const runtime = await startRuntime(hub);
+    const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
+        log(`\n${what}`);
+        try { await fn(); } catch (err) {
+            const message = `${what}: ${(err as Error).message}`;
+            report.errors.push(message);
+            log(`  FAILED: ${(err as Error).message}`);
+            try { await runtime.deploy([]); } catch { /* the next scenario deploys again */ }
+        }
+    };
+    try {
+        if (only.has('printfactory')) {
+            await attempt(`1. PrintFactory throughput (${opts.count.toLocaleString('en-US')} notifications x ${opts.rounds} rounds)`, async () => {
+                report.printfactory = await printfactoryThroughput(runtime, hub, { count: opts.count, warmup: Math.min(20000, opts.count), rounds: opts.rounds, log });
+            });
+        }
+        if (only.has('webhook')) {
+            await attempt(`2. Durst webhook throughput (${opts.duration} s, ${opts.connections} connections each)`, async () => {
+                report.webhook = await webhookThroughput(runtime, hub, { duration: opts.duration, connections: opts.connections, warmupSeconds: 1, log });
+            });
+        }
+        if (only.has('memory')) {
+            report.memory = [];
+            if (!(globalThis as any).gc) { log('\n(no --expose-gc: memory samples include garbage not yet collected)'); }
+            await attempt(`3a. Memory: ${opts.notifications.toLocaleString('en-US')} notifications`, async () => {
+                const chunk = Math.max(1, Math.floor(opts.notifications / 10));
+                report.memory!.push(await notificationsMemory(runtime, hub, { total: opts.notifications, chunk, warmupChunks: 2, log }));
+            });
+            await attempt(`3b. Memory: ${opts.reconnects} reconnects`, async () => {
+                const every = Math.max(1, Math.floor(opts.reconnects / 10));
+                report.memory!.push(await reconnectMemory(runtime, hub, { reconnects: opts.reconnects, every, warmupSamples: 2, timeoutPerReconnectMs: 90000, log }));
+            });
+            await attempt(`3c. Memory: ${opts.redeploys} redeploys`, async () => {
+                const every = Math.max(1, Math.floor(opts.redeploys / 10));
+                report.memory!.push(await redeployMemory(runtime, hub, { redeploys: opts.redeploys, every, warmupSamples: 2, log }));
+            });
+        }
+    } finally {
+        await runtime.stop();
+    }
+    report.targets = computeTargets(report);
+    log('\n' + renderMarkdown(report));
+    const problems = hub.logs.filter((l) => l.level === 'error');
+    if (problems.length > 0) { log(`Node-RED logged ${problems.length} error(s); first: ${problems[0].msg}`); }
+    save(report, opts.out);
+    log(`saved ${path.relative(ROOT, opts.out)}`);
+    return report.errors.length > 0 ? 1 : 0;
+}
+
+if (!(globalThis as any).gc && !process.env.PRINT_EVENTS_BENCH_CHILD) {
+    // Re-run with the garbage collector exposed, so memory samples measure live data only.
+    const child = spawnSync(process.execPath, ['--expose-gc', __filename, ...process.argv.slice(2)], {
+        stdio: 'inherit', env: { ...process.env, PRINT_EVENTS_BENCH_CHILD: '1' }
+    });
+    process.exit(child.status ?? 1);
+} else {
+    main().then((code) => process.exit(code), (err) => {
+        console.error(err && err.stack || err);
+        process.exit(1);
+    });
+}

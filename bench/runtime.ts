@@ -1,0 +1,102 @@
+// One embedded Node-RED 4 runtime for the whole bench: every figure is measured in it,
+// so machine noise hits the package and the core baselines alike.
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import http from 'http';
+import type { AddressInfo } from 'net';
+import { writeBenchNodes } from './bench-nodes';
+import type { BenchHub } from './hub';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+const PACKAGE_NAME: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).name;
+
+export interface FlowNode { id: string; type: string; [key: string]: unknown }
+
+export interface BenchRuntime {
+    RED: any;
+    /** http://127.0.0.1:<port>: httpNode is mounted at `/`. */
+    baseUrl: string;
+    deploy(flows: FlowNode[]): Promise<void>;
+    routeCount(): number;
+    stop(): Promise<void>;
+}
+
+function prepareUserDir(): string {
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-bench-'));
+    // Installed the way a user installs it: a package in the user dir's node_modules.
+    fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
+    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({
+        name: 'print-events-bench', version: '0.0.0', private: true,
+        dependencies: { [PACKAGE_NAME]: 'file:' + ROOT }
+    }));
+    fs.symlinkSync(ROOT, path.join(userDir, 'node_modules', PACKAGE_NAME), 'dir');
+    return userDir;
+}
+
+export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const RED = require('node-red');
+    const userDir = prepareUserDir();
+    const benchNodesDir = writeBenchNodes(path.join(userDir, 'bench-nodes'));
+    const server = http.createServer((req, res) => {
+        RED.httpNode(req, res, () => { res.statusCode = 404; res.end('Not found'); });
+    });
+    server.keepAliveTimeout = 10000;
+    const settings = {
+        userDir,
+        flowFile: 'flows.json',
+        nodesDir: [benchNodesDir],
+        httpAdminRoot: false,
+        httpNodeRoot: '/',
+        credentialSecret: false,
+        telemetry: { enabled: false, updateNotification: false },
+        functionExternalModules: false,
+        // The console stays quiet; warnings and errors are kept for the report.
+        logging: {
+            console: { level: 'off' },
+            bench: {
+                level: 'warn', metrics: false, audit: false,
+                handler: () => (entry: { level: number; msg: unknown }) => {
+                    if (hub.logs.length < 200) {
+                        hub.logs.push({ level: entry.level <= 20 ? 'error' : 'warn', msg: String(entry.msg) });
+                    }
+                }
+            }
+        }
+    };
+    RED.init(server, settings);
+    await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+    });
+    await RED.start();
+    const loaded = RED.runtime.nodes ? await RED.runtime.nodes.getNodeList({}) : [];
+    const ours = (loaded as any[]).filter((s) => s.module === PACKAGE_NAME);
+    const broken = ours.filter((s) => s.err);
+    if (ours.length === 0 || broken.length > 0) {
+        throw new Error(`package ${PACKAGE_NAME} did not load into Node-RED: ` +
+            (broken.map((s) => `${s.name}: ${s.err}`).join('; ') || 'not found (was `npm run build` run?)'));
+    }
+    const port = (server.address() as AddressInfo).port;
+
+    return {
+        RED,
+        baseUrl: `http://127.0.0.1:${port}`,
+        async deploy(flows: FlowNode[]): Promise<void> {
+            await RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
+        },
+        routeCount(): number {
+            const app = RED.httpNode;
+            const router = app._router || app.router;
+            return router && Array.isArray(router.stack) ? router.stack.length : -1;
+        },
+        async stop(): Promise<void> {
+            await RED.runtime.flows.setFlows({ flows: { flows: [] }, deploymentType: 'full' });
+            await RED.stop();
+            server.closeAllConnections();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+            fs.rmSync(userDir, { recursive: true, force: true });
+        }
+    };
+}
