@@ -1,0 +1,164 @@
+// durst-subscriber: config node holding the Durst Workflow API access and the subscriber registration
+// (hostUri + how callbacks are authenticated). Subscription nodes call ensureRegistered(); webhook-in
+// nodes read verificationSettings().
+import type { NodeAPI, Node, NodeDef } from 'node-red';
+import { DurstRestClient, DurstApiError, ApiAuth } from '../lib/durst/rest-client';
+import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubscriberNode } from '../lib/durst/registration';
+import type { ExternalAuthType, JwtMethod, VerifySettings } from '../lib/durst/verify';
+import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
+
+interface SubscriberDef extends NodeDef {
+    apiUrl: string;
+    apiAuth: 'none' | 'basic' | 'bearer';
+    hostUri: string;
+    externalAuthType: ExternalAuthType;
+    xAuthUser: string;
+    jwtHeaderName: string;
+    jwtMethod: JwtMethod;
+    subscriberId: string | number;
+}
+
+interface SubscriberCredentials {
+    apiUser?: string;
+    apiPassword?: string;
+    apiToken?: string;
+    xAuthPassword?: string;
+    jwtKey?: string;
+}
+
+
+const PLACEHOLDER = '__PWRD__';
+const AUTH_TYPES: ExternalAuthType[] = ['NONE', 'XAUTH', 'JWT_SIGNING'];
+
+// Ids learnt at runtime (created or re-registered), so redeploys reuse them even when the form has none.
+const rememberedIds = new Map<string, number>();
+
+function parseId(value: unknown): number | undefined {
+    if (value === undefined || value === null || String(value).trim() === '') { return undefined; }
+    const id = Number(value);
+    return Number.isInteger(id) && id >= 0 ? id : undefined;
+}
+
+function apiAuthFrom(type: string, creds: SubscriberCredentials): ApiAuth {
+    if (type === 'basic') { return { type: 'basic', user: creds.apiUser ?? '', password: creds.apiPassword ?? '' }; }
+    if (type === 'bearer') { return { type: 'bearer', token: creds.apiToken ?? '' }; }
+    return { type: 'none' };
+}
+
+function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentials): SubscriberSettings {
+    return {
+        hostUri: String(config.hostUri ?? '').trim(),
+        externalAuthType: AUTH_TYPES.includes(config.externalAuthType as ExternalAuthType) ? config.externalAuthType as ExternalAuthType : 'NONE',
+        xAuthUser: config.xAuthUser ?? '',
+        xAuthPassword: creds.xAuthPassword,
+        jwtHeaderName: (config.jwtHeaderName || DEFAULT_JWT_HEADER).trim(),
+        jwtMethod: JWT_METHODS.includes(config.jwtMethod as JwtMethod) ? config.jwtMethod as JwtMethod : 'HS256',
+        jwtKey: creds.jwtKey
+    };
+}
+
+function clientOptions(RED: NodeAPI, apiUrl: string, auth: ApiAuth) {
+    const settings = RED.settings as unknown as Record<string, unknown>;
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+    return {
+        apiUrl: apiUrl.trim(), auth,
+        timeoutMs: num(settings.durstApiTimeout),
+        attempts: num(settings.durstApiAttempts),
+        backoffMs: num(settings.durstApiRetryDelay)
+    };
+}
+
+export = function (RED: NodeAPI): void {
+    function DurstSubscriber(this: DurstSubscriberNode, config: SubscriberDef) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        const creds: SubscriberCredentials = node.credentials ?? {};
+        const apiUrl = String(config.apiUrl ?? '').trim();
+        const settings = settingsFrom(config, creds);
+        const memoryKey = `${apiUrl}|${node.id}`;
+        node.hostUri = settings.hostUri;
+        node.client = new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds)));
+        let pending: Promise<RegistrationResult> | undefined;
+        let closed = false;
+
+        node.knownSubscriberId = () => rememberedIds.get(memoryKey) ?? parseId(config.subscriberId);
+
+        node.ensureRegistered = () => {
+            if (pending) { return pending; }
+            if (!apiUrl) { return Promise.reject(new DurstApiError('apiUrl is not set on the durst-subscriber node')); }
+            const attempt = reconcileSubscriber(node.client, settings, node.knownSubscriberId(), {
+                warn: (text) => node.warn(text),
+                fingerprintScope: apiUrl
+            }).then((result) => {
+                rememberedIds.set(memoryKey, result.id);
+                if (!closed && result.action !== 'unchanged') {
+                    node.log(`Durst subscriber ${result.id} ${result.action}`);
+                }
+                return result;
+            });
+            pending = attempt;
+            // A failure is not cached: the next caller tries again.
+            attempt.catch(() => { if (pending === attempt) { pending = undefined; } });
+            return attempt;
+        };
+
+        node.verificationSettings = () => ({
+            externalAuthType: settings.externalAuthType,
+            xAuthUser: settings.xAuthUser,
+            xAuthPassword: settings.xAuthPassword,
+            jwtHeaderName: settings.jwtHeaderName,
+            jwtMethod: settings.jwtMethod,
+            jwtKey: settings.jwtKey
+        });
+
+        node.on('close', (_removed: boolean, done: () => void) => {
+            closed = true;
+            done();
+        });
+    }
+
+    RED.nodes.registerType('durst-subscriber', DurstSubscriber as any, {
+        credentials: {
+            apiUser: { type: 'text' },
+            apiPassword: { type: 'password' },
+            apiToken: { type: 'password' },
+            xAuthPassword: { type: 'password' },
+            jwtKey: { type: 'password' }
+        }
+    });
+
+    // Editor "Register / check": creates or checks the subscriber with the values in the form and answers
+    // the id to put into the subscriberId field. Secrets the form shows as placeholders come from the
+    // stored credentials of the deployed node.
+    RED.httpAdmin.post('/print-events/durst/subscriber/register', RED.auth.needsPermission('durst-subscriber.write'), (req: any, res: any) => {
+        const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; credentials?: SubscriberCredentials };
+        const stored = (body.id ? RED.nodes.getCredentials(body.id) : undefined) as SubscriberCredentials | undefined ?? {};
+        const formCreds = body.credentials ?? {};
+        const creds: SubscriberCredentials = {};
+        let newSecret = false;
+        for (const key of ['apiUser', 'apiPassword', 'apiToken', 'xAuthPassword', 'jwtKey'] as const) {
+            const value = formCreds[key];
+            if (value === PLACEHOLDER || value === undefined) {
+                creds[key] = stored[key];
+            } else {
+                creds[key] = value;
+                if (value !== '' && (key === 'xAuthPassword' || key === 'jwtKey')) { newSecret = true; }
+            }
+        }
+        const apiUrl = String(body.apiUrl ?? '').trim();
+        if (!apiUrl) { res.status(400).json({ error: 'apiUrl is required' }); return; }
+        const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds)));
+        const settings = settingsFrom(body, creds);
+        const memoryKey = body.id ? `${apiUrl}|${body.id}` : undefined;
+        const knownId = parseId(body.subscriberId) ?? (memoryKey ? rememberedIds.get(memoryKey) : undefined);
+        reconcileSubscriber(client, settings, knownId, { forceUpdate: newSecret, fingerprintScope: apiUrl })
+            .then((result) => {
+                if (memoryKey) { rememberedIds.set(memoryKey, result.id); }
+                res.json({ subscriberId: result.id, action: result.action });
+            })
+            .catch((err: DurstApiError) => {
+                const status = err.statusCode;
+                res.status(status && status < 500 ? 400 : 502).json({ error: err.message, statusCode: status });
+            });
+    });
+};

@@ -1,0 +1,178 @@
+// durst-subscription: manages Durst Workflow subscriptions of one subscriber. On deploy it can make sure
+// exactly one ACTIVE subscription for its topic+path exists; on input it runs msg.action against the API.
+import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
+import { DurstApiError, SubscriptionRecord } from '../lib/durst/rest-client';
+import type { DurstSubscriberNode } from '../lib/durst/registration';
+import { validateTopic } from '../lib/durst/topics';
+
+interface SubscriptionDef extends NodeDef {
+    subscriber: string;
+    topic: string;
+    path: string;
+    publishInitialState: boolean;
+    ensureOnDeploy: boolean;
+}
+
+interface SubscriptionNode extends Node {
+    subscriptionId?: number;
+}
+
+type Action = 'create' | 'update' | 'activate' | 'deactivate' | 'list' | 'get' | 'test';
+const ACTIONS: Action[] = ['create', 'update', 'activate', 'deactivate', 'list', 'get', 'test'];
+
+/** Paths compare without leading/trailing slashes (Durst answers "path/after/baseUri/" for "path/after/baseUri"). */
+function samePath(a: unknown, b: unknown): boolean {
+    const norm = (v: unknown) => (typeof v === 'string' ? v.trim().replace(/^\/+|\/+$/g, '') : '');
+    return norm(a) === norm(b);
+}
+
+function idOf(value: unknown): string | undefined {
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 0) { return String(value); }
+    if (typeof value === 'string' && /^\d{1,10}$/.test(value.trim())) { return value.trim(); }
+    return undefined;
+}
+
+function usageError(message: string): DurstApiError {
+    return new DurstApiError(message);
+}
+
+export = function (RED: NodeAPI): void {
+    function DurstSubscription(this: SubscriptionNode, config: SubscriptionDef) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        const subscriber = RED.nodes.getNode(config.subscriber) as DurstSubscriberNode | null;
+        const configTopic = String(config.topic ?? '').trim();
+        const configPath = String(config.path ?? '').trim();
+        let closed = false;
+
+        const status = (fill: 'green' | 'yellow' | 'red' | 'grey', shape: 'dot' | 'ring', key: string, vars?: Record<string, unknown>) => {
+            if (!closed) { node.status({ fill, shape, text: RED._(`durst-subscription.status.${key}`, vars as any) }); }
+        };
+
+        if (!subscriber || typeof subscriber.ensureRegistered !== 'function') {
+            status('red', 'ring', 'noSubscriber');
+        } else if (configTopic && !validateTopic(configTopic).valid) {
+            status('red', 'ring', 'invalidTopic');
+            node.error((validateTopic(configTopic) as { error: string }).error);
+        } else if (config.ensureOnDeploy) {
+            if (!configTopic) {
+                status('red', 'ring', 'invalidTopic');
+                node.error('ensureOnDeploy needs a topic');
+            } else {
+                status('yellow', 'ring', 'ensuring');
+                ensureSubscription(subscriber).then((record) => {
+                    node.subscriptionId = record.id;
+                    status('green', 'dot', 'active', { id: record.id, topic: record.topic });
+                }).catch((err: DurstApiError) => {
+                    status('red', 'ring', 'error', { status: err.statusCode ?? '' });
+                    node.error('Durst subscription not ensured: ' + err.message);
+                });
+            }
+        } else if (subscriber) {
+            status('grey', 'ring', 'idle');
+        }
+
+        // Exactly one ACTIVE subscription for topic+path: reuse, reactivate an INACTIVE one, or create.
+        async function ensureSubscription(sub: DurstSubscriberNode): Promise<SubscriptionRecord> {
+            const { id: subscriberId } = await sub.ensureRegistered();
+            const list = (await sub.client.listSubscriptions(subscriberId)).body;
+            const matching = list.filter((s) => s.topic === configTopic && samePath(s.path, configPath));
+            const active = matching.filter((s) => s.status === 'ACTIVE');
+            const body = { path: configPath || null, topic: configTopic, publishInitialState: !!config.publishInitialState };
+            if (active.length > 0) {
+                // Duplicates left behind by older tools are switched off, so callbacks arrive once.
+                for (const extra of active.slice(1)) {
+                    await sub.client.updateSubscription(subscriberId, extra.id as number, { ...body, path: extra.path ?? null, status: 'INACTIVE' });
+                }
+                return active[0];
+            }
+            const inactive = matching.find((s) => s.id !== undefined);
+            if (inactive) {
+                return (await sub.client.updateSubscription(subscriberId, inactive.id as number, { ...body, status: 'ACTIVE' })).body;
+            }
+            return (await sub.client.createSubscription(subscriberId, { ...body, status: 'ACTIVE' })).body;
+        }
+
+        async function run(msg: NodeMessageInFlow & Record<string, any>, sub: DurstSubscriberNode): Promise<{ statusCode: number; body: unknown }> {
+            const action = (msg.action === undefined || msg.action === '' ? 'list' : String(msg.action).toLowerCase()) as Action;
+            if (!ACTIONS.includes(action)) {
+                throw usageError(`unknown msg.action "${String(msg.action)}"; use one of ${ACTIONS.join(', ')}`);
+            }
+            const payload = (typeof msg.payload === 'object' && msg.payload !== null && !Array.isArray(msg.payload)) ? msg.payload as Record<string, any> : {};
+            const topicInput = typeof msg.topic === 'string' && msg.topic.trim() !== '' ? msg.topic : (payload.topic ?? configTopic);
+            const path = typeof payload.path === 'string' ? payload.path : (configPath || null);
+            const publishInitialState = typeof payload.publishInitialState === 'boolean' ? payload.publishInitialState : !!config.publishInitialState;
+            const subscriptionId = idOf(msg.subscriptionId) ?? idOf(payload.id) ?? (node.subscriptionId !== undefined ? String(node.subscriptionId) : undefined);
+            const needId = () => {
+                if (subscriptionId === undefined) { throw usageError(`action "${action}" needs msg.subscriptionId`); }
+                return subscriptionId;
+            };
+            const topic = () => {
+                const checked = validateTopic(topicInput);
+                if (!checked.valid) { throw usageError(checked.error); }
+                return checked.topic;
+            };
+
+            // Input checks first: nothing is sent for a bad topic or a missing id.
+            if (action === 'create' || action === 'update') { topic(); }
+            if (['update', 'activate', 'deactivate', 'get'].includes(action)) { needId(); }
+            let productionJobId: string | undefined;
+            if (action === 'test') {
+                productionJobId = idOf(msg.productionJobId) ?? idOf(payload.productionJobId);
+                if (productionJobId === undefined) { throw usageError('action "test" needs a numeric msg.productionJobId'); }
+            }
+
+            const { id: subscriberId } = await sub.ensureRegistered();
+            switch (action) {
+                case 'create': {
+                    const status = payload.status === 'INACTIVE' ? 'INACTIVE' : 'ACTIVE';
+                    const res = await sub.client.createSubscription(subscriberId, { path, status, topic: topic(), publishInitialState });
+                    if (res.body && res.body.id !== undefined) { node.subscriptionId = Number(res.body.id); }
+                    return res;
+                }
+                case 'update': {
+                    const status = payload.status === 'INACTIVE' ? 'INACTIVE' : 'ACTIVE';
+                    return sub.client.updateSubscription(subscriberId, needId(), { path, status, topic: topic(), publishInitialState });
+                }
+                case 'activate':
+                case 'deactivate': {
+                    // The PUT carries the whole subscription; the current one is read so only the status changes.
+                    const current = (await sub.client.getSubscription(subscriberId, needId())).body;
+                    return sub.client.updateSubscription(subscriberId, needId(), {
+                        path: current.path ?? null,
+                        topic: current.topic,
+                        publishInitialState: current.publishInitialState ?? false,
+                        status: action === 'activate' ? 'ACTIVE' : 'INACTIVE'
+                    });
+                }
+                case 'list': return sub.client.listSubscriptions(subscriberId);
+                case 'get': return sub.client.getSubscription(subscriberId, needId());
+                case 'test': return sub.client.testResponse(productionJobId as string);
+            }
+        }
+
+        node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+            if (!subscriber || typeof subscriber.ensureRegistered !== 'function') {
+                done(new Error('no durst-subscriber configured'));
+                return;
+            }
+            run(msg, subscriber).then((res) => {
+                msg.payload = res.body;
+                msg.statusCode = res.statusCode;
+                send(msg);
+                done();
+            }).catch((err: DurstApiError) => {
+                msg.statusCode = err.statusCode;
+                if (err.body !== undefined) { msg.payload = err.body; }
+                done(err instanceof Error ? err : new Error(String(err)));
+            });
+        });
+
+        node.on('close', (_removed: boolean, done: () => void) => {
+            closed = true;
+            done();
+        });
+    }
+
+    RED.nodes.registerType('durst-subscription', DurstSubscription as any);
+};
