@@ -17,6 +17,7 @@ export interface BenchRuntime {
     RED: any;
     /** http://127.0.0.1:<port>: httpNode is mounted at `/`. */
     baseUrl: string;
+    /** Deploys (full) after checking that every node type in it loaded. */
     deploy(flows: FlowNode[]): Promise<void>;
     routeCount(): number;
     stop(): Promise<void>;
@@ -71,19 +72,26 @@ export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
         server.listen(0, '127.0.0.1', () => resolve());
     });
     await RED.start();
-    const loaded = RED.runtime.nodes ? await RED.runtime.nodes.getNodeList({}) : [];
-    const ours = (loaded as any[]).filter((s) => s.module === PACKAGE_NAME);
-    const broken = ours.filter((s) => s.err);
-    if (ours.length === 0 || broken.length > 0) {
-        throw new Error(`package ${PACKAGE_NAME} did not load into Node-RED: ` +
-            (broken.map((s) => `${s.name}: ${s.err}`).join('; ') || 'not found (was `npm run build` run?)'));
+    const nodeSets: any[] = await RED.runtime.nodes.getNodeList({});
+    const ours = nodeSets.filter((s) => s.module === PACKAGE_NAME);
+    if (ours.length === 0) {
+        throw new Error(`package ${PACKAGE_NAME} was not found by Node-RED (was \`npm run build\` run?)`);
     }
+    const loadErrors = new Map<string, string>();
+    for (const set of ours.filter((s) => s.err)) {
+        loadErrors.set(set.name, String(set.err).split('\n')[0]);
+    }
+    const loadedTypes = new Set<string>(nodeSets.filter((s) => !s.err).flatMap((s) => s.types || []));
     const port = (server.address() as AddressInfo).port;
 
     return {
         RED,
         baseUrl: `http://127.0.0.1:${port}`,
         async deploy(flows: FlowNode[]): Promise<void> {
+            const missing = [...new Set(flows.map((n) => n.type))].filter((t) => t !== 'tab' && !loadedTypes.has(t));
+            if (missing.length > 0) {
+                throw new Error(`node type(s) not loaded: ${missing.map((t) => loadErrors.has(t) ? `${t} (${loadErrors.get(t)})` : t).join(', ')}`);
+            }
             await RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
         },
         routeCount(): number {
