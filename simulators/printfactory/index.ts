@@ -1,0 +1,230 @@
+// PrintFactory Cloud notification simulator: a real `ws` server on loopback that behaves
+// like wss://notification.aurelon.com:27489 as far as the vendor documents it, plus the
+// faults the tests need (drops, half-open sockets, hung handshakes, garbage frames).
+//
+// Handshake answers:
+//   401  no MisKey header              403  a MisKey that is not in `misKeys`
+//   409  that MisKey already has an open connection (the vendor allows one per organisation)
+// Rejections are plain HTTP answers to the upgrade request, so a client sees them as an
+// "unexpected response" with that status code, never as an opened socket.
+import http from 'http';
+import type { Duplex } from 'stream';
+import { EventEmitter } from 'events';
+import { WebSocketServer, WebSocket } from 'ws';
+import { EXAMPLE_NAMES, PrintFactoryExampleName, freshExample, isExampleName } from './examples';
+
+export { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } from './examples';
+export type { PrintFactoryExampleName } from './examples';
+
+export interface PrintFactorySimulatorOptions {
+    port?: number;
+    host?: string;
+    misKeys?: string[];
+}
+
+export type GarbageKind = 'text' | 'binary' | 'huge' | 'array' | 'deep';
+
+// Above this many unsent bytes on a client, blast() waits for the socket to flush.
+const BLAST_HIGH_WATER = 1024 * 1024;
+// What a trickle sends, in a realistic mix: device updates are the most frequent.
+const TRICKLE_MIX: PrintFactoryExampleName[] = [
+    'jobCreated', 'deviceStatus', 'jobUpdated', 'jobStatusChanged', 'deviceStatus', 'jobDeviceSet',
+    'jobCopyAddedJournal', 'deviceStatus', 'jobReprint', 'nesterAutomationJobAdded', 'nesterDocumentsProcessed',
+    'nesterJobCreated', 'deviceStatus', 'jobReroute', 'jobResubmit', 'jobResend', 'jobCopyAddedNoJournal'
+];
+
+export class PrintFactorySimulator extends EventEmitter {
+    readonly host: string;
+    private readonly requestedPort: number;
+    private readonly misKeys: Set<string>;
+    private server: http.Server | null = null;
+    private wss: WebSocketServer | null = null;
+    private readonly clients = new Map<WebSocket, string>();
+    private readonly byMisKey = new Map<string, WebSocket>();
+    private readonly hungSockets = new Set<Duplex>();
+    private answerPings = true;
+    private hangHandshake = false;
+    private trickleTimer: NodeJS.Timeout | null = null;
+    private trickleIndex = 0;
+    private boundPort = 0;
+    /** Most connections that were open at the same time since start(). */
+    peakConnections = 0;
+
+    constructor(options: PrintFactorySimulatorOptions = {}) {
+        super();
+        this.requestedPort = options.port ?? 0;
+        this.host = options.host ?? '127.0.0.1';
+        this.misKeys = new Set(options.misKeys ?? ['demo-mis-key']);
+    }
+
+    get port(): number { return this.boundPort; }
+    get url(): string { return `ws://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.boundPort}`; }
+    get connectionCount(): number { return this.clients.size; }
+
+    async start(): Promise<void> {
+        if (this.server) { return; }
+        // autoPong off: pings are answered by hand, so setAnswerPings(false) can fake a half-open socket.
+        const wss = new WebSocketServer({ noServer: true, autoPong: false, maxPayload: 64 * 1024 });
+        const server = http.createServer((_req, res) => {
+            res.writeHead(426, { 'Content-Type': 'text/plain' });
+            res.end('PrintFactory notification simulator: connect with a WebSocket client\n');
+        });
+        server.on('upgrade', (req, socket, head) => this.onUpgrade(wss, req, socket, head));
+        await new Promise<void>((resolve, reject) => {
+            const onError = (err: Error): void => { server.removeListener('listening', onListening); reject(err); };
+            const onListening = (): void => { server.removeListener('error', onError); resolve(); };
+            server.once('error', onError);
+            server.once('listening', onListening);
+            server.listen(this.requestedPort, this.host);
+        });
+        this.server = server;
+        this.wss = wss;
+        const address = server.address();
+        this.boundPort = typeof address === 'object' && address ? address.port : this.requestedPort;
+    }
+
+    async stop(): Promise<void> {
+        this.stopTrickle();
+        const server = this.server;
+        const wss = this.wss;
+        if (!server || !wss) { return; }
+        this.server = null;
+        this.wss = null;
+        const closing = [...this.clients.keys()].map((ws) => new Promise<void>((resolve) => {
+            ws.once('close', () => resolve());
+            ws.terminate();
+        }));
+        for (const socket of this.hungSockets) { socket.destroy(); }
+        this.hungSockets.clear();
+        await Promise.all(closing);
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+
+    private onUpgrade(wss: WebSocketServer, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+        socket.on('error', () => { /* a client that vanishes mid-handshake is not our problem */ });
+        if (this.hangHandshake) {
+            // Accept the TCP connection and never answer the upgrade: the client's handshake timeout must fire.
+            this.hungSockets.add(socket);
+            socket.once('close', () => this.hungSockets.delete(socket));
+            return;
+        }
+        const header = req.headers.miskey;
+        const misKey = Array.isArray(header) ? header[0] : header;
+        if (!misKey) { this.reject(socket, 401, 'Unauthorized', 'auth'); return; }
+        if (!this.misKeys.has(misKey)) { this.reject(socket, 403, 'Forbidden', 'auth'); return; }
+        if (this.byMisKey.has(misKey)) { this.reject(socket, 409, 'Conflict', 'duplicate'); return; }
+        // Reserve the key now: a second upgrade racing this one must see it taken.
+        this.byMisKey.set(misKey, null as unknown as WebSocket);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+            if (!this.server) { ws.terminate(); this.byMisKey.delete(misKey); return; }
+            this.clients.set(ws, misKey);
+            this.byMisKey.set(misKey, ws);
+            this.peakConnections = Math.max(this.peakConnections, this.clients.size);
+            ws.on('ping', (data) => { if (this.answerPings) { ws.pong(data); } });
+            ws.on('error', () => { /* the close event follows */ });
+            ws.once('close', () => {
+                this.clients.delete(ws);
+                if (this.byMisKey.get(misKey) === ws) { this.byMisKey.delete(misKey); }
+                this.emit('disconnection', misKey);
+            });
+            this.emit('connection', misKey);
+        });
+    }
+
+    private reject(socket: Duplex, status: number, text: string, reason: 'auth' | 'duplicate'): void {
+        socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+            `Content-Length: ${text.length}\r\n\r\n${text}`);
+        this.emit('rejected', reason);
+    }
+
+    /** Sends one frame to every open client. Objects are sent as JSON text, Buffers as binary frames. */
+    broadcast(payload: object | string | Buffer): number {
+        let data: string | Buffer;
+        let binary = false;
+        if (Buffer.isBuffer(payload)) { data = payload; binary = true; } else if (typeof payload === 'string') { data = payload; } else { data = JSON.stringify(payload); }
+        let sent = 0;
+        for (const ws of this.clients.keys()) {
+            if (ws.readyState === WebSocket.OPEN) {
+                ws.send(data, { binary });
+                sent += 1;
+            }
+        }
+        return sent;
+    }
+
+    sendExample(name: PrintFactoryExampleName): number {
+        if (!isExampleName(name)) { throw new Error(`unknown PrintFactory example "${String(name)}"; known: ${EXAMPLE_NAMES.join(', ')}`); }
+        return this.broadcast(freshExample(name));
+    }
+
+    sendGarbage(kind: GarbageKind): number {
+        switch (kind) {
+            case 'text': return this.broadcast('this is not JSON {"JobGUID": ');
+            case 'binary': return this.broadcast(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff, 0x7b, 0x7d]));
+            case 'huge': {
+                // Valid JSON of a documented shape, but 2 MB: beyond the client's per-frame limit.
+                return this.broadcast(JSON.stringify({ JobGUID: 'huge', Status: 'Created', Padding: 'x'.repeat(2 * 1024 * 1024) }));
+            }
+            case 'array': return this.broadcast('[{"JobGUID":"in-an-array"},1,2]');
+            case 'deep': return this.broadcast('{"a":'.repeat(5000) + '1' + '}'.repeat(5000));
+            default: throw new Error(`unknown garbage kind "${String(kind)}"`);
+        }
+    }
+
+    /**
+     * Pushes `count` documented notifications (a mix of every shape) to every client as fast as
+     * each socket takes them, waiting whenever a client has more than 1 MB unsent.
+     */
+    async blast(count: number): Promise<void> {
+        const pool: string[] = [];
+        for (let i = 0; i < 64; i++) { pool.push(JSON.stringify(freshExample(EXAMPLE_NAMES[i % EXAMPLE_NAMES.length]))); }
+        const targets = [...this.clients.keys()].filter((ws) => ws.readyState === WebSocket.OPEN);
+        await Promise.all(targets.map(async (ws) => {
+            for (let i = 0; i < count; i++) {
+                if (ws.readyState !== WebSocket.OPEN) { return; }
+                const frame = pool[i % pool.length];
+                if (ws.bufferedAmount > BLAST_HIGH_WATER || i === count - 1) {
+                    // The send callback runs once this frame reached the kernel: the buffer is drained.
+                    await new Promise<void>((resolve) => ws.send(frame, () => resolve()));
+                } else {
+                    ws.send(frame);
+                }
+            }
+        }));
+    }
+
+    /** Terminates every client socket; the server keeps listening. */
+    dropAll(): void {
+        for (const ws of this.clients.keys()) { ws.terminate(); }
+    }
+
+    /** false = half-open: pings are no longer answered. */
+    setAnswerPings(on: boolean): void { this.answerPings = on; }
+
+    /** true = accept TCP connections but never complete the WebSocket upgrade. */
+    setHangHandshake(on: boolean): void {
+        this.hangHandshake = on;
+        if (!on) {
+            for (const socket of this.hungSockets) { socket.destroy(); }
+            this.hungSockets.clear();
+        }
+    }
+
+    startTrickle(intervalMs: number): void {
+        this.stopTrickle();
+        const every = Math.max(10, Number(intervalMs) || 2000);
+        this.trickleTimer = setInterval(() => {
+            const name = TRICKLE_MIX[this.trickleIndex % TRICKLE_MIX.length];
+            this.trickleIndex += 1;
+            this.sendExample(name);
+        }, every);
+    }
+
+    stopTrickle(): void {
+        if (this.trickleTimer) { clearInterval(this.trickleTimer); this.trickleTimer = null; }
+    }
+}
+
+export default PrintFactorySimulator;
