@@ -47,10 +47,13 @@ export function computeTargets(r: BenchReport): Target[] {
         check('Webhook JWT_SIGNING vs core http in -> http response', 'req/s ratio', ratio(wh('package-jwt'), wh('core')), 0.6);
         targets.push({ name: 'Webhook NONE vs bare Node http (for scale)', figure: 'req/s ratio',
             value: ratio(wh('package-none'), wh('bare')), target: 'shown for scale', met: null });
+        // autocannon stops counting with up to one request per connection still in flight; the
+        // server answers (and emits) those too, so msgs may exceed the counted 200s by that much.
+        const inFlight = Number(r.options.connections) || 0;
         for (const w of r.webhook) {
-            if (w.emitted !== null && w.emitted !== w.ok) {
-                targets.push({ name: `Webhook ${w.variant}: every 200 emitted exactly one msg`, figure: 'msgs vs 200s',
-                    value: w.emitted, target: `= ${w.ok}`, met: false });
+            if (w.emitted !== null && (w.emitted < w.ok || w.emitted > w.ok + inFlight)) {
+                targets.push({ name: `Webhook ${w.variant}: one msg per 200`, figure: 'msgs vs 200s',
+                    value: w.emitted, target: `${w.ok}..${w.ok + inFlight}`, met: false });
             }
         }
     }

@@ -35,6 +35,17 @@ function prepareUserDir(): string {
     return userDir;
 }
 
+function nextFlowsStarted(RED: any, timeoutMs = 60000): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+            RED.events.removeListener('flows:started', onStarted);
+            reject(new Error(`Node-RED did not start the flows within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onStarted = (): void => { clearTimeout(timer); resolve(); };
+        RED.events.once('flows:started', onStarted);
+    });
+}
+
 export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const RED = require('node-red');
@@ -71,7 +82,11 @@ export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => resolve());
     });
+    // RED.start() resolves before the stored flows are loaded and started; a deploy before that
+    // would race the load (which replaces the credential cache).
+    const firstStart = nextFlowsStarted(RED);
     await RED.start();
+    await firstStart;
     const nodeSets: any[] = await RED.runtime.nodes.getNodeList({});
     const ours = nodeSets.filter((s) => s.module === PACKAGE_NAME);
     if (ours.length === 0) {
@@ -84,7 +99,7 @@ export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
     const loadedTypes = new Set<string>(nodeSets.filter((s) => !s.err).flatMap((s) => s.types || []));
     const port = (server.address() as AddressInfo).port;
 
-    return {
+    const runtime: BenchRuntime = {
         RED,
         baseUrl: `http://127.0.0.1:${port}`,
         async deploy(flows: FlowNode[]): Promise<void> {
@@ -92,7 +107,16 @@ export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
             if (missing.length > 0) {
                 throw new Error(`node type(s) not loaded: ${missing.map((t) => loadErrors.has(t) ? `${t} (${loadErrors.get(t)})` : t).join(', ')}`);
             }
-            await RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
+            // The runtime API takes credentials as a separate map by node id (the editor posts them inline).
+            const credentials: Record<string, unknown> = {};
+            const plain = flows.map(({ credentials: creds, ...rest }) => {
+                if (creds) { credentials[rest.id] = creds; }
+                return rest;
+            });
+            const started = nextFlowsStarted(RED);
+            await RED.runtime.flows.setFlows({ flows: { flows: plain, credentials }, deploymentType: 'full' });
+            // setFlows resolves once the old nodes stopped; the new ones start after that.
+            await started;
         },
         routeCount(): number {
             const app = RED.httpNode;
@@ -100,11 +124,12 @@ export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
             return router && Array.isArray(router.stack) ? router.stack.length : -1;
         },
         async stop(): Promise<void> {
-            await RED.runtime.flows.setFlows({ flows: { flows: [] }, deploymentType: 'full' });
+            await runtime.deploy([]);
             await RED.stop();
             server.closeAllConnections();
             await new Promise<void>((resolve) => server.close(() => resolve()));
             fs.rmSync(userDir, { recursive: true, force: true });
         }
     };
+    return runtime;
 }
