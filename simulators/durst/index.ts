@@ -17,6 +17,11 @@ export interface DurstSimulatorOptions {
     xAuthStyle?: 'headers' | 'basic';
     /** Timeout for each callback POST. */
     callbackTimeoutMs?: number;
+    /**
+     * Which of the two documented subscription-create paths exist: 'create' = POST .../subscriptions/create
+     * (reference section), 'plain' = POST .../subscriptions (introduction). Default both.
+     */
+    subscriptionCreatePaths?: Array<'create' | 'plain'>;
 }
 
 export interface SubscriberRecord {
@@ -75,6 +80,8 @@ export class DurstSimulator extends EventEmitter {
     private readonly sockets = new Set<import('net').Socket>();
     /** Number of API requests answered (including injected failures). */
     apiCalls = 0;
+    /** Method and path of every API request, in arrival order. */
+    readonly requests: Array<{ method: string; path: string }> = [];
 
     constructor(options: DurstSimulatorOptions = {}) {
         super();
@@ -83,7 +90,8 @@ export class DurstSimulator extends EventEmitter {
             host: options.host ?? '127.0.0.1',
             apiAuth: options.apiAuth ?? { type: 'none' },
             xAuthStyle: options.xAuthStyle ?? 'headers',
-            callbackTimeoutMs: options.callbackTimeoutMs ?? 5000
+            callbackTimeoutMs: options.callbackTimeoutMs ?? 5000,
+            subscriptionCreatePaths: options.subscriptionCreatePaths ?? ['create', 'plain']
         };
     }
 
@@ -272,6 +280,7 @@ export class DurstSimulator extends EventEmitter {
                 if (this.latencyMs > 0) { setTimeout(send, this.latencyMs); } else { send(); }
             };
             this.apiCalls++;
+            this.requests.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0] });
             if (this.failures.count > 0) {
                 this.failures.count--;
                 answer(this.failures.status, { error: 'injected failure' });
@@ -326,6 +335,7 @@ export class DurstSimulator extends EventEmitter {
             if (!this.subscriberMap.has(subscriberId)) { answer(404); return; }
             if (method === 'GET' && !m[2]) { answer(200, this.subscriptions(subscriberId).map(publicSubscription)); return; }
             if (method !== 'POST') { answer(405); return; }
+            if (!this.options.subscriptionCreatePaths.includes(m[2] ? 'create' : 'plain')) { answer(m[2] ? 404 : 405); return; }
             if (!body || typeof body.topic !== 'string') { answer(400, { error: 'topic required' }); return; }
             const record: SubscriptionRecord = {
                 id: this.nextSubscriptionId++, subscriberId, path: typeof body.path === 'string' ? body.path : null,

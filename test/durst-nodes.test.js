@@ -1,0 +1,441 @@
+'use strict';
+// durst-subscriber, durst-subscription and durst-webhook-in driven through the test helper against the
+// Durst simulator on real loopback sockets. RED.httpNode is served on 127.0.0.1:0 and used as hostUri,
+// so the simulator's callbacks travel the whole way into durst-webhook-in.
+const http = require('http');
+const assert = require('assert');
+const helper = require('node-red-node-test-helper');
+const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
+const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
+const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
+const { DurstSimulator } = require('../dist/simulators/durst');
+
+helper.init(require.resolve('node-red'));
+
+const JWT_KEY = 'durst-test-jwt-key-0123456789abcdef';
+const XAUTH_PASSWORD = 'durst-test-xauth-password';
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function lastStatus(node) {
+    const calls = node.status.getCalls().filter((c) => c.thisValue === node);
+    return calls.length > 0 ? calls[calls.length - 1].args[0] : undefined;
+}
+
+async function waitFor(predicate, what, timeoutMs = 3000) {
+    const start = Date.now();
+    while (!predicate()) {
+        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
+        await sleep(10);
+    }
+}
+
+describe('durst nodes against the simulator', function () {
+    this.timeout(10000);
+    let sim;
+    let RED;
+    let server;
+    let hostUri;
+    const capture = (red) => { RED = red; };
+    const modules = [capture, subscriberNode, subscriptionNode, webhookNode];
+
+    beforeEach(async function () {
+        helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 2000, apiMaxLength: '4kb', durstWebhookTimeout: 500 });
+        await helper.startServer();
+        sim = new DurstSimulator();
+        await sim.start();
+        RED = undefined;
+        server = http.createServer((req, res) => {
+            const notFound = () => { res.statusCode = 404; res.end('not found'); };
+            if (RED) { RED.httpNode(req, res, notFound); } else { notFound(); }
+        });
+        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+        hostUri = `http://127.0.0.1:${server.address().port}/`;
+    });
+
+    afterEach(async function () {
+        await helper.unload();
+        await sim.stop();
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await helper.stopServer();
+        helper.settings({});
+    });
+
+    function subscriber(extra = {}) {
+        return { id: 'sub', type: 'durst-subscriber', name: 'sim', apiUrl: sim.url, apiAuth: 'none', hostUri,
+            externalAuthType: 'NONE', xAuthUser: '', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId: '', ...extra };
+    }
+
+    function post(path, body, headers = { 'content-type': 'application/json' }) {
+        return new Promise((resolve, reject) => {
+            const req = http.request(new URL(path, hostUri), { method: 'POST', headers }, (res) => {
+                let text = '';
+                res.on('data', (c) => { text += c; });
+                res.on('end', () => resolve({ status: res.statusCode, text }));
+            });
+            req.on('error', reject);
+            req.end(body);
+        });
+    }
+
+    /** Sends msg into the node; resolves with the output msg or the error that reached the catch node. */
+    function call(nodeId, msg) {
+        return new Promise((resolve) => {
+            const out = helper.getNode('out');
+            const caught = helper.getNode('caught');
+            const onOut = (m) => { cleanup(); resolve({ msg: m }); };
+            const onCaught = (m) => { cleanup(); resolve({ error: m.error, msg: m }); };
+            function cleanup() { out.removeListener('input', onOut); caught.removeListener('input', onCaught); }
+            out.on('input', onOut);
+            caught.on('input', onCaught);
+            helper.getNode(nodeId).receive(msg);
+        });
+    }
+
+    function managerFlow(sub, subscription = {}) {
+        return [
+            sub,
+            { id: 'mgr', type: 'durst-subscription', name: '', subscriber: 'sub', topic: 'STATUS/PRODUCTION_JOB/*', path: 'durst/status',
+                publishInitialState: false, ensureOnDeploy: false, wires: [['out']], ...subscription },
+            { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+            { id: 'out', type: 'helper' },
+            { id: 'caught', type: 'helper' }
+        ];
+    }
+
+    describe('registration', function () {
+        it('registers once and never duplicates the subscriber or the subscription across redeploys', async function () {
+            const flow = managerFlow(subscriber(), { ensureOnDeploy: true });
+            await helper.load(modules, flow);
+            await waitFor(() => sim.subscribers().length === 1 && sim.subscriptions(sim.subscribers()[0].id).length === 1, 'registration');
+            for (let i = 0; i < 3; i++) {
+                const changed = managerFlow(subscriber({ name: 'sim ' + i }), { ensureOnDeploy: true, name: 'deploy ' + i });
+                await helper.setFlows(changed, 'full');
+                await sleep(100);
+            }
+            assert.strictEqual(sim.subscribers().length, 1);
+            const [only] = sim.subscribers();
+            assert.strictEqual(only.hostUri, hostUri);
+            const subs = sim.subscriptions(only.id);
+            assert.strictEqual(subs.length, 1);
+            assert.strictEqual(subs[0].status, 'ACTIVE');
+            assert.strictEqual(sim.requests.filter((r) => r.method === 'POST').length, 2, 'one subscriber create + one subscription create');
+        });
+
+        it('does not PUT on redeploy just because Durst echoes secrets transformed', async function () {
+            const sub = subscriber({ externalAuthType: 'JWT_SIGNING' });
+            const creds = { sub: { jwtKey: JWT_KEY } };
+            await helper.load(modules, managerFlow(sub, { ensureOnDeploy: true }), creds);
+            await waitFor(() => sim.subscriptions(17).length === 1, 'subscription');
+            const echoed = await new Promise((resolve) => http.get(`${sim.url}/api/v1/subscribers/17`, (res) => {
+                let t = ''; res.on('data', (c) => { t += c; }); res.on('end', () => resolve(JSON.parse(t)));
+            }));
+            assert.notStrictEqual(echoed.jwtSigningInfo.key, JWT_KEY, 'the simulator echoes a transformed key');
+            assert.strictEqual(echoed.jwtSigningInfo.key.length, 24);
+            await helper.setFlows(managerFlow({ ...sub, name: 'renamed' }, { ensureOnDeploy: true }), 'full', creds);
+            await sleep(150);
+            await helper.setFlows(managerFlow({ ...sub, name: 'renamed again' }, { ensureOnDeploy: true }), 'full', creds);
+            await sleep(150);
+            assert.strictEqual(sim.requests.filter((r) => r.method === 'PUT').length, 0);
+            assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, JWT_KEY, 'the real key is kept');
+        });
+
+        it('PUTs when a non-secret field changed, and when the secret changed since it was sent', async function () {
+            const sub = subscriber({ externalAuthType: 'XAUTH', xAuthUser: 'durst' });
+            await helper.load(modules, managerFlow(sub, { ensureOnDeploy: true }), { sub: { xAuthPassword: XAUTH_PASSWORD } });
+            await waitFor(() => sim.subscriptions(17).length === 1, 'subscription');
+            await helper.setFlows(managerFlow({ ...sub, xAuthUser: 'durst2' }, { ensureOnDeploy: true }), 'full', { sub: { xAuthPassword: XAUTH_PASSWORD } });
+            await waitFor(() => sim.subscribers()[0].xAuthInfo.user === 'durst2', 'user updated');
+            await helper.setFlows(managerFlow({ ...sub, xAuthUser: 'durst2', name: 'x' }, { ensureOnDeploy: true }), 'full', { sub: { xAuthPassword: 'new-password' } });
+            await waitFor(() => sim.subscribers()[0].xAuthInfo.password === 'new-password', 'password updated');
+            assert.strictEqual(sim.subscribers().length, 1);
+            assert.strictEqual(sim.requests.filter((r) => r.method === 'PUT' && r.path === '/api/v1/subscribers/17').length, 2);
+        });
+
+        it('re-registers with a warning when the configured subscriber id no longer exists (404)', async function () {
+            await helper.load(modules, managerFlow(subscriber({ subscriberId: '999' }), { ensureOnDeploy: true }));
+            await waitFor(() => sim.subscribers().length === 1 && sim.subscriptions(sim.subscribers()[0].id).length === 1, 'registration');
+            const warned = helper.log().getCalls().some((c) => c.args[0].level === helper.log().WARN && /999 no longer exists/.test(c.args[0].msg));
+            assert.ok(warned, 'a warning names the missing id');
+            // The new id is remembered: another deploy does not create again.
+            await helper.setFlows(managerFlow(subscriber({ subscriberId: '999', name: 'x' }), { ensureOnDeploy: true }), 'full');
+            await sleep(150);
+            assert.strictEqual(sim.subscribers().length, 1);
+            assert.strictEqual(sim.requests.filter((r) => r.path === '/api/v1/subscribers/create').length, 1);
+        });
+
+        it('the admin endpoint registers, checks, and uses stored credentials for placeholders', async function () {
+            await helper.load(modules, managerFlow(subscriber({ externalAuthType: 'JWT_SIGNING' })), { sub: { jwtKey: JWT_KEY } });
+            const form = { id: 'sub', apiUrl: sim.url, apiAuth: 'none', hostUri, externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token',
+                jwtMethod: 'HS256', subscriberId: '', credentials: { jwtKey: '__PWRD__' } };
+            const first = await helper.request().post('/print-events/durst/subscriber/register').send(form).expect(200);
+            assert.deepStrictEqual(first.body, { subscriberId: 17, action: 'created' });
+            assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, JWT_KEY, 'stored credential used for the placeholder');
+            const again = await helper.request().post('/print-events/durst/subscriber/register').send({ ...form, subscriberId: '17' }).expect(200);
+            assert.deepStrictEqual(again.body, { subscriberId: 17, action: 'unchanged' });
+            const newKey = await helper.request().post('/print-events/durst/subscriber/register')
+                .send({ ...form, subscriberId: '17', credentials: { jwtKey: 'typed-new-key' } }).expect(200);
+            assert.strictEqual(newKey.body.action, 'updated');
+            assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, 'typed-new-key');
+            const bad = await helper.request().post('/print-events/durst/subscriber/register').send({ ...form, hostUri: '' }).expect(502);
+            assert.match(bad.body.error, /hostUri/);
+            assert.strictEqual(sim.subscribers().length, 1);
+        });
+    });
+
+    describe('subscription actions', function () {
+        it('create, list, get, update, deactivate, activate and test', async function () {
+            await helper.load(modules, managerFlow(subscriber()));
+            const created = await call('mgr', { action: 'create', topic: 'STATUS/PRODUCTION_JOB/2068', payload: { publishInitialState: false } });
+            assert.strictEqual(created.msg.statusCode, 201);
+            const id = created.msg.payload.id;
+            assert.strictEqual(created.msg.payload.topic, 'STATUS/PRODUCTION_JOB/2068');
+            assert.strictEqual(created.msg.payload.path, 'durst/status');
+
+            const list = await call('mgr', { action: 'list' });
+            assert.strictEqual(list.msg.statusCode, 200);
+            assert.deepStrictEqual(list.msg.payload.map((s) => s.id), [id]);
+
+            const got = await call('mgr', { action: 'get', subscriptionId: id });
+            assert.strictEqual(got.msg.payload.id, id);
+
+            const updated = await call('mgr', { action: 'update', subscriptionId: id, topic: 'STATUS/MOTIF/*', payload: { path: 'durst/motif' } });
+            assert.strictEqual(updated.msg.statusCode, 201);
+            assert.strictEqual(sim.subscriptions(17)[0].topic, 'STATUS/MOTIF/*');
+            assert.strictEqual(sim.subscriptions(17)[0].path, 'durst/motif');
+
+            const off = await call('mgr', { action: 'deactivate', subscriptionId: id });
+            assert.strictEqual(off.msg.payload.status, 'INACTIVE');
+            assert.strictEqual(sim.subscriptions(17)[0].status, 'INACTIVE');
+            assert.strictEqual(sim.subscriptions(17)[0].topic, 'STATUS/MOTIF/*', 'deactivate keeps topic and path');
+            const lastPut = sim.requests.filter((r) => r.method === 'PUT').pop();
+            assert.strictEqual(lastPut.path, `/api/v1/subscribers/17/subscriptions/${id}`);
+
+            const on = await call('mgr', { action: 'activate', subscriptionId: id });
+            assert.strictEqual(on.msg.payload.status, 'ACTIVE');
+
+            await call('mgr', { action: 'update', subscriptionId: id, topic: 'STATUS/PRODUCTION_JOB/*', payload: { path: 'nowhere' } });
+            const tested = await call('mgr', { action: 'test', productionJobId: 2068 });
+            assert.strictEqual(tested.msg.statusCode, 200);
+            assert.ok(sim.requests.some((r) => r.path === '/api/v1/subscribers/testresponse/2068'));
+            await waitFor(() => sim.deliveries.length === 1, 'test callback');
+            assert.strictEqual(sim.deliveries[0].topic, 'STATUS/PRODUCTION_JOB/2068');
+        });
+
+        it('falls back to POST .../subscriptions when .../subscriptions/create is missing, and remembers it', async function () {
+            await sim.stop();
+            sim = new DurstSimulator({ subscriptionCreatePaths: ['plain'] });
+            await sim.start();
+            await helper.load(modules, managerFlow(subscriber()));
+            const first = await call('mgr', { action: 'create', topic: 'STATUS/*' });
+            assert.strictEqual(first.msg.statusCode, 201);
+            const second = await call('mgr', { action: 'create', topic: 'STATUS/MOTIF/*' });
+            assert.strictEqual(second.msg.statusCode, 201);
+            const posts = sim.requests.filter((r) => r.method === 'POST').map((r) => r.path);
+            assert.deepStrictEqual(posts, ['/api/v1/subscribers/create', '/api/v1/subscribers/17/subscriptions/create',
+                '/api/v1/subscribers/17/subscriptions', '/api/v1/subscribers/17/subscriptions']);
+            assert.strictEqual(sim.subscriptions(17).length, 2);
+        });
+
+        it('a create for a subscriber that vanished fails with 404 after trying both paths', async function () {
+            await helper.load(modules, managerFlow(subscriber()));
+            await call('mgr', { action: 'list' });
+            sim.deleteSubscriber(17);
+            const failed = await call('mgr', { action: 'create', topic: 'STATUS/*' });
+            assert.strictEqual(failed.msg.statusCode, 404);
+            const posts = sim.requests.filter((r) => r.method === 'POST').map((r) => r.path);
+            assert.deepStrictEqual(posts.slice(-2), ['/api/v1/subscribers/17/subscriptions/create', '/api/v1/subscribers/17/subscriptions']);
+        });
+
+        it('validates the topic before any API call', async function () {
+            await helper.load(modules, managerFlow(subscriber()));
+            const before = sim.apiCalls;
+            for (const topic of ['STATUS/PRINTER/*', 'STATUS/PRODUCTION_JOB/{jobid}', 'WORKFLOW/unknown-flow/*']) {
+                const result = await call('mgr', { action: 'create', topic });
+                assert.ok(result.error, 'error reaches the catch node');
+                assert.match(result.error.message, /Unknown Durst topic|placeholder/);
+            }
+            const noId = await call('mgr', { action: 'get' });
+            assert.match(noId.error.message, /msg.subscriptionId/);
+            const noJob = await call('mgr', { action: 'test', productionJobId: 'abc' });
+            assert.match(noJob.error.message, /productionJobId/);
+            const unknown = await call('mgr', { action: 'explode' });
+            assert.match(unknown.error.message, /unknown msg.action/);
+            assert.strictEqual(sim.apiCalls, before, 'no API call was made');
+        });
+
+        it('marks an invalid configured topic red without calling the API', async function () {
+            await helper.load(modules, managerFlow(subscriber(), { topic: 'STATUS/NOPE/*', ensureOnDeploy: true }));
+            await sleep(100);
+            const status = lastStatus(helper.getNode('mgr'));
+            assert.strictEqual(status.fill, 'red');
+            assert.strictEqual(status.text, 'durst-subscription.status.invalidTopic');
+            assert.strictEqual(sim.apiCalls, 0);
+        });
+
+        it('retries 5xx with backoff and then succeeds; gives up after the bounded attempts', async function () {
+            await helper.load(modules, managerFlow(subscriber()));
+            await call('mgr', { action: 'list' });
+            sim.injectFailures(2, 503);
+            const calls = sim.apiCalls;
+            const ok = await call('mgr', { action: 'list' });
+            assert.strictEqual(ok.msg.statusCode, 200);
+            assert.strictEqual(sim.apiCalls - calls, 3);
+            sim.injectFailures(10, 500);
+            const failed = await call('mgr', { action: 'list' });
+            assert.strictEqual(failed.msg.statusCode, 500);
+            assert.match(failed.error.message, /answered 500/);
+            sim.injectFailures(0);
+        });
+
+        it('a 401 from the API reaches a Catch node with msg.statusCode', async function () {
+            await sim.stop();
+            sim = new DurstSimulator({ apiAuth: { type: 'basic', user: 'api', password: 'right' } });
+            await sim.start();
+            await helper.load(modules, managerFlow(subscriber({ apiAuth: 'basic' })), { sub: { apiUser: 'api', apiPassword: 'wrong' } });
+            const result = await call('mgr', { action: 'list' });
+            assert.strictEqual(result.msg.statusCode, 401);
+            assert.match(result.error.message, /401 \(unauthorized/);
+            assert.strictEqual(sim.apiCalls, 1, '401 is not retried');
+            assert.strictEqual(sim.subscribers().length, 0);
+        });
+
+        it('ensureOnDeploy reactivates an INACTIVE subscription instead of creating another', async function () {
+            await helper.load(modules, managerFlow(subscriber(), { ensureOnDeploy: true }));
+            await waitFor(() => sim.subscriptions(17).length === 1, 'subscription');
+            const id = sim.subscriptions(17)[0].id;
+            await call('mgr', { action: 'deactivate', subscriptionId: id });
+            assert.strictEqual(sim.subscriptions(17)[0].status, 'INACTIVE');
+            await helper.setFlows(managerFlow(subscriber(), { ensureOnDeploy: true, name: 'again' }), 'full');
+            await waitFor(() => sim.subscriptions(17)[0].status === 'ACTIVE', 'reactivation');
+            assert.strictEqual(sim.subscriptions(17).length, 1);
+        });
+    });
+
+    describe('webhook-in', function () {
+        function hookFlow(sub, extra = []) {
+            return [sub,
+                { id: 'hook', type: 'durst-webhook-in', name: '', subscriber: 'sub', url: '/durst/status', wires: [['out']] },
+                { id: 'mgr', type: 'durst-subscription', name: '', subscriber: 'sub', topic: 'STATUS/PRODUCTION_JOB/*', path: 'durst/status',
+                    publishInitialState: false, ensureOnDeploy: true, wires: [[]] },
+                { id: 'out', type: 'helper' }, ...extra];
+        }
+
+        async function fireAndReceive(sub, creds, simOptions) {
+            if (simOptions) {
+                await sim.stop();
+                sim = new DurstSimulator(simOptions);
+                await sim.start();
+                sub.apiUrl = sim.url;
+            }
+            await helper.load(modules, hookFlow(sub), creds);
+            await waitFor(() => sim.subscriptions(17).length === 1, 'subscription');
+            const received = new Promise((resolve) => helper.getNode('out').once('input', resolve));
+            const [delivery] = await sim.fireStatus('PRODUCTION_JOB', 2068, 'PRINTING', 'IMPOSED');
+            assert.strictEqual(delivery.status, 200, delivery.error);
+            return received;
+        }
+
+        it('end to end with NONE: subscription created, simulator fires, webhook emits the msg', async function () {
+            const msg = await fireAndReceive(subscriber(), {});
+            assert.strictEqual(msg.topic, 'STATUS/PRODUCTION_JOB/2068');
+            assert.strictEqual(msg.event, 'status');
+            assert.strictEqual(msg.payload.newStatus, 'PRINTING');
+            assert.strictEqual(msg.payload.oldStatus, 'IMPOSED');
+            assert.deepStrictEqual(msg.auth, { type: 'NONE' });
+        });
+
+        it('end to end with XAUTH headers', async function () {
+            const msg = await fireAndReceive(subscriber({ externalAuthType: 'XAUTH', xAuthUser: 'durst' }), { sub: { xAuthPassword: XAUTH_PASSWORD } });
+            assert.deepStrictEqual(msg.auth, { type: 'XAUTH', via: 'x-auth-headers', user: 'durst' });
+            assert.ok(!JSON.stringify(msg).includes(XAUTH_PASSWORD));
+        });
+
+        it('end to end with XAUTH as HTTP Basic', async function () {
+            const msg = await fireAndReceive(subscriber({ externalAuthType: 'XAUTH', xAuthUser: 'durst' }), { sub: { xAuthPassword: XAUTH_PASSWORD } },
+                { xAuthStyle: 'basic' });
+            assert.strictEqual(msg.auth.via, 'basic');
+        });
+
+        it('end to end with JWT_SIGNING, body digest checked', async function () {
+            const msg = await fireAndReceive(subscriber({ externalAuthType: 'JWT_SIGNING', jwtMethod: 'HS384' }), { sub: { jwtKey: JWT_KEY } });
+            assert.strictEqual(msg.auth.type, 'JWT_SIGNING');
+            assert.strictEqual(msg.auth.alg, 'HS384');
+            assert.strictEqual(msg.auth.digestVerified, true);
+            assert.strictEqual(msg.auth.claims.sub, 'STATUS/PRODUCTION_JOB/2068');
+            assert.ok(!JSON.stringify(msg).includes(JWT_KEY));
+        });
+
+        it('publishInitialState delivers the current state of a concrete-id subscription', async function () {
+            await helper.load(modules, hookFlow(subscriber()));
+            await waitFor(() => sim.subscriptions(17).length === 1, 'subscription');
+            const received = new Promise((resolve) => helper.getNode('out').once('input', resolve));
+            helper.getNode('mgr').receive({ action: 'create', topic: 'STATUS/MOTIF/11094', payload: { publishInitialState: true } });
+            const msg = await received;
+            assert.strictEqual(msg.topic, 'STATUS/MOTIF/11094');
+            assert.strictEqual(msg.payload.newStatus, 'CREATED');
+        });
+
+        it('workflow callbacks are emitted with a WORKFLOW topic', async function () {
+            await helper.load(modules, hookFlow(subscriber()));
+            await waitFor(() => sim.subscriptions(17).length === 1, 'subscription');
+            helper.getNode('mgr').receive({ action: 'create', topic: 'WORKFLOW/motif-checkin/*' });
+            await waitFor(() => sim.subscriptions(17).length === 2, 'second subscription');
+            const received = new Promise((resolve) => helper.getNode('out').once('input', resolve));
+            await sim.fireWorkflow('motif-checkin', 12842, { progress: 100 });
+            const msg = await received;
+            assert.strictEqual(msg.topic, 'WORKFLOW/motif-checkin/12842');
+            assert.strictEqual(msg.event, 'workflow');
+        });
+
+        it('rejects a wrongly signed callback with 401 and emits nothing; counts it in the status', async function () {
+            await helper.load(modules, hookFlow(subscriber({ externalAuthType: 'JWT_SIGNING' })), { sub: { jwtKey: JWT_KEY } });
+            let emitted = 0;
+            helper.getNode('out').on('input', () => { emitted++; });
+            const res = await post('/durst/status', JSON.stringify({ entityType: 'MOTIF', entityId: 1, newStatus: 'X' }),
+                { 'content-type': 'application/json', 'x-jwt-token': 'forged' });
+            assert.strictEqual(res.status, 401);
+            await sleep(50);
+            assert.strictEqual(emitted, 0);
+            const status = lastStatus(helper.getNode('hook'));
+            assert.strictEqual(status.text, 'durst-webhook-in.status.listeningRejected');
+        });
+
+        it('answers 400 for malformed JSON, 413 for an oversized body, 415 for a wrong content type', async function () {
+            await helper.load(modules, hookFlow(subscriber()));
+            let emitted = 0;
+            helper.getNode('out').on('input', () => { emitted++; });
+            assert.strictEqual((await post('/durst/status', '{"entityType": "MOTIF",')).status, 400);
+            assert.strictEqual((await post('/durst/status', JSON.stringify({ pad: 'x'.repeat(8192) }))).status, 413);
+            assert.strictEqual((await post('/durst/status', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' })).status, 415);
+            assert.strictEqual((await post('/durst/status', '{"entityType":"MOTIF","entityId":3,"newStatus":"X"}',
+                { 'content-type': 'application/problem+json' })).status, 200);
+            await sleep(50);
+            assert.strictEqual(emitted, 1);
+        });
+
+        it('leaves no stale route after a redeploy and passes unknown paths on', async function () {
+            await helper.load(modules, hookFlow(subscriber()));
+            assert.strictEqual((await post('/durst/status', '{}')).status, 200);
+            const moved = hookFlow(subscriber());
+            moved[1] = { ...moved[1], url: 'durst/moved/' };
+            await helper.setFlows(moved, 'full');
+            assert.strictEqual((await post('/durst/status', '{}')).status, 404, 'old path falls through to next()');
+            assert.strictEqual((await post('/durst/moved', '{}')).status, 200);
+            assert.strictEqual((await post('/elsewhere', '{}')).status, 404);
+            await helper.setFlows(moved, 'nodes');
+            assert.strictEqual((await post('/durst/moved', '{}')).status, 200, 'survives a modified-nodes deploy');
+        });
+
+        it('refuses a duplicate path with a clear error and a red status on the second node', async function () {
+            const flow = hookFlow(subscriber(), [{ id: 'hook2', type: 'durst-webhook-in', name: '', subscriber: 'sub', url: 'durst/status/', wires: [['out']] }]);
+            await helper.load(modules, flow);
+            const second = helper.getNode('hook2');
+            const status = lastStatus(second);
+            assert.strictEqual(status.fill, 'red');
+            assert.strictEqual(status.text, 'durst-webhook-in.status.duplicate');
+            assert.ok(second.error.getCalls().some((c) => c.thisValue === second && /already listens on \/durst\/status/.test(c.args[0])));
+            assert.strictEqual((await post('/durst/status', '{}')).status, 200, 'the first node keeps the path');
+        });
+    });
+});

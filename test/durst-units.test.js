@@ -1,0 +1,223 @@
+'use strict';
+// Pure-function tests: topic catalogue, callback classification, webhook verification, list parsing.
+const assert = require('assert');
+const crypto = require('crypto');
+const jwt = require('jsonwebtoken');
+const { validateTopic, DURST_TOPICS, isConcreteTopic, topicMatches } = require('../dist/nodes/lib/durst/topics');
+const { classifyCallback } = require('../dist/nodes/lib/durst/callback');
+const { verifyCallback } = require('../dist/nodes/lib/durst/verify');
+const { parseBody, normaliseList } = require('../dist/nodes/lib/durst/rest-client');
+const { normalisePath, parseSize, isJsonContentType } = require('../dist/nodes/lib/durst/dispatcher');
+const { nonSecretDifferences } = require('../dist/nodes/lib/durst/registration');
+
+describe('durst topics', function () {
+    it('lists every documented topic with its version', function () {
+        assert.strictEqual(DURST_TOPICS.length, 20);
+        assert.strictEqual(DURST_TOPICS.filter((t) => t.since === '1.7.6').length, 11);
+        assert.strictEqual(DURST_TOPICS.filter((t) => t.since === '1.8.2').length, 8);
+        assert.deepStrictEqual(DURST_TOPICS.filter((t) => t.since === '1.10.0').map((t) => t.pattern), ['REPO/*']);
+    });
+
+    it('accepts wildcard topics and concrete ids for placeholders', function () {
+        for (const topic of ['STATUS/*', 'STATUS/PRODUCTION_JOB/*', 'WORKFLOW/motif-checkin/*', 'REPO/*', 'WORKFLOW/*']) {
+            assert.strictEqual(validateTopic(topic).valid, true, topic);
+        }
+        const job = validateTopic('STATUS/PRODUCTION_JOB/2068');
+        assert.strictEqual(job.valid, true);
+        assert.strictEqual(job.definition.pattern, 'STATUS/PRODUCTION_JOB/{jobid}');
+        assert.deepStrictEqual(job.ids, { jobid: '2068' });
+        assert.strictEqual(validateTopic('WORKFLOW/12842/*').definition.pattern, 'WORKFLOW/{workflowid}/*');
+        assert.strictEqual(validateTopic(' STATUS/MOTIF/11094 ').topic, 'STATUS/MOTIF/11094');
+    });
+
+    it('rejects unknown topics, leftover placeholders and non-numeric ids with clear errors', function () {
+        const unknown = validateTopic('STATUS/PRINTER/*');
+        assert.strictEqual(unknown.valid, false);
+        assert.match(unknown.error, /Unknown Durst topic "STATUS\/PRINTER\/\*"/);
+        assert.match(validateTopic('STATUS/PRODUCTION_JOB/{jobid}').error, /placeholder/);
+        assert.strictEqual(validateTopic('STATUS/PRODUCTION_JOB/abc').valid, false);
+        assert.strictEqual(validateTopic('STATUS/PRODUCTION_JOB/-1').valid, false);
+        assert.strictEqual(validateTopic('status/*').valid, false);
+        assert.match(validateTopic('').error, /missing/);
+        assert.match(validateTopic(undefined).error, /missing/);
+        assert.strictEqual(validateTopic('WORKFLOW/not-a-workflow/*').valid, false);
+    });
+
+    it('tells concrete topics from wildcards and matches event topics', function () {
+        assert.strictEqual(isConcreteTopic('STATUS/PRODUCTION_JOB/2068'), true);
+        assert.strictEqual(isConcreteTopic('STATUS/PRODUCTION_JOB/*'), false);
+        assert.strictEqual(topicMatches('STATUS/*', 'STATUS/MOTIF/11094'), true);
+        assert.strictEqual(topicMatches('STATUS/PRODUCTION_JOB/*', 'STATUS/MOTIF/11094'), false);
+        assert.strictEqual(topicMatches('STATUS/PRODUCTION_JOB/2068', 'STATUS/PRODUCTION_JOB/2068'), true);
+        assert.strictEqual(topicMatches('STATUS/PRODUCTION_JOB/2068', 'STATUS/PRODUCTION_JOB/2069'), false);
+        assert.strictEqual(topicMatches('WORKFLOW/motif-checkin/*', 'WORKFLOW/motif-checkin/12842'), true);
+    });
+});
+
+describe('durst callback classification', function () {
+    it('classifies the documented status callbacks', function () {
+        assert.deepStrictEqual(classifyCallback({ entityType: 'PRODUCTION_JOB', entityId: 2068, created: 'x', newStatus: 'CREATED', printer: { id: 5 } }),
+            { topic: 'STATUS/PRODUCTION_JOB/2068', event: 'status' });
+        assert.deepStrictEqual(classifyCallback({ entityType: 'MOTIF', entityId: 11094, oldStatus: 'CREATED', newStatus: 'CHECKED_IN' }),
+            { topic: 'STATUS/MOTIF/11094', event: 'status' });
+    });
+
+    it('classifies the documented workflow callbacks', function () {
+        assert.deepStrictEqual(classifyCallback({ id: 12842, name: 'motif-checkin', status: 'SUCCESS', progress: 100, currentStep: 'Update' }),
+            { topic: 'WORKFLOW/motif-checkin/12842', event: 'workflow' });
+        assert.deepStrictEqual(classifyCallback({ id: 12835, name: 'production-job-calculate-ink-usage', progress: 40 }),
+            { topic: 'WORKFLOW/production-job-calculate-ink-usage/12835', event: 'workflow' });
+    });
+
+    it('recognises substrate repository updates heuristically', function () {
+        assert.deepStrictEqual(classifyCallback({ type: 'SUBSTRATE', id: 7, action: 'UPDATED' }), { topic: 'REPO/SUBSTRATE/7', event: 'repo' });
+        assert.deepStrictEqual(classifyCallback({ entityType: 'SUBSTRATE_SHAPE', entityId: 3, action: 'DELETED' }), { topic: 'REPO/SUBSTRATE_SHAPE/3', event: 'repo' });
+        assert.deepStrictEqual(classifyCallback({ substrateCategory: { id: 2, name: 'Paper' } }), { topic: 'REPO/SUBSTRATE_CATEGORY', event: 'repo' });
+    });
+
+    it('falls back to unknown for anything else', function () {
+        for (const body of [{ hello: 'world' }, [], null, 'text', 42, { id: 1, name: 'no-progress' }, { entityType: 'MOTIF' }]) {
+            assert.deepStrictEqual(classifyCallback(body), { topic: 'UNKNOWN', event: 'unknown' }, JSON.stringify(body));
+        }
+    });
+});
+
+describe('durst callback verification', function () {
+    const body = Buffer.from(JSON.stringify({ entityType: 'PRODUCTION_JOB', entityId: 2068, newStatus: 'CREATED' }));
+    const sha = crypto.createHash('sha256').update(body).digest('hex');
+    const jwtSettings = { externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', jwtKey: 'shared-secret' };
+    const sign = (claims, key = 'shared-secret', options = { algorithm: 'HS256' }) => jwt.sign(claims, key, options);
+
+    it('accepts a correctly signed token with a matching body digest and exposes no secret', function () {
+        const result = verifyCallback(jwtSettings, { 'x-jwt-token': sign({ sub: 'STATUS/PRODUCTION_JOB/2068', bodySha256: sha }) }, body);
+        assert.strictEqual(result.ok, true, result.reason);
+        assert.strictEqual(result.auth.type, 'JWT_SIGNING');
+        assert.strictEqual(result.auth.alg, 'HS256');
+        assert.strictEqual(result.auth.digestVerified, true);
+        assert.strictEqual(result.auth.claims.sub, 'STATUS/PRODUCTION_JOB/2068');
+        assert.ok(!JSON.stringify(result).includes('shared-secret'));
+    });
+
+    it('accepts the digest under sha256/digest claim names and in base64', function () {
+        assert.strictEqual(verifyCallback(jwtSettings, { 'x-jwt-token': sign({ sha256: sha }) }, body).ok, true);
+        const b64 = crypto.createHash('sha256').update(body).digest('base64');
+        assert.strictEqual(verifyCallback(jwtSettings, { 'x-jwt-token': sign({ digest: b64 }) }, body).ok, true);
+    });
+
+    it('rejects a tampered body', function () {
+        const tampered = Buffer.from(body.toString().replace('2068', '2069'));
+        const result = verifyCallback(jwtSettings, { 'x-jwt-token': sign({ bodySha256: sha }) }, tampered);
+        assert.strictEqual(result.ok, false);
+        assert.match(result.reason, /digest/);
+    });
+
+    it('rejects a token signed with the wrong key', function () {
+        const result = verifyCallback(jwtSettings, { 'x-jwt-token': sign({ bodySha256: sha }, 'other-key') }, body);
+        assert.strictEqual(result.ok, false);
+        assert.match(result.reason, /invalid signature/);
+    });
+
+    it('rejects alg none', function () {
+        const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+        const payload = Buffer.from(JSON.stringify({ bodySha256: sha })).toString('base64url');
+        const result = verifyCallback(jwtSettings, { 'x-jwt-token': `${header}.${payload}.` }, body);
+        assert.strictEqual(result.ok, false);
+    });
+
+    it('rejects another HMAC size and RS256 tokens (algorithm confusion)', function () {
+        assert.strictEqual(verifyCallback(jwtSettings, { 'x-jwt-token': sign({ bodySha256: sha }, 'shared-secret', { algorithm: 'HS512' }) }, body).ok, false);
+        const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const rs = jwt.sign({ bodySha256: sha }, privateKey.export({ type: 'pkcs8', format: 'pem' }), { algorithm: 'RS256' });
+        const pem = publicKey.export({ type: 'spki', format: 'pem' });
+        const result = verifyCallback({ ...jwtSettings, jwtKey: pem }, { 'x-jwt-token': rs }, body);
+        assert.strictEqual(result.ok, false);
+        assert.match(result.reason, /invalid algorithm/);
+    });
+
+    it('honours exp and nbf', function () {
+        const now = Math.floor(Date.now() / 1000);
+        const expired = verifyCallback(jwtSettings, { 'x-jwt-token': sign({ bodySha256: sha, iat: now - 600, exp: now - 300 }) }, body);
+        assert.strictEqual(expired.ok, false);
+        assert.match(expired.reason, /expired/);
+        const early = verifyCallback(jwtSettings, { 'x-jwt-token': sign({ bodySha256: sha, nbf: now + 600 }) }, body);
+        assert.strictEqual(early.ok, false);
+        assert.match(early.reason, /not active/);
+    });
+
+    it('rejects a missing header and uses the configured header name', function () {
+        const missing = verifyCallback(jwtSettings, {}, body);
+        assert.strictEqual(missing.ok, false);
+        assert.match(missing.reason, /missing x-jwt-token/);
+        const custom = { ...jwtSettings, jwtHeaderName: 'X-Durst-Signature' };
+        assert.strictEqual(verifyCallback(custom, { 'x-durst-signature': sign({ bodySha256: sha }) }, body).ok, true);
+        assert.strictEqual(verifyCallback(custom, { 'x-jwt-token': sign({ bodySha256: sha }) }, body).ok, false);
+    });
+
+    it('fails closed when no key is configured', function () {
+        assert.strictEqual(verifyCallback({ ...jwtSettings, jwtKey: '' }, { 'x-jwt-token': sign({}) }, body).ok, false);
+    });
+
+    const xauth = { externalAuthType: 'XAUTH', xAuthUser: 'durst', xAuthPassword: 's3cret' };
+
+    it('accepts XAUTH via x-auth headers and via HTTP Basic', function () {
+        const headers = verifyCallback(xauth, { 'x-auth-user': 'durst', 'x-auth-password': 's3cret' }, body);
+        assert.strictEqual(headers.ok, true);
+        assert.deepStrictEqual(headers.auth, { type: 'XAUTH', via: 'x-auth-headers', user: 'durst' });
+        const basic = verifyCallback(xauth, { authorization: 'Basic ' + Buffer.from('durst:s3cret').toString('base64') }, body);
+        assert.strictEqual(basic.ok, true);
+        assert.strictEqual(basic.auth.via, 'basic');
+    });
+
+    it('rejects a wrong XAUTH password, a wrong user and missing credentials', function () {
+        assert.strictEqual(verifyCallback(xauth, { 'x-auth-user': 'durst', 'x-auth-password': 'wrong' }, body).ok, false);
+        assert.strictEqual(verifyCallback(xauth, { 'x-auth-user': 'other', 'x-auth-password': 's3cret' }, body).ok, false);
+        assert.strictEqual(verifyCallback(xauth, { authorization: 'Basic ' + Buffer.from('durst:s3cre').toString('base64') }, body).ok, false);
+        const none = verifyCallback(xauth, {}, body);
+        assert.strictEqual(none.ok, false);
+        assert.ok(!JSON.stringify(none).includes('s3cret'));
+    });
+
+    it('passes NONE', function () {
+        assert.deepStrictEqual(verifyCallback({ externalAuthType: 'NONE' }, {}, body), { ok: true, auth: { type: 'NONE' } });
+    });
+});
+
+describe('durst REST helpers', function () {
+    it('parses the documented invalid list example into an array', function () {
+        const text = '{\n  {\n    "id": 4,\n    "path": "path/after/baseUri/",\n    "topic": "STATUS/*",\n    "status": "ACTIVE"\n  },\n  {\n    "id": 3,\n    "path": "a}b{",\n    "topic": "STATUS/PRODUCTION_JOB/*",\n    "status": "ACTIVE"\n  }\n]';
+        const parsed = parseBody(text);
+        assert.deepStrictEqual(parsed.map((s) => s.id), [4, 3]);
+        assert.strictEqual(parsed[1].path, 'a}b{');
+    });
+
+    it('keeps unparseable text and accepts arrays or wrapped arrays', function () {
+        assert.strictEqual(parseBody('not json'), 'not json');
+        assert.strictEqual(parseBody(''), '');
+        assert.deepStrictEqual(normaliseList([{ id: 1 }]), [{ id: 1 }]);
+        assert.deepStrictEqual(normaliseList({ content: [{ id: 2 }] }), [{ id: 2 }]);
+        assert.deepStrictEqual(normaliseList({ whatever: [{ id: 3 }], total: 1 }), [{ id: 3 }]);
+        assert.deepStrictEqual(normaliseList('nope'), []);
+    });
+
+    it('normalises webhook paths, sizes and content types', function () {
+        assert.strictEqual(normalisePath('durst/status/'), '/durst/status');
+        assert.strictEqual(normalisePath('//durst//status'), '/durst/status');
+        assert.strictEqual(normalisePath(''), '/');
+        assert.strictEqual(parseSize('5mb'), 5 * 1024 * 1024);
+        assert.strictEqual(parseSize('100kb'), 102400);
+        assert.strictEqual(parseSize(2048), 2048);
+        assert.strictEqual(isJsonContentType('application/json; charset=utf-8'), true);
+        assert.strictEqual(isJsonContentType('application/vnd.durst+json'), true);
+        assert.strictEqual(isJsonContentType('text/plain'), false);
+    });
+
+    it('compares only non-secret subscriber fields', function () {
+        const settings = { hostUri: 'https://nr.example/', externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', jwtKey: 'string' };
+        const echoed = { id: 35, hostUri: 'https://nr.example', externalAuthType: 'JWT_SIGNING',
+            jwtSigningInfo: { httpHeaderName: 'x-jwt-token', method: 'HS256', key: '3IgPH7Gok2F+z9ZJ9zItbw==' } };
+        assert.deepStrictEqual(nonSecretDifferences(echoed, settings), []);
+        assert.deepStrictEqual(nonSecretDifferences({ ...echoed, jwtSigningInfo: { ...echoed.jwtSigningInfo, method: 'HS512' } }, settings),
+            ['jwtSigningInfo.method']);
+        assert.deepStrictEqual(nonSecretDifferences({ ...echoed, hostUri: 'https://other' }, settings), ['hostUri']);
+    });
+});
