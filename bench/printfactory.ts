@@ -74,7 +74,7 @@ async function measure(variant: Variant, hub: BenchHub, count: number, warmup: n
 }
 
 export async function printfactoryThroughput(runtime: BenchRuntime, hub: BenchHub,
-    opts: { count: number; warmup: number; rounds: number; log: (s: string) => void }): Promise<ThroughputResult[]> {
+    opts: { count: number; warmup: number; rounds: number; log: (s: string) => void; onError: (s: string) => void }): Promise<ThroughputResult[]> {
     const variants: Variant[] = [
         { name: 'package', label: 'printfactory-notification -> counter', attach: deployed(runtime, printfactoryFlow) },
         { name: 'core', label: 'core websocket in -> json -> counter', attach: deployed(runtime, coreWebsocketFlow) },
@@ -85,12 +85,19 @@ export async function printfactoryThroughput(runtime: BenchRuntime, hub: BenchHu
     // Rounds interleave the variants, so slow drift of the machine spreads over all of them.
     for (let round = 1; round <= opts.rounds; round++) {
         for (const variant of variants) {
-            const rate = await measure(variant, hub, opts.count, opts.warmup);
-            runs.get(variant.name)!.push(rate);
-            opts.log(`  round ${round}: ${variant.name.padEnd(8)} ${Math.round(rate).toLocaleString('en-US')} msgs/s`);
+            try {
+                const rate = await measure(variant, hub, opts.count, opts.warmup);
+                runs.get(variant.name)!.push(rate);
+                opts.log(`  round ${round}: ${variant.name.padEnd(8)} ${Math.round(rate).toLocaleString('en-US')} msgs/s`);
+            } catch (err) {
+                // One broken path must not hide the others' figures.
+                opts.onError(`${variant.label}: ${(err as Error).message}`);
+                opts.log(`  round ${round}: ${variant.name.padEnd(8)} FAILED: ${(err as Error).message}`);
+                await runtime.deploy([]).catch(() => undefined);
+            }
         }
     }
-    return variants.map((v) => {
+    return variants.filter((v) => runs.get(v.name)!.length > 0).map((v) => {
         const rates = runs.get(v.name)!;
         return { variant: v.name, label: v.label, msgsPerSec: Math.max(...rates), runs: rates };
     });

@@ -70,7 +70,8 @@ async function main(): Promise<number> {
     try {
         if (only.has('printfactory')) {
             await attempt(`1. PrintFactory throughput (${opts.count.toLocaleString('en-US')} notifications x ${opts.rounds} rounds)`, async () => {
-                report.printfactory = await printfactoryThroughput(runtime, hub, { count: opts.count, warmup: Math.min(20000, opts.count), rounds: opts.rounds, log });
+                report.printfactory = await printfactoryThroughput(runtime, hub, { count: opts.count, warmup: Math.min(20000, opts.count), rounds: opts.rounds, log,
+                    onError: (e) => report.errors.push(`1. PrintFactory throughput: ${e}`) });
             });
         }
         if (only.has('webhook')) {
