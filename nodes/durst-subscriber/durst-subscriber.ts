@@ -1,10 +1,10 @@
 // durst-subscriber: config node holding the Durst Workflow API access and the subscriber registration
 // (hostUri + how callbacks are authenticated). Subscription nodes call ensureRegistered(); webhook-in
 // nodes read verificationSettings().
-import type { NodeAPI, Node, NodeDef } from 'node-red';
+import type { NodeAPI, NodeDef } from 'node-red';
 import { DurstRestClient, DurstApiError, ApiAuth } from '../lib/durst/rest-client';
 import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubscriberNode } from '../lib/durst/registration';
-import type { ExternalAuthType, JwtMethod, VerifySettings } from '../lib/durst/verify';
+import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
 
 interface SubscriberDef extends NodeDef {
@@ -71,6 +71,7 @@ function clientOptions(RED: NodeAPI, apiUrl: string, auth: ApiAuth) {
 export = function (RED: NodeAPI): void {
     function DurstSubscriber(this: DurstSubscriberNode, config: SubscriberDef) {
         RED.nodes.createNode(this, config);
+        // eslint-disable-next-line @typescript-eslint/no-this-alias -- the node is used inside callbacks
         const node = this;
         const creds: SubscriberCredentials = node.credentials ?? {};
         const apiUrl = String(config.apiUrl ?? '').trim();

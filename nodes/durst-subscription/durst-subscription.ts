@@ -3,7 +3,7 @@
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
 import { DurstApiError, SubscriptionRecord } from '../lib/durst/rest-client';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
-import { validateTopic } from '../lib/durst/topics';
+import { DURST_TOPICS, validateTopic } from '../lib/durst/topics';
 
 interface SubscriptionDef extends NodeDef {
     subscriber: string;
@@ -39,6 +39,7 @@ function usageError(message: string): DurstApiError {
 export = function (RED: NodeAPI): void {
     function DurstSubscription(this: SubscriptionNode, config: SubscriptionDef) {
         RED.nodes.createNode(this, config);
+        // eslint-disable-next-line @typescript-eslint/no-this-alias -- the node is used inside callbacks
         const node = this;
         const subscriber = RED.nodes.getNode(config.subscriber) as DurstSubscriberNode | null;
         const configTopic = String(config.topic ?? '').trim();
@@ -175,4 +176,9 @@ export = function (RED: NodeAPI): void {
     }
 
     RED.nodes.registerType('durst-subscription', DurstSubscription as any);
+
+    // The editor's topic builder reads the documented catalogue from here, so it has one source of truth.
+    RED.httpAdmin.get('/print-events/durst/topics', RED.auth.needsPermission('durst-subscription.read'), (_req: any, res: any) => {
+        res.json(DURST_TOPICS);
+    });
 };
