@@ -39,7 +39,7 @@ describe('durst nodes against the simulator', function () {
     const modules = [capture, subscriberNode, subscriptionNode, webhookNode];
 
     beforeEach(async function () {
-        helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 2000, apiMaxLength: '4kb', durstWebhookTimeout: 500 });
+        helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 2000, durstEnsureRetryDelay: 20, apiMaxLength: '4kb', durstWebhookTimeout: 500 });
         await helper.startServer();
         sim = new DurstSimulator();
         await sim.start();
@@ -177,8 +177,10 @@ describe('durst nodes against the simulator', function () {
                 .send({ ...form, subscriberId: '17', credentials: { jwtKey: 'typed-new-key' } }).expect(200);
             assert.strictEqual(newKey.body.action, 'updated');
             assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, 'typed-new-key');
-            const bad = await helper.request().post('/print-events/durst/subscriber/register').send({ ...form, hostUri: '' }).expect(502);
+            const bad = await helper.request().post('/print-events/durst/subscriber/register').send({ ...form, hostUri: '' }).expect(400);
             assert.match(bad.body.error, /hostUri/);
+            const down = await helper.request().post('/print-events/durst/subscriber/register').send({ ...form, apiUrl: 'http://127.0.0.1:1' }).expect(502);
+            assert.match(down.body.error, /ECONNREFUSED/);
             assert.strictEqual(sim.subscribers().length, 1);
         });
     });
@@ -298,6 +300,27 @@ describe('durst nodes against the simulator', function () {
             assert.match(result.error.message, /401 \(unauthorized/);
             assert.strictEqual(sim.apiCalls, 1, '401 is not retried');
             assert.strictEqual(sim.subscribers().length, 0);
+        });
+
+        it('ensureOnDeploy keeps retrying while Durst fails at deploy time, then ends with one ACTIVE subscription', async function () {
+            sim.injectFailures(7, 503);
+            await helper.load(modules, managerFlow(subscriber(), { ensureOnDeploy: true }));
+            await waitFor(() => sim.subscribers().length === 1 && sim.subscriptions(17).length === 1, 'subscription after retries');
+            await waitFor(() => lastStatus(helper.getNode('mgr')).fill === 'green', 'green status');
+            const mgr = helper.getNode('mgr');
+            assert.ok(mgr.error.getCalls().some((c) => c.thisValue === mgr && /will retry/.test(c.args[0])));
+            assert.strictEqual(sim.subscribers().length, 1);
+        });
+
+        it('re-registers on the next call after the subscriber vanished in Durst', async function () {
+            await helper.load(modules, managerFlow(subscriber()));
+            await call('mgr', { action: 'list' });
+            sim.deleteSubscriber(17);
+            const failed = await call('mgr', { action: 'list' });
+            assert.strictEqual(failed.msg.statusCode, 404);
+            const again = await call('mgr', { action: 'list' });
+            assert.strictEqual(again.msg.statusCode, 200);
+            assert.deepStrictEqual(sim.subscribers().map((s) => s.id), [18]);
         });
 
         it('ensureOnDeploy reactivates an INACTIVE subscription instead of creating another', async function () {
@@ -425,6 +448,27 @@ describe('durst nodes against the simulator', function () {
             assert.strictEqual((await post('/elsewhere', '{}')).status, 404);
             await helper.setFlows(moved, 'nodes');
             assert.strictEqual((await post('/durst/moved', '{}')).status, 200, 'survives a modified-nodes deploy');
+        });
+
+        it('runs httpNodeMiddleware before the webhook', async function () {
+            await helper.unload();
+            helper.settings({ httpNodeMiddleware: (req, res, next) => {
+                if (req.headers['x-gateway'] !== 'ok') { res.statusCode = 403; res.end('gateway says no'); return; }
+                next();
+            } });
+            await helper.load(modules, hookFlow(subscriber()));
+            assert.strictEqual((await post('/durst/status', '{}')).status, 403);
+            assert.strictEqual((await post('/durst/status', '{}', { 'content-type': 'application/json', 'x-gateway': 'ok' })).status, 200);
+        });
+
+        it('installs no route and warns when httpNodeRoot is false', async function () {
+            await helper.unload();
+            helper.settings({ httpNodeRoot: false });
+            await helper.load(modules, hookFlow(subscriber()));
+            const hook = helper.getNode('hook');
+            assert.strictEqual(lastStatus(hook).text, 'durst-webhook-in.status.httpDisabled');
+            assert.ok(hook.warn.getCalls().some((c) => c.thisValue === hook && /httpNodeRoot/.test(c.args[0])));
+            assert.strictEqual((await post('/durst/status', '{}')).status, 404);
         });
 
         it('refuses a duplicate path with a clear error and a red status on the second node', async function () {

@@ -103,6 +103,8 @@ export = function (RED: NodeAPI): void {
             return attempt;
         };
 
+        node.invalidateRegistration = () => { pending = undefined; };
+
         node.verificationSettings = () => ({
             externalAuthType: settings.externalAuthType,
             xAuthUser: settings.xAuthUser,
@@ -159,7 +161,9 @@ export = function (RED: NodeAPI): void {
             })
             .catch((err: DurstApiError) => {
                 const status = err.statusCode;
-                res.status(status && status < 500 ? 400 : 502).json({ error: err.message, statusCode: status });
+                // 502: Durst unreachable or failing; 400: rejected request or invalid form values.
+                const upstreamFault = (status !== undefined && status >= 500) || err.code !== undefined;
+                res.status(upstreamFault ? 502 : 400).json({ error: err.message, statusCode: status });
             });
     });
 };

@@ -45,6 +45,10 @@ export = function (RED: NodeAPI): void {
         const configTopic = String(config.topic ?? '').trim();
         const configPath = String(config.path ?? '').trim();
         let closed = false;
+        let retryTimer: NodeJS.Timeout | undefined;
+        const settings = RED.settings as unknown as Record<string, unknown>;
+        const firstRetryMs = typeof settings.durstEnsureRetryDelay === 'number' ? settings.durstEnsureRetryDelay : 5000;
+        const maxRetryMs = Math.max(firstRetryMs, 120000);
 
         const status = (fill: 'green' | 'yellow' | 'red' | 'grey', shape: 'dot' | 'ring', key: string, vars?: Record<string, unknown>) => {
             if (!closed) { node.status({ fill, shape, text: RED._(`durst-subscription.status.${key}`, vars as any) }); }
@@ -61,16 +65,28 @@ export = function (RED: NodeAPI): void {
                 node.error('ensureOnDeploy needs a topic');
             } else {
                 status('yellow', 'ring', 'ensuring');
-                ensureSubscription(subscriber).then((record) => {
-                    node.subscriptionId = record.id;
-                    status('green', 'dot', 'active', { id: record.id, topic: record.topic });
-                }).catch((err: DurstApiError) => {
-                    status('red', 'ring', 'error', { status: err.statusCode ?? '' });
-                    node.error('Durst subscription not ensured: ' + err.message);
-                });
+                ensureWithRetry(subscriber, 0);
             }
         } else if (subscriber) {
             status('grey', 'ring', 'idle');
+        }
+
+        // Durst may be unreachable at deploy time: retry with growing delays until it works or the node closes.
+        // Rejections that a retry cannot fix (401/403/400) are not retried.
+        function ensureWithRetry(sub: DurstSubscriberNode, attempt: number): void {
+            ensureSubscription(sub).then((record) => {
+                node.subscriptionId = record.id;
+                status('green', 'dot', 'active', { id: record.id, topic: record.topic });
+            }).catch((err: DurstApiError) => {
+                if (closed) { return; }
+                if (err.statusCode === 404) { sub.invalidateRegistration(); }
+                const retryable = err.statusCode === undefined ? err.code !== undefined : (err.statusCode >= 500 || err.statusCode === 404 || err.statusCode === 408 || err.statusCode === 429);
+                status('red', 'ring', 'error', { status: err.statusCode ?? err.code ?? '' });
+                node.error('Durst subscription not ensured: ' + err.message + (retryable ? ' (will retry)' : ''));
+                if (!retryable) { return; }
+                const delay = Math.min(maxRetryMs, firstRetryMs * 2 ** attempt) * (0.8 + Math.random() * 0.4);
+                retryTimer = setTimeout(() => { retryTimer = undefined; ensureWithRetry(sub, attempt + 1); }, delay);
+            });
         }
 
         // Exactly one ACTIVE subscription for topic+path: reuse, reactivate an INACTIVE one, or create.
@@ -163,6 +179,8 @@ export = function (RED: NodeAPI): void {
                 send(msg);
                 done();
             }).catch((err: DurstApiError) => {
+                // The subscriber may have been removed in Durst: check it again on the next call.
+                if (err.statusCode === 404) { subscriber.invalidateRegistration(); }
                 msg.statusCode = err.statusCode;
                 if (err.body !== undefined) { msg.payload = err.body; }
                 done(err instanceof Error ? err : new Error(String(err)));
@@ -171,6 +189,7 @@ export = function (RED: NodeAPI): void {
 
         node.on('close', (_removed: boolean, done: () => void) => {
             closed = true;
+            if (retryTimer) { clearTimeout(retryTimer); }
             done();
         });
     }

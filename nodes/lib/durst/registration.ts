@@ -145,5 +145,7 @@ export interface DurstSubscriberNode extends Node {
     ensureRegistered(): Promise<RegistrationResult>;
     /** The subscriber id known now (configured or remembered), without calling the API. */
     knownSubscriberId(): number | undefined;
+    /** Forgets the cached registration (e.g. after a 404), so the next ensureRegistered() checks again. */
+    invalidateRegistration(): void;
     verificationSettings(): VerifySettings;
 }
