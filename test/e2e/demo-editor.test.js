@@ -1,0 +1,274 @@
+'use strict';
+/* global window, document, RED, $ -- these run inside the editor page via page.evaluate */
+// The newcomer's path in a real browser: `npm start` (scripts/demo.js) on ephemeral ports,
+// then the Node-RED editor in Debian's Chromium. Screenshots go to test-artifacts/e2e/.
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const { startDemo, launchBrowser, screenshot, waitFor } = require('./harness');
+
+const PACKAGE_NAME = 'node-red-contrib-print-events';
+const FLOW_NODE_TYPES = ['printfactory-notification', 'durst-subscription', 'durst-webhook-in'];
+const CONFIG_NODE_TYPES = ['printfactory-config', 'durst-subscriber'];
+const ALL_TYPES = [...CONFIG_NODE_TYPES, ...FLOW_NODE_TYPES];
+const DEMO_SECRETS = ['demo-mis-key', 'demo-jwt-signing-key', 'demo-xauth-password'];
+// Debug message topics: PrintFactory event names vs Durst-style topics.
+const PRINTFACTORY_TOPIC = /^(job|device|nester)\.|^unknown$/;
+const DURST_TOPIC = /^(STATUS|WORKFLOW|REPO)\//;
+
+describe('demo in Chromium (npm start + the Node-RED editor)', function () {
+    this.timeout(60000);
+    let demo;
+    let browser;
+    let page;
+    const pageErrors = [];
+
+    before(async function () {
+        this.timeout(120000);
+        demo = await startDemo();
+        browser = await launchBrowser();
+        page = browser.page;
+        page.on('pageerror', (err) => pageErrors.push(err));
+        await page.goto(demo.editorUrl);
+        // The editor is ready once our types are registered and the deployed flows are loaded.
+        await page.waitForFunction((types) => window.RED && RED.nodes && RED.nodes.getType &&
+            types.every((t) => RED.nodes.getType(t)) &&
+            RED.nodes.filterNodes({ type: 'printfactory-notification' }).length > 0 &&
+            document.querySelector('#red-ui-palette-container'), ALL_TYPES, { timeout: 60000 });
+    });
+
+    afterEach(async function () {
+        if (this.currentTest.state === 'failed' && page) {
+            const name = 'FAILED-' + this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+            await screenshot(page, name).catch(() => undefined);
+            console.log(`    demo output (tail):\n${demo.output().split('\n').slice(-40).join('\n')}`);
+        }
+    });
+
+    after(async function () {
+        this.timeout(60000);
+        if (browser) { await browser.close(); }
+        if (demo) {
+            const { code, signal } = await demo.stop();
+            // A clean stop is part of the demo's contract (Ctrl+C must not leave anything behind).
+            assert.ok(code === 0 || signal === 'SIGTERM', `demo did not stop cleanly: code ${code} signal ${signal}\n${demo.output()}`);
+            fs.rmSync(demo.userDir, { recursive: true, force: true });
+        }
+    });
+
+    it('shows our flow nodes in the "print events" palette category, with label, icon and colour', async function () {
+        const palette = await page.evaluate((types) => types.map((t) => {
+            const el = document.querySelector(`#red-ui-palette-container-print_events .red-ui-palette-node[data-palette-type="${t}"]`);
+            const def = RED.nodes.getType(t);
+            return {
+                type: t,
+                inCategory: !!el,
+                visible: !!el && el.offsetParent !== null,
+                label: el ? el.querySelector('.red-ui-palette-label').textContent.trim() : '',
+                icon: RED.utils.getNodeIcon(def),
+                colour: def.color
+            };
+        }), FLOW_NODE_TYPES);
+        await page.evaluate(() => {
+            // Palette categories start collapsed when many exist: open ours for the screenshot.
+            const header = document.querySelector('#red-ui-palette-container-print_events .red-ui-palette-header');
+            const content = document.querySelector('#red-ui-palette-base-category-print_events');
+            if (header && content && content.offsetParent === null) { header.click(); }
+        });
+        await screenshot(page, '01-palette');
+        for (const p of palette) {
+            assert.ok(p.inCategory, `${p.type} is not in the "print events" palette category`);
+            assert.ok(p.label.length > 0, `${p.type} has no palette label`);
+            assert.ok(p.icon.includes(PACKAGE_NAME), `${p.type} icon ${p.icon} is not one of the package's icons`);
+            assert.match(p.colour, /^#[0-9a-f]{6}$/i, `${p.type} has no colour`);
+        }
+    });
+
+    it('registers both config nodes and lists the deployed ones in the configuration sidebar', async function () {
+        const defs = await page.evaluate((types) => types.map((t) => {
+            const def = RED.nodes.getType(t);
+            return { type: t, category: def && def.category, passwords: Object.entries((def && def.credentials) || {})
+                .filter(([, c]) => c.type === 'password').map(([k]) => k) };
+        }), CONFIG_NODE_TYPES);
+        for (const d of defs) {
+            assert.strictEqual(d.category, 'config', `${d.type} is not a config node`);
+            assert.ok(d.passwords.length > 0, `${d.type} has no password credential`);
+        }
+        await page.evaluate(() => RED.sidebar.show('config'));
+        const listed = await page.locator('#red-ui-sidebar-node-config .red-ui-palette-node-config-type').allTextContents();
+        await screenshot(page, '02-config-sidebar');
+        for (const t of CONFIG_NODE_TYPES) {
+            assert.ok(listed.includes(t), `config sidebar lists ${listed.join(', ')} but not ${t}`);
+        }
+    });
+
+    it('loads every example as a valid, error-free tab', async function () {
+        const state = await page.evaluate(() => {
+            const tabs = [];
+            RED.nodes.eachWorkspace((ws) => tabs.push({ id: ws.id, label: ws.label, disabled: !!ws.disabled }));
+            const invalid = [];
+            RED.nodes.eachNode((n) => { if (!n.valid) { invalid.push(`${n.type} ${n.id} on ${n.z}: ${(n.validationErrors || []).join(', ')}`); } });
+            RED.nodes.eachConfig((n) => { if (n.valid === false) { invalid.push(`${n.type} ${n.id}: ${(n.validationErrors || []).join(', ')}`); } });
+            const unknown = [];
+            RED.nodes.eachNode((n) => { if (n.type === 'unknown' || !RED.nodes.getType(n.type)) { unknown.push(n.type); } });
+            return { tabs, invalid, unknown };
+        });
+        assert.ok(state.tabs.length >= 5, `expected one tab per example, got ${JSON.stringify(state.tabs)}`);
+        assert.deepStrictEqual(state.unknown, [], 'nodes of unknown type');
+        assert.deepStrictEqual(state.invalid, [], 'nodes the editor marks invalid');
+        const disabled = state.tabs.filter((t) => t.disabled);
+        assert.ok(disabled.every((t) => /MQTT/i.test(t.label)), `only the MQTT fan-out tab may be disabled: ${JSON.stringify(disabled)}`);
+    });
+
+    it('shows debug messages from both simulators in the debug sidebar', async function () {
+        await page.evaluate(() => RED.sidebar.show('debug'));
+        const topics = await waitFor(async () => {
+            const t = await page.locator('#red-ui-sidebar-content .red-ui-debug-msg-topic').allTextContents();
+            const pf = t.some((s) => PRINTFACTORY_TOPIC.test(s.trim()));
+            const durst = t.some((s) => DURST_TOPIC.test(s.trim()));
+            return pf && durst ? t : null;
+        }, { timeoutMs: 45000, what: 'debug messages from both simulators' });
+        await screenshot(page, '03-debug-sidebar');
+        assert.ok(topics.length >= 2);
+    });
+
+    it('renders the help text of every node in the help sidebar', async function () {
+        for (const type of ALL_TYPES) {
+            await page.evaluate((t) => RED.sidebar.help.show(t), type);
+            const help = await waitFor(() => page.evaluate(() => {
+                const el = document.querySelector('.red-ui-sidebar-info .red-ui-help');
+                return el && el.textContent.trim().length > 0
+                    ? { text: el.textContent, headings: [...el.querySelectorAll('h3')].map((h) => h.textContent.trim()) }
+                    : null;
+            }), { what: `help text of ${type}` });
+            await screenshot(page, `04-help-${type}`);
+            assert.ok(help.text.length > 300, `${type} help is too short to be useful (${help.text.length} chars)`);
+            assert.ok(help.headings.some((h) => /troubleshoot/i.test(h)), `${type} help has no Troubleshooting section: ${help.headings.join(' | ')}`);
+            if (FLOW_NODE_TYPES.includes(type)) {
+                assert.ok(help.headings.some((h) => /output/i.test(h)), `${type} help does not describe its outputs: ${help.headings.join(' | ')}`);
+                assert.match(help.text, /msg\.|payload/, `${type} help does not name msg fields`);
+            }
+        }
+    });
+
+    it('opens, saves and deploys the edit dialog of every flow node', async function () {
+        for (const type of FLOW_NODE_TYPES) {
+            const id = await page.evaluate((t) => {
+                const live = RED.nodes.filterNodes({ type: t }).filter((n) => !RED.nodes.workspace(n.z).disabled);
+                if (live.length === 0) { return null; }
+                RED.workspaces.show(live[0].z);
+                RED.view.reveal(live[0].id);
+                return live[0].id;
+            }, type);
+            assert.ok(id, `no ${type} node on an enabled example tab`);
+            await page.locator(`g.red-ui-flow-node-group[id="${id}"]`).dblclick();
+            const nameField = page.locator('#node-input-name');
+            await nameField.waitFor({ state: 'visible', timeout: 10000 });
+            await screenshot(page, `05-edit-${type}`);
+            const newName = `e2e ${type}`;
+            await nameField.fill(newName);
+            await page.locator('#node-dialog-ok').click();
+            await nameField.waitFor({ state: 'detached', timeout: 10000 });
+            const saved = await page.evaluate((nodeId) => RED.nodes.node(nodeId).name, id);
+            assert.strictEqual(saved, newName, `${type} edit dialog did not save the name`);
+        }
+        await deployAndConfirm(FLOW_NODE_TYPES.map((t) => `e2e ${t}`));
+    });
+
+    it('opens, saves and deploys both config dialogs, with every secret as a password field', async function () {
+        await page.evaluate(() => RED.sidebar.show('config'));
+        for (const type of CONFIG_NODE_TYPES) {
+            const id = await page.evaluate((t) => RED.nodes.filterNodes({ type: t })[0] ? RED.nodes.filterNodes({ type: t })[0].id
+                : (() => { let found = null; RED.nodes.eachConfig((n) => { if (!found && n.type === t) { found = n.id; } }); return found; })(), type);
+            assert.ok(id, `no ${type} config node deployed`);
+            const entry = page.locator('#red-ui-sidebar-node-config li').filter({ has: page.locator('.red-ui-palette-node-config') })
+                .filter({ hasText: await page.evaluate((nodeId) => RED.utils.getNodeLabel(RED.nodes.node(nodeId), nodeId), id) });
+            await entry.first().locator('.red-ui-palette-node-config').dblclick();
+            const nameField = page.locator('#node-config-input-name');
+            await nameField.waitFor({ state: 'visible', timeout: 10000 });
+            await screenshot(page, `06-config-${type}`);
+
+            const secrets = await page.evaluate((t) => Object.entries(RED.nodes.getType(t).credentials || {})
+                .filter(([, c]) => c.type === 'password').map(([k]) => {
+                    const el = document.getElementById('node-config-input-' + k);
+                    return { field: k, present: !!el, inputType: el ? el.type : null };
+                }), type);
+            for (const s of secrets) {
+                assert.ok(s.present, `${type}: no form field for secret ${s.field}`);
+                assert.strictEqual(s.inputType, 'password', `${type}: secret ${s.field} is not a password field`);
+            }
+            const newName = `e2e ${type}`;
+            await nameField.fill(newName);
+            await page.locator('#node-config-dialog-ok').click();
+            await nameField.waitFor({ state: 'detached', timeout: 10000 });
+            const saved = await page.evaluate((nodeId) => RED.nodes.node(nodeId).name, id);
+            assert.strictEqual(saved, newName, `${type} config dialog did not save the name`);
+        }
+        await deployAndConfirm(CONFIG_NODE_TYPES.map((t) => `e2e ${t}`));
+    });
+
+    it('keeps events flowing after the redeploys from the editor', async function () {
+        await page.evaluate(() => RED.sidebar.show('debug'));
+        await page.locator('#red-ui-sidebar-debug-clear').click();
+        await waitFor(async () => {
+            const t = await page.locator('#red-ui-sidebar-content .red-ui-debug-msg-topic').allTextContents();
+            return t.some((s) => PRINTFACTORY_TOPIC.test(s.trim())) && t.some((s) => DURST_TOPIC.test(s.trim()));
+        }, { timeoutMs: 45000, what: 'debug messages from both simulators after the redeploys' });
+        await screenshot(page, '07-debug-after-redeploy');
+    });
+
+    it('lists the package examples under Import > Examples', async function () {
+        await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
+        const dialog = page.locator('.red-ui-clipboard-dialog');
+        await dialog.waitFor({ state: 'visible', timeout: 10000 });
+        await waitFor(async () => (await dialog.textContent()).includes(PACKAGE_NAME), { what: 'our module in the examples list' });
+        await page.locator('.red-ui-clipboard-dialog .red-ui-treeList-label', { hasText: PACKAGE_NAME }).first().click();
+        await screenshot(page, '08-import-examples');
+        const text = await dialog.textContent();
+        const files = fs.readdirSync(path.join(__dirname, '..', '..', 'examples')).filter((f) => f.endsWith('.json'));
+        for (const f of files) {
+            assert.ok(text.includes(f.replace(/\.json$/, '')), `example ${f} is missing from Import > Examples`);
+        }
+        await page.keyboard.press('Escape');
+        await page.evaluate(() => $('.red-ui-clipboard-dialog').dialog('close'));
+    });
+
+    it('never writes the demo secrets in plain text, neither to flows.json nor to the editor', async function () {
+        const flowsFile = path.join(demo.userDir, 'flows.json');
+        const credFile = path.join(demo.userDir, 'flows_cred.json');
+        const flowsText = fs.readFileSync(flowsFile, 'utf8');
+        const flows = JSON.parse(flowsText);
+        assert.ok(flows.length > 0, 'flows.json is empty');
+        assert.deepStrictEqual(flows.filter((n) => n.credentials).map((n) => n.id), [], 'nodes with credentials in flows.json');
+        assert.ok(fs.existsSync(credFile), 'flows_cred.json was not written, so the credentials were lost');
+        const credText = fs.readFileSync(credFile, 'utf8');
+        assert.deepStrictEqual(Object.keys(JSON.parse(credText)), ['$'], 'flows_cred.json is not encrypted');
+        const html = await page.content();
+        for (const secret of DEMO_SECRETS) {
+            assert.ok(!flowsText.includes(secret), `flows.json contains ${secret}`);
+            assert.ok(!credText.includes(secret), `flows_cred.json contains ${secret} in plain text`);
+            assert.ok(!html.includes(secret), `the editor page contains ${secret}`);
+        }
+    });
+
+    it('raised no script errors in the editor', function () {
+        assert.deepStrictEqual(pageErrors.map((e) => e.message), []);
+    });
+
+    // Clicks Deploy and waits until the runtime wrote the new names into flows.json.
+    async function deployAndConfirm(expectedNames) {
+        await page.locator('#red-ui-header-button-deploy').click();
+        // Node-RED asks for confirmation when it thinks something is wrong: that is a failure here.
+        const confirm = page.locator('#red-ui-notifications .red-ui-notification', { hasText: /confirm|invalid|unknown/i });
+        await waitFor(async () => !(await page.evaluate(() => RED.nodes.dirty())) || (await confirm.count()) > 0,
+            { what: 'deploy to finish' });
+        if (await confirm.count() > 0) {
+            await screenshot(page, 'FAILED-deploy-confirmation');
+            assert.fail('deploy asked for confirmation: ' + await confirm.first().textContent());
+        }
+        await waitFor(() => {
+            const text = fs.readFileSync(path.join(demo.userDir, 'flows.json'), 'utf8');
+            return expectedNames.every((n) => text.includes(JSON.stringify(n)));
+        }, { what: `flows.json to contain ${expectedNames.join(', ')}` });
+    }
+});

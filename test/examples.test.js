@@ -1,0 +1,386 @@
+'use strict';
+// Every example flow (examples/*.json, shown under Import > Examples) deployed in the test helper
+// against the real simulators on loopback: it must load without errors, use only our node types and
+// Node-RED core nodes, and actually carry simulated events to its debug nodes. The demo's merge of all
+// examples (scripts/demo.js) is deployed here too.
+const assert = require('assert');
+const fs = require('fs');
+const net = require('net');
+const http = require('http');
+const path = require('path');
+const helper = require('node-red-node-test-helper');
+const { PrintFactorySimulator, EXAMPLE_NAMES } = require('../dist/simulators/printfactory');
+const { DurstSimulator } = require('../dist/simulators/durst');
+const demo = require('../scripts/demo.js');
+
+helper.init(require.resolve('node-red'));
+
+const ROOT = path.resolve(__dirname, '..');
+const OUR_TYPES = ['printfactory-config', 'printfactory-notification', 'durst-subscriber', 'durst-subscription', 'durst-webhook-in'];
+const OUR_MODULES = Object.fromEntries(OUR_TYPES.map((t) => [t, require(path.join(ROOT, 'dist', 'nodes', t, `${t}.js`))]));
+const STRUCTURAL_TYPES = new Set(['tab', 'group', 'subflow']);
+const SHARED_CONFIG_IDS = { 'printfactory-config': '7f1e2d3c4b5a6978', 'durst-subscriber': '8e2f3a4b5c6d7e8f' };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Node-RED core node types -> the core module file that registers them.
+function coreNodeModules() {
+    const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core');
+    const map = new Map();
+    for (const group of fs.readdirSync(coreDir)) {
+        const dir = path.join(coreDir, group);
+        if (!fs.statSync(dir).isDirectory()) { continue; }
+        for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+            const source = fs.readFileSync(path.join(dir, file), 'utf8');
+            for (const m of source.matchAll(/registerType\(\s*["']([^"']+)["']/g)) { map.set(m[1], path.join(dir, file)); }
+        }
+    }
+    return map;
+}
+const CORE = coreNodeModules();
+
+function modulesFor(flow) {
+    const mods = new Set(Object.values(OUR_MODULES));
+    for (const n of flow) {
+        if (CORE.has(n.type)) { mods.add(require(CORE.get(n.type))); }
+    }
+    return [...mods];
+}
+
+async function waitFor(predicate, what, timeoutMs = 8000) {
+    const start = Date.now();
+    while (!(await predicate())) {
+        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
+        await sleep(20);
+    }
+}
+
+/**
+ * The smallest MQTT 3.1.1/5 broker that lets the fan-out example connect and publish:
+ * CONNECT -> CONNACK, PUBLISH (QoS 0-2) recorded and acknowledged, PINGREQ -> PINGRESP.
+ */
+async function startMiniBroker() {
+    const published = [];
+    const sockets = new Set();
+    const server = net.createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => undefined);
+        let buffer = Buffer.alloc(0);
+        let v5 = false;
+        const varint = (buf, offset) => {
+            let value = 0;
+            for (let i = 0; i < 4; i++) {
+                if (offset + i >= buf.length) { return null; }
+                value += (buf[offset + i] & 0x7f) * (128 ** i);
+                if ((buf[offset + i] & 0x80) === 0) { return { value, bytes: i + 1 }; }
+            }
+            return null;
+        };
+        socket.on('data', (chunk) => {
+            buffer = Buffer.concat([buffer, chunk]);
+            for (;;) {
+                if (buffer.length < 2) { return; }
+                const len = varint(buffer, 1);
+                if (!len || buffer.length < 1 + len.bytes + len.value) { return; }
+                const type = buffer[0] >> 4;
+                const flags = buffer[0] & 0x0f;
+                const body = buffer.subarray(1 + len.bytes, 1 + len.bytes + len.value);
+                buffer = buffer.subarray(1 + len.bytes + len.value);
+                if (type === 1) { // CONNECT
+                    const nameLen = body.readUInt16BE(0);
+                    v5 = body[2 + nameLen] === 5;
+                    socket.write(Buffer.from(v5 ? [0x20, 3, 0, 0, 0] : [0x20, 2, 0, 0]));
+                } else if (type === 3) { // PUBLISH
+                    const qos = (flags >> 1) & 3;
+                    const topicLen = body.readUInt16BE(0);
+                    const topic = body.subarray(2, 2 + topicLen).toString('utf8');
+                    let offset = 2 + topicLen;
+                    let packetId = 0;
+                    if (qos > 0) { packetId = body.readUInt16BE(offset); offset += 2; }
+                    if (v5) { const props = varint(body, offset); offset += props.bytes + props.value; }
+                    published.push({ topic, payload: body.subarray(offset).toString('utf8'), qos });
+                    if (qos === 1) { socket.write(Buffer.from([0x40, 2, packetId >> 8, packetId & 0xff])); }
+                    if (qos === 2) { socket.write(Buffer.from([0x50, 2, packetId >> 8, packetId & 0xff])); }
+                } else if (type === 6) { // PUBREL
+                    socket.write(Buffer.from([0x70, 2, body[0], body[1]]));
+                } else if (type === 12) { // PINGREQ
+                    socket.write(Buffer.from([0xd0, 0]));
+                } else if (type === 14) { // DISCONNECT
+                    socket.end();
+                }
+            }
+        });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+        port: server.address().port,
+        published,
+        async stop() {
+            for (const s of sockets) { s.destroy(); }
+            await new Promise((resolve) => server.close(resolve));
+        }
+    };
+}
+
+/** Splits `credentials` off the nodes the way Node-RED stores them (the helper takes them separately). */
+function splitCredentials(flow) {
+    const credentials = {};
+    for (const n of flow) {
+        if (n.credentials) {
+            credentials[n.id] = n.credentials;
+            delete n.credentials;
+        }
+    }
+    return credentials;
+}
+
+const EXAMPLE_FILES = demo.exampleFiles();
+const readExample = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
+
+describe('example flows (examples/*.json)', function () {
+    this.timeout(20000);
+
+    it('exist: at least the five examples of the issue', function () {
+        assert.ok(EXAMPLE_FILES.length >= 5, `expected at least 5 examples, found ${EXAMPLE_FILES.map((f) => path.basename(f))}`);
+    });
+
+    for (const file of EXAMPLE_FILES) {
+        const name = path.basename(file);
+        describe(name, function () {
+            it('is a flow array with at most one tab, comment nodes that explain it, and no credentials', function () {
+                const flow = readExample(file);
+                assert.ok(Array.isArray(flow) && flow.length > 0);
+                const ids = flow.map((n) => n.id);
+                assert.strictEqual(new Set(ids).size, ids.length, 'duplicate node ids');
+                // Without a tab node an example imports into the current tab (as Node-RED's own examples do).
+                assert.ok(flow.filter((n) => n.type === 'tab').length <= 1, 'an example brings at most one tab');
+                const comments = flow.filter((n) => n.type === 'comment');
+                assert.ok(comments.length > 0, 'no comment node explains the steps');
+                assert.ok(comments.some((c) => (c.info || c.name || '').length > 20), 'comment nodes carry no explanation');
+                assert.deepStrictEqual(flow.filter((n) => n.credentials).map((n) => n.id), [], 'examples must not carry credentials');
+                for (const [type, id] of Object.entries(SHARED_CONFIG_IDS)) {
+                    for (const n of flow.filter((x) => x.type === type)) {
+                        assert.strictEqual(n.id, id, `${type} must use the shared id ${id} so examples share one config node`);
+                    }
+                }
+            });
+
+            it('uses only our node types and Node-RED core nodes', function () {
+                const unknown = readExample(file).map((n) => n.type)
+                    .filter((t) => !OUR_TYPES.includes(t) && !CORE.has(t) && !STRUCTURAL_TYPES.has(t));
+                assert.deepStrictEqual([...new Set(unknown)], []);
+            });
+
+            it('references only nodes that exist in the example', function () {
+                const flow = readExample(file);
+                const ids = new Set(flow.map((n) => n.id));
+                for (const n of flow) {
+                    for (const target of (n.wires || []).flat()) { assert.ok(ids.has(target), `${n.id} is wired to missing ${target}`); }
+                    if (n.z && flow.some((x) => x.type === 'tab')) { assert.ok(ids.has(n.z), `${n.id} sits on missing tab ${n.z}`); }
+                    for (const key of ['account', 'subscriber', 'broker']) {
+                        if (n[key]) { assert.ok(ids.has(n[key]), `${n.id}.${key} points at missing config ${n[key]}`); }
+                    }
+                }
+            });
+        });
+    }
+});
+
+describe('example flows deployed against the simulators', function () {
+    this.timeout(20000);
+    let pfSim;
+    let durstSim;
+    let broker;
+    let RED;
+    let server;
+    let callbackBase;
+    const capture = (red) => { RED = red; };
+
+    beforeEach(async function () {
+        helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 2000 });
+        await helper.startServer();
+        pfSim = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [demo.DEMO_MIS_KEY] });
+        await pfSim.start();
+        durstSim = new DurstSimulator({ port: 0, host: '127.0.0.1' });
+        await durstSim.start();
+        broker = await startMiniBroker();
+        RED = undefined;
+        // RED.httpNode in the helper is not bound to a server: serve it so Durst callbacks reach webhook-in.
+        server = http.createServer((req, res) => {
+            const notFound = () => { res.statusCode = 404; res.end('not found'); };
+            if (RED) { RED.httpNode(req, res, notFound); } else { notFound(); }
+        });
+        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+        callbackBase = `http://127.0.0.1:${server.address().port}`;
+    });
+
+    afterEach(async function () {
+        await helper.unload();
+        await pfSim.stop();
+        await durstSim.stop();
+        await broker.stop();
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await helper.stopServer();
+        helper.settings({});
+    });
+
+    /** Deploys a flow the way the demo does (simulator URLs + demo credentials) and records errors. */
+    async function deploy(flow) {
+        demo.pointAtSimulators(flow, { pfUrl: pfSim.url, durstUrl: durstSim.url, callbackBase });
+        for (const n of flow) {
+            if (n.type === 'mqtt-broker') {
+                n.broker = '127.0.0.1';
+                n.port = String(broker.port);
+                n.usetls = false;
+            }
+        }
+        const credentials = splitCredentials(flow);
+        await helper.load([capture, ...modulesFor(flow)], flow, credentials);
+        const debugHits = new Map();
+        for (const n of flow.filter((x) => x.type === 'debug')) {
+            const node = helper.getNode(n.id);
+            if (node) { node.on('input', (msg) => debugHits.set(n.id, [...(debugHits.get(n.id) || []), msg])); }
+        }
+        const errors = () => helper.log().getCalls()
+            .map((c) => c.args[0])
+            .filter((entry) => entry && entry.level <= helper.log().ERROR)
+            .map((entry) => `${entry.type || ''} ${entry.id || ''}: ${entry.msg && entry.msg.stack ? entry.msg.stack : JSON.stringify(entry.msg)}`);
+        return { debugHits, errors };
+    }
+
+    function assertAllNodesStarted(flow) {
+        const disabledTabs = new Set(flow.filter((n) => n.type === 'tab' && n.disabled).map((n) => n.id));
+        for (const n of flow) {
+            if (STRUCTURAL_TYPES.has(n.type) || n.d || disabledTabs.has(n.z)) { continue; }
+            assert.ok(helper.getNode(n.id), `${n.type} ${n.id} (${n.name || ''}) was not started`);
+        }
+    }
+
+    async function waitForActiveSubscriptions(flow) {
+        const wanted = flow.filter((n) => n.type === 'durst-subscription' && n.ensureOnDeploy && !n.d).length;
+        if (wanted === 0) { return; }
+        await waitFor(() => {
+            const active = durstSim.subscribers()
+                .flatMap((s) => durstSim.subscriptions(s.id))
+                .filter((s) => s.status === 'ACTIVE');
+            return active.length >= wanted;
+        }, `${wanted} ACTIVE subscription(s) in the Durst simulator`);
+    }
+
+    async function firePrintFactoryExamples() {
+        await waitFor(() => pfSim.connectionCount > 0, 'the PrintFactory connection');
+        for (const example of EXAMPLE_NAMES) { pfSim.sendExample(example); }
+    }
+
+    async function fireDurstEvents() {
+        await durstSim.fireStatus('PRODUCTION_JOB', 2068, 'PRINTED', 'IMPOSED');
+        await durstSim.fireStatus('MOTIF', 11094, 'CHECKED_IN', 'CREATED');
+        await durstSim.fireWorkflow('motif-checkin', 12842);
+    }
+
+    for (const file of EXAMPLE_FILES) {
+        const name = path.basename(file);
+        it(`${name} deploys without errors and its debug nodes receive simulated events`, async function () {
+            // Deployed exactly as the demo deploys it: on its own tab, MQTT enabled (the mini broker is there).
+            const { flows: flow } = demo.mergeExamples([file], { enableMqtt: true });
+            const { debugHits, errors } = await deploy(flow);
+            assertAllNodesStarted(flow);
+
+            const sources = demo.debugNodesBySource(flow);
+            const hasMqtt = flow.some((n) => n.type === 'mqtt out');
+            if (flow.some((n) => n.type === 'printfactory-notification')) {
+                await firePrintFactoryExamples();
+                if (sources.printfactory.size > 0) {
+                    await waitFor(() => [...sources.printfactory].some((id) => debugHits.has(id)), 'a debug message from PrintFactory events');
+                }
+                if (hasMqtt) {
+                    await waitFor(() => broker.published.length > 0, 'an MQTT publish of a PrintFactory event');
+                    assert.ok(broker.published.every((p) => p.topic.length > 0), 'MQTT messages need a topic');
+                }
+            }
+            if (flow.some((n) => n.type === 'durst-webhook-in')) {
+                await waitForActiveSubscriptions(flow);
+                await fireDurstEvents();
+                if (sources.durst.size > 0) {
+                    await waitFor(() => [...sources.durst].some((id) => debugHits.has(id)), 'a debug message from a Durst callback');
+                }
+                const rejected = durstSim.deliveries.filter((d) => d.status !== 200);
+                assert.deepStrictEqual(rejected.map((d) => `${d.url} -> ${d.status}`), [], 'callbacks the webhook did not accept');
+            }
+            // Let late async work (registration, reconnects) log whatever it would log.
+            await sleep(200);
+            assert.deepStrictEqual(errors(), [], `${name} logged errors`);
+        });
+    }
+
+    // Example 4 style: one inject per msg.action wired into a durst-subscription node.
+    for (const file of EXAMPLE_FILES) {
+        const name = path.basename(file);
+        const raw = readExample(file);
+        const actionInjects = raw.filter((n) => n.type === 'inject' &&
+            (n.wires || []).flat().some((id) => raw.some((x) => x.id === id && x.type === 'durst-subscription')));
+        if (actionInjects.length === 0) { continue; }
+        it(`${name}: every inject-driven subscription action (${actionInjects.map((n) => n.name || n.id).join(', ')}) gets an API answer`, async function () {
+            const { flows: flow } = demo.mergeExamples([file]);
+            const { debugHits, errors } = await deploy(flow);
+            await waitForActiveSubscriptions(flow);
+            const reachable = (startIds) => {
+                const seen = new Set();
+                const queue = [...startIds];
+                while (queue.length > 0) {
+                    const id = queue.shift();
+                    const n = flow.find((x) => x.id === id);
+                    if (!n || seen.has(id)) { continue; }
+                    seen.add(id);
+                    queue.push(...(n.wires || []).flat());
+                }
+                return [...seen].filter((id) => flow.find((x) => x.id === id).type === 'debug');
+            };
+            const subscriptionIds = flow.filter((n) => n.type === 'durst-subscription').map((n) => n.id);
+            const answerDebugs = reachable(subscriptionIds);
+            const errorDebugs = reachable(flow.filter((n) => n.type === 'catch').map((n) => n.id));
+            assert.ok(answerDebugs.length > 0, 'no debug node shows the API answers');
+            const count = (ids) => ids.reduce((sum, id) => sum + (debugHits.get(id) || []).length, 0);
+            for (const inject of actionInjects) {
+                const before = count(answerDebugs);
+                helper.getNode(inject.id).receive({});
+                await waitFor(() => count(answerDebugs) > before || count(errorDebugs) > 0, `an answer to "${inject.name}"`);
+                const caught = errorDebugs.flatMap((id) => debugHits.get(id) || []);
+                assert.deepStrictEqual(caught.map((m) => `${m.error && m.error.message} (${m.statusCode})`), [], `"${inject.name}" failed`);
+                const answer = answerDebugs.flatMap((id) => debugHits.get(id) || []).pop();
+                assert.ok(answer.statusCode >= 200 && answer.statusCode < 300, `"${inject.name}" answered ${answer.statusCode}`);
+            }
+            assert.deepStrictEqual(errors(), [], `${name} logged errors`);
+        });
+    }
+
+    it('the demo\'s merge of all examples deploys together: shared config nodes once, events from both simulators', async function () {
+        const { flows, tabs } = demo.mergeExamples(EXAMPLE_FILES);
+        const ids = flows.map((n) => n.id);
+        assert.strictEqual(new Set(ids).size, ids.length, 'merged flows have duplicate ids');
+        assert.strictEqual(tabs.length, EXAMPLE_FILES.length, 'one tab per example');
+        for (const [type, id] of Object.entries(SHARED_CONFIG_IDS)) {
+            const configs = flows.filter((n) => n.type === type);
+            assert.deepStrictEqual(configs.map((n) => n.id), [id], `exactly one shared ${type}`);
+        }
+        const mqttTabs = tabs.filter((t) => flows.some((n) => n.z === t.id && n.type === 'mqtt out'));
+        assert.ok(mqttTabs.length > 0 && mqttTabs.every((t) => t.disabled && /MQTT broker/.test(t.label)),
+            'the MQTT fan-out tab is disabled in the demo and says why');
+
+        const { debugHits, errors } = await deploy(flows);
+        assertAllNodesStarted(flows);
+        const sources = demo.debugNodesBySource(flows);
+        assert.ok(sources.printfactory.size > 0, 'no debug node shows PrintFactory events in the demo');
+        assert.ok(sources.durst.size > 0, 'no debug node shows Durst callbacks in the demo');
+        await firePrintFactoryExamples();
+        await waitForActiveSubscriptions(flows);
+        await fireDurstEvents();
+        await waitFor(() => [...sources.printfactory].some((id) => debugHits.has(id)), 'a PrintFactory debug message');
+        await waitFor(() => [...sources.durst].some((id) => debugHits.has(id)), 'a Durst debug message');
+        assert.strictEqual(pfSim.connectionCount, 1, 'all PrintFactory examples share one connection');
+        assert.strictEqual(broker.published.length, 0, 'the disabled MQTT tab must not publish');
+        await sleep(200);
+        assert.deepStrictEqual(errors(), [], 'the merged demo flows logged errors');
+    });
+});
