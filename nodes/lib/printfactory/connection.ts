@@ -1,0 +1,601 @@
+// The one WebSocket per PrintFactory account. A printfactory-config node owns one
+// PrintFactoryConnection; every printfactory-notification node using that config node
+// registers with it. The socket opens when the first user registers and closes when the
+// last one leaves (the pattern of Node-RED's core MQTT broker node).
+//
+// PrintFactory allows one simultaneous connection per organisation, so:
+//  - a module-level registry keyed by a hash of the MisKey lets only one connection per
+//    MisKey in this runtime connect; a second one reports `duplicate` and waits;
+//  - a new socket is never opened before the previous one has emitted 'close'.
+import { createHash } from 'crypto';
+import http from 'http';
+import https from 'https';
+import net from 'net';
+import tls from 'tls';
+import WebSocket from 'ws';
+import type { RawData } from 'ws';
+import { classify, guidsOf, PrintFactoryEvent } from './classify';
+
+export interface ConnectionTimings {
+    /** Heartbeat: a ping every this many ms; no pong before the next one means terminate + reconnect. */
+    pingIntervalMs: number;
+    /** The opening handshake (TCP, proxy tunnel, TLS, upgrade) must finish within this. */
+    handshakeTimeoutMs: number;
+    /** Backoff: first retry delay (before jitter) and cap. */
+    reconnectMinMs: number;
+    reconnectMaxMs: number;
+    /** A connection open this long resets the backoff. */
+    stableAfterMs: number;
+    /** Retry delay after the server refused the MisKey (HTTP 401/403). */
+    authRetryMs: number;
+    /** A graceful close that takes longer than this is cut short with terminate(). */
+    closeTimeoutMs: number;
+}
+
+export const DEFAULT_TIMINGS: Readonly<ConnectionTimings> = Object.freeze({
+    pingIntervalMs: 30000,
+    handshakeTimeoutMs: 15000,
+    reconnectMinMs: 1000,
+    reconnectMaxMs: 60000,
+    stableAfterMs: 60000,
+    authRetryMs: 300000,
+    closeTimeoutMs: 3000
+});
+
+/** Frames above this are dropped with a warning; the socket stays open. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * ws closes the socket (code 1009) on frames above maxPayload, which means a reconnect.
+ * It is set well above MAX_FRAME_BYTES so that a merely large frame is dropped, not fatal.
+ */
+export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+/** Deeper JSON is dropped: Node-RED clones and the debug sidebar walk msgs recursively. */
+export const MAX_JSON_DEPTH = 64;
+
+export type BadFrameReason = 'binary' | 'tooLarge' | 'notJson' | 'tooDeep';
+
+export type ConnectionStatus =
+    | { state: 'idle' }
+    | { state: 'connecting' }
+    | { state: 'connected' }
+    | { state: 'reconnecting'; retryInMs: number; reason: string }
+    | { state: 'authFailed'; statusCode: number; retryInMs: number }
+    | { state: 'duplicate'; holder: string }
+    | { state: 'error'; reason: string };
+
+export interface Notification {
+    payload: unknown;
+    event: PrintFactoryEvent;
+    jobGuid?: string;
+    deviceGuid?: string;
+    receivedAt: string;
+}
+
+export interface ConnectionUser {
+    onNotification(notification: Notification): void;
+    onStatus(status: ConnectionStatus): void;
+    onBadFrame(reason: BadFrameReason, bytes: number): void;
+}
+
+export interface ConnectionLogger {
+    log(text: string): void;
+    warn(text: string): void;
+}
+
+export interface ConnectionOptions {
+    url: string;
+    misKey: string;
+    /** Shown in the duplicate warning of another connection (never the MisKey). */
+    label: string;
+    timings?: Partial<ConnectionTimings>;
+    logger: ConnectionLogger;
+    /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from (tests pass their own). */
+    env?: NodeJS.ProcessEnv;
+    /** For tests: replaces Math.random in the backoff jitter. */
+    random?: () => number;
+}
+
+// ---------------------------------------------------------------------------
+// Pure helpers
+
+/**
+ * Delay before reconnect attempt `attempt` (1 = first retry): exponential from `minMs`, capped at
+ * `maxMs`, with "equal jitter" (between half and all of it) so that many clients do not retry in step.
+ */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+    const exponent = Math.min(Math.max(attempt, 1) - 1, 30);
+    const ceiling = Math.min(maxMs, minMs * 2 ** exponent);
+    return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** True when a JSON text nests objects/arrays deeper than `maxDepth` (strings are skipped). */
+export function jsonDeeperThan(text: string, maxDepth: number): boolean {
+    // A text cannot nest deeper than half its length: short frames need no scan.
+    if (text.length <= maxDepth * 2) { return false; }
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (inString) {
+            if (c === 92 /* \ */) { i += 1; } else if (c === 34 /* " */) { inString = false; }
+        } else if (c === 34) {
+            inString = true;
+        } else if (c === 123 /* { */ || c === 91 /* [ */) {
+            depth += 1;
+            if (depth > maxDepth) { return true; }
+        } else if (c === 125 /* } */ || c === 93 /* ] */) {
+            depth -= 1;
+        }
+    }
+    return false;
+}
+
+export function misKeyHash(misKey: string): string {
+    return createHash('sha256').update('printfactory-miskey:' + misKey).digest('hex');
+}
+
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+    const value = env[name] ?? env[name.toLowerCase()];
+    return value && value.trim() !== '' ? value.trim() : undefined;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/** True when NO_PROXY (comma/space separated hosts, `.suffix`, `*.suffix`, `host:port` or `*`) covers the host. */
+export function noProxyCovers(hostname: string, port: string, noProxy: string | undefined): boolean {
+    if (!noProxy) { return false; }
+    const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    for (const raw of noProxy.split(/[\s,]+/)) {
+        let entry = raw.trim().toLowerCase();
+        if (!entry) { continue; }
+        if (entry === '*') { return true; }
+        const portMatch = /^(.+):(\d+)$/.exec(entry);
+        if (portMatch && !entry.includes('::')) {
+            if (portMatch[2] !== port) { continue; }
+            entry = portMatch[1];
+        }
+        entry = entry.replace(/^\*/, '').replace(/^\[|\]$/g, '');
+        if (entry.startsWith('.')) {
+            if (host.endsWith(entry) || host === entry.slice(1)) { return true; }
+        } else if (host === entry || host.endsWith('.' + entry)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/**
+ * The proxy to tunnel through for `target`, or undefined for a direct connection.
+ * wss:// uses HTTPS_PROXY / https_proxy, ws:// uses HTTP_PROXY / http_proxy. NO_PROXY / no_proxy
+ * is honoured, and loopback targets (localhost, 127.0.0.1, ::1) are always direct.
+ */
+export function proxyFor(target: URL, env: NodeJS.ProcessEnv): URL | undefined {
+    const secure = target.protocol === 'wss:' || target.protocol === 'https:';
+    const proxy = envValue(env, secure ? 'HTTPS_PROXY' : 'HTTP_PROXY');
+    if (!proxy) { return undefined; }
+    const port = target.port || (secure ? '443' : '80');
+    if (LOOPBACK.has(target.hostname.toLowerCase())) { return undefined; }
+    if (noProxyCovers(target.hostname, port, envValue(env, 'NO_PROXY'))) { return undefined; }
+    try {
+        return new URL(proxy.includes('://') ? proxy : 'http://' + proxy);
+    } catch {
+        return undefined;
+    }
+}
+
+/** The proxy URL with any user:password removed, for logs. */
+export function describeProxy(proxy: URL): string {
+    return `${proxy.protocol}//${proxy.host}`;
+}
+
+// ---------------------------------------------------------------------------
+// HTTP CONNECT tunnel: an http(s).Agent whose sockets are tunnels through the proxy.
+
+type CreateCallback = (err: Error | null, socket?: net.Socket) => void;
+
+function openTunnel(proxy: URL, options: any, secureTarget: boolean, timeoutMs: number, callback: CreateCallback): void {
+    const proxyPort = Number(proxy.port) || (proxy.protocol === 'https:' ? 443 : 80);
+    const proxyHost = proxy.hostname.replace(/^\[|\]$/g, '');
+    const targetHost = String(options.host ?? options.hostname).replace(/^\[|\]$/g, '');
+    const targetPort = Number(options.port) || (secureTarget ? 443 : 80);
+    const authority = targetHost.includes(':') ? `[${targetHost}]:${targetPort}` : `${targetHost}:${targetPort}`;
+    let finished = false;
+    const raw: net.Socket = proxy.protocol === 'https:'
+        ? tls.connect({ host: proxyHost, port: proxyPort, servername: net.isIP(proxyHost) ? undefined : proxyHost })
+        : net.connect({ host: proxyHost, port: proxyPort });
+    const timer = setTimeout(() => fail(new Error(`proxy ${describeProxy(proxy)} did not open a tunnel within ${timeoutMs} ms`)), timeoutMs);
+    function fail(err: Error): void {
+        if (finished) { return; }
+        finished = true;
+        clearTimeout(timer);
+        raw.destroy();
+        callback(err);
+    }
+    let buffered = Buffer.alloc(0);
+    function onData(chunk: Buffer): void {
+        buffered = Buffer.concat([buffered, chunk]);
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) {
+            if (buffered.length > 16 * 1024) { fail(new Error(`proxy ${describeProxy(proxy)} sent an oversized CONNECT answer`)); }
+            return;
+        }
+        raw.removeListener('data', onData);
+        const statusLine = buffered.subarray(0, buffered.indexOf('\r\n')).toString('latin1');
+        const status = Number(/^HTTP\/\d(?:\.\d)?\s+(\d{3})/.exec(statusLine)?.[1]);
+        if (status !== 200) {
+            fail(new Error(`proxy ${describeProxy(proxy)} refused the tunnel to ${authority}: ${statusLine || 'no answer'}`));
+            return;
+        }
+        const rest = buffered.subarray(end + 4);
+        if (rest.length > 0) { raw.unshift(rest); }
+        finished = true;
+        clearTimeout(timer);
+        raw.removeListener('error', fail);
+        if (!secureTarget) { callback(null, raw); return; }
+        const secure = tls.connect({
+            ...options,
+            socket: raw,
+            host: targetHost,
+            servername: options.servername || (net.isIP(targetHost) ? undefined : targetHost)
+        });
+        callback(null, secure);
+    }
+    raw.once('error', fail);
+    raw.once('close', () => fail(new Error(`proxy ${describeProxy(proxy)} closed the connection before the tunnel opened`)));
+    raw.on('data', onData);
+    raw.once(proxy.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+        const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
+        if (proxy.username) {
+            const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+            lines.push(`Proxy-Authorization: Basic ${Buffer.from(credentials).toString('base64')}`);
+        }
+        raw.write(lines.join('\r\n') + '\r\n\r\n');
+    });
+}
+
+export function tunnelAgent(proxy: URL, secureTarget: boolean, timeoutMs: number): http.Agent {
+    const createConnection = function (options: any, callback: CreateCallback): undefined {
+        openTunnel(proxy, options, secureTarget, timeoutMs, callback);
+        return undefined;
+    };
+    const agent = secureTarget ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+    (agent as any).createConnection = createConnection;
+    return agent;
+}
+
+// ---------------------------------------------------------------------------
+// Registry: which connection holds which MisKey in this runtime.
+
+const holders = new Map<string, PrintFactoryConnection>();
+const waiting = new Set<PrintFactoryConnection>();
+
+/** The connection of this runtime that currently holds `misKey`, if any (for the editor's test button). */
+export function connectionHolding(misKey: string): PrintFactoryConnection | undefined {
+    return holders.get(misKeyHash(misKey));
+}
+
+// ---------------------------------------------------------------------------
+
+export class PrintFactoryConnection {
+    readonly url: string;
+    readonly label: string;
+    private readonly misKey: string;
+    private readonly keyHash: string;
+    private readonly timings: ConnectionTimings;
+    private readonly logger: ConnectionLogger;
+    private readonly env: NodeJS.ProcessEnv;
+    private readonly random: () => number;
+    private readonly users = new Set<ConnectionUser>();
+    private current: ConnectionStatus = { state: 'idle' };
+    private running = false;
+    private socket: WebSocket | null = null;
+    private socketClosed: Promise<void> = Promise.resolve();
+    private reconnectTimer: NodeJS.Timeout | null = null;
+    private heartbeatTimer: NodeJS.Timeout | null = null;
+    private stableTimer: NodeJS.Timeout | null = null;
+    private failures = 0;
+    private lastFailureWarned = '';
+    private stopping: Promise<void> | null = null;
+    private badFrameWarnedAt = 0;
+    private badFramesSuppressed = 0;
+    /** Sockets opened over this connection's life (tests use it to prove there is no tight loop). */
+    attempts = 0;
+
+    constructor(options: ConnectionOptions) {
+        this.url = String(options.url ?? '').trim();
+        this.misKey = String(options.misKey ?? '');
+        this.keyHash = misKeyHash(this.misKey);
+        this.label = options.label;
+        this.logger = options.logger;
+        this.env = options.env ?? process.env;
+        this.random = options.random ?? Math.random;
+        this.timings = { ...DEFAULT_TIMINGS };
+        for (const [key, value] of Object.entries(options.timings ?? {})) {
+            if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
+                (this.timings as unknown as Record<string, number>)[key] = value;
+            }
+        }
+    }
+
+    get status(): ConnectionStatus { return this.current; }
+    get userCount(): number { return this.users.size; }
+
+    register(user: ConnectionUser): void {
+        this.users.add(user);
+        user.onStatus(this.current);
+        if (this.users.size === 1) { this.start(); }
+    }
+
+    /** Resolves once the socket is closed if `user` was the last one. Never rejects. */
+    deregister(user: ConnectionUser): Promise<void> {
+        this.users.delete(user);
+        if (this.users.size > 0) { return Promise.resolve(); }
+        return this.stop();
+    }
+
+    /** Closes the socket and forgets every user (the config node's close). Never rejects. */
+    close(): Promise<void> {
+        this.users.clear();
+        return this.stop();
+    }
+
+    private setStatus(status: ConnectionStatus): void {
+        this.current = status;
+        for (const user of this.users) {
+            try { user.onStatus(status); } catch (err) { this.logger.warn(`status update failed: ${(err as Error).message}`); }
+        }
+    }
+
+    private start(): void {
+        this.running = true;
+        if (!this.url || !/^wss?:\/\//i.test(this.url)) {
+            this.setStatus({ state: 'error', reason: 'badUrl' });
+            return;
+        }
+        if (!this.misKey) {
+            this.setStatus({ state: 'error', reason: 'noMisKey' });
+            return;
+        }
+        this.tryAcquire();
+    }
+
+    private tryAcquire(): void {
+        if (!this.running) { return; }
+        const holder = holders.get(this.keyHash);
+        if (holder && holder !== this) {
+            waiting.add(this);
+            this.setStatus({ state: 'duplicate', holder: holder.label });
+            this.logger.warn(`another printfactory-config node (${holder.label}) already connects with the same MisKey. ` +
+                'PrintFactory allows one connection per organisation, so this one stays disconnected until that one closes. ' +
+                'Use one printfactory-config node per account.');
+            return;
+        }
+        waiting.delete(this);
+        holders.set(this.keyHash, this);
+        this.connect();
+    }
+
+    private release(): void {
+        if (holders.get(this.keyHash) !== this) { return; }
+        holders.delete(this.keyHash);
+        for (const next of waiting) {
+            if (next.keyHash === this.keyHash) {
+                waiting.delete(next);
+                next.tryAcquire();
+                break;
+            }
+        }
+    }
+
+    private stop(): Promise<void> {
+        this.running = false;
+        waiting.delete(this);
+        this.clearReconnect();
+        if (this.stopping) { return this.stopping; }
+        const stopping = this.closeSocket().then(() => {
+            if (this.stopping === stopping) { this.stopping = null; }
+            // A user may have registered again while the socket was closing: then keep the MisKey.
+            if (!this.running) {
+                this.release();
+                this.current = { state: 'idle' };
+            }
+        });
+        this.stopping = stopping;
+        return stopping;
+    }
+
+    /** Closes the current socket, if any, and resolves on its 'close' event. */
+    private closeSocket(): Promise<void> {
+        const ws = this.socket;
+        if (!ws) { return this.socketClosed; }
+        if (ws.readyState === WebSocket.OPEN) {
+            const cutShort = setTimeout(() => ws.terminate(), this.timings.closeTimeoutMs);
+            ws.once('close', () => clearTimeout(cutShort));
+            ws.close(1000, 'closing');
+        } else if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.CLOSING) {
+            ws.terminate();
+        }
+        return this.socketClosed;
+    }
+
+    private connect(): void {
+        if (!this.running || this.socket) { return; }
+        // Whatever socket came before must be gone first: never two at once.
+        this.socketClosed.then(() => this.openSocket());
+    }
+
+    private openSocket(): void {
+        if (!this.running || this.socket || holders.get(this.keyHash) !== this) { return; }
+        this.setStatus({ state: 'connecting' });
+        let target: URL;
+        try {
+            target = new URL(this.url);
+        } catch {
+            this.setStatus({ state: 'error', reason: 'badUrl' });
+            return;
+        }
+        const proxy = proxyFor(target, this.env);
+        const secure = target.protocol === 'wss:';
+        let ws: WebSocket;
+        try {
+            ws = new WebSocket(this.url, {
+                headers: { MisKey: this.misKey },
+                handshakeTimeout: this.timings.handshakeTimeoutMs,
+                maxPayload: MAX_PAYLOAD_BYTES,
+                perMessageDeflate: false,
+                followRedirects: false,
+                agent: proxy ? tunnelAgent(proxy, secure, this.timings.handshakeTimeoutMs) : undefined
+            });
+        } catch (err) {
+            this.setStatus({ state: 'error', reason: (err as Error).message });
+            return;
+        }
+        this.attempts += 1;
+        this.socket = ws;
+        let resolveClosed!: () => void;
+        this.socketClosed = new Promise<void>((resolve) => { resolveClosed = resolve; });
+        let rejectedWith = 0;
+        let lastError = '';
+        let opened = false;
+        let awaitingPong = false;
+
+        ws.on('unexpected-response', (_req, res) => {
+            rejectedWith = res.statusCode ?? 0;
+            res.resume();
+            ws.terminate();
+        });
+        ws.on('error', (err) => { lastError = err.message; });
+        ws.on('open', () => {
+            opened = true;
+            if (!this.running) { ws.close(1000, 'closing'); return; }
+            this.lastFailureWarned = '';
+            this.setStatus({ state: 'connected' });
+            this.logger.log(`connected to ${this.url}${proxy ? ` through proxy ${describeProxy(proxy)}` : ''}`);
+            this.stableTimer = setTimeout(() => { this.stableTimer = null; this.failures = 0; }, this.timings.stableAfterMs);
+            this.heartbeatTimer = setInterval(() => {
+                if (awaitingPong) {
+                    lastError = `no pong within ${this.timings.pingIntervalMs} ms`;
+                    ws.terminate();
+                    return;
+                }
+                awaitingPong = true;
+                ws.ping();
+            }, this.timings.pingIntervalMs);
+        });
+        ws.on('pong', () => { awaitingPong = false; });
+        ws.on('message', (data, isBinary) => {
+            // Any frame proves the socket is alive.
+            awaitingPong = false;
+            this.onFrame(data, isBinary);
+        });
+        ws.on('close', (code) => {
+            if (this.heartbeatTimer) { clearInterval(this.heartbeatTimer); this.heartbeatTimer = null; }
+            if (this.stableTimer) { clearTimeout(this.stableTimer); this.stableTimer = null; }
+            if (this.socket === ws) { this.socket = null; }
+            ws.removeAllListeners();
+            // Errors after this point (none are expected) must not be unhandled 'error' events.
+            ws.on('error', () => undefined);
+            resolveClosed();
+            if (!this.running) { return; }
+            if (rejectedWith === 401 || rejectedWith === 403) {
+                this.scheduleAuthRetry(rejectedWith);
+                return;
+            }
+            let reason: string;
+            if (rejectedWith) {
+                reason = rejectedWith === 409
+                    ? 'HTTP 409: another connection for this organisation is already open'
+                    : `HTTP ${rejectedWith}`;
+            } else if (opened) {
+                reason = lastError || `closed by server (code ${code})`;
+            } else {
+                reason = lastError || 'connection failed';
+            }
+            this.scheduleReconnect(reason);
+        });
+    }
+
+    private onFrame(data: RawData, isBinary: boolean): void {
+        const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+        if (isBinary) { this.badFrame('binary', buffer.length); return; }
+        if (buffer.length > MAX_FRAME_BYTES) { this.badFrame('tooLarge', buffer.length); return; }
+        const text = buffer.toString('utf8');
+        if (jsonDeeperThan(text, MAX_JSON_DEPTH)) { this.badFrame('tooDeep', buffer.length); return; }
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(text);
+        } catch {
+            this.badFrame('notJson', buffer.length);
+            return;
+        }
+        const event = classify(parsed);
+        const guids = guidsOf(parsed);
+        const receivedAt = new Date().toISOString();
+        let first = true;
+        for (const user of this.users) {
+            // Each user gets its own copy, so one flow changing msg.payload cannot affect another.
+            const payload = first ? parsed : JSON.parse(text);
+            first = false;
+            const notification: Notification = { payload, event, receivedAt };
+            if (guids.jobGuid !== undefined) { notification.jobGuid = guids.jobGuid; }
+            if (guids.deviceGuid !== undefined) { notification.deviceGuid = guids.deviceGuid; }
+            try {
+                user.onNotification(notification);
+            } catch (err) {
+                this.logger.warn(`a notification could not be delivered: ${(err as Error).message}`);
+            }
+        }
+    }
+
+    private badFrame(reason: BadFrameReason, bytes: number): void {
+        for (const user of this.users) {
+            try { user.onBadFrame(reason, bytes); } catch { /* a status update must not stop the socket */ }
+        }
+        // One warning at once, then at most one every 10 s with a count, so a garbage storm cannot flood the log.
+        const now = Date.now();
+        if (now - this.badFrameWarnedAt < 10000) {
+            this.badFramesSuppressed += 1;
+            return;
+        }
+        const more = this.badFramesSuppressed > 0 ? ` (and ${this.badFramesSuppressed} more since the last warning)` : '';
+        this.badFramesSuppressed = 0;
+        this.badFrameWarnedAt = now;
+        const why: Record<BadFrameReason, string> = {
+            binary: 'a binary frame',
+            tooLarge: `a frame of ${bytes} bytes (limit ${MAX_FRAME_BYTES})`,
+            notJson: 'a frame that is not JSON',
+            tooDeep: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`
+        };
+        this.logger.warn(`dropped ${why[reason]}${more}; the connection stays open`);
+    }
+
+    private clearReconnect(): void {
+        if (this.reconnectTimer) { clearTimeout(this.reconnectTimer); this.reconnectTimer = null; }
+    }
+
+    private scheduleReconnect(reason: string): void {
+        this.failures += 1;
+        const delay = backoffDelay(this.failures, this.timings.reconnectMinMs, this.timings.reconnectMaxMs, this.random);
+        this.setStatus({ state: 'reconnecting', retryInMs: delay, reason });
+        // Warn when the reason changes, not on every attempt of an outage.
+        if (reason !== this.lastFailureWarned) {
+            this.lastFailureWarned = reason;
+            this.logger.warn(`connection to ${this.url} lost or failed (${reason}); retrying with backoff, next in ${Math.round(delay / 100) / 10} s`);
+        }
+        this.clearReconnect();
+        this.reconnectTimer = setTimeout(() => { this.reconnectTimer = null; this.connect(); }, delay);
+    }
+
+    private scheduleAuthRetry(statusCode: number): void {
+        const delay = this.timings.authRetryMs;
+        this.setStatus({ state: 'authFailed', statusCode, retryInMs: delay });
+        const reason = `auth ${statusCode}`;
+        if (reason !== this.lastFailureWarned) {
+            this.lastFailureWarned = reason;
+            this.logger.warn(`PrintFactory refused the MisKey (HTTP ${statusCode}). Check the MisKey at ` +
+                `https://app.printfactory.cloud/settings/external-api; next attempt in ${Math.round(delay / 1000)} s`);
+        }
+        this.clearReconnect();
+        this.reconnectTimer = setTimeout(() => { this.reconnectTimer = null; this.connect(); }, delay);
+    }
+}

@@ -1,0 +1,158 @@
+// printfactory-config: one PrintFactory Cloud account (URL + MisKey) and the single WebSocket
+// that every printfactory-notification node using it shares (see ../lib/printfactory/connection.ts).
+import type { NodeAPI, Node, NodeDef } from 'node-red';
+import WebSocket from 'ws';
+import {
+    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding, describeProxy, proxyFor, tunnelAgent
+} from '../lib/printfactory/connection';
+
+const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
+const PLACEHOLDER = '__PWRD__';
+const TEST_TIMEOUT_MS = 10000;
+
+interface PrintFactoryConfigDef extends NodeDef {
+    url: string;
+    // Advanced, in seconds (decimals allowed): heartbeat, handshake timeout, backoff, auth retry.
+    pingInterval?: number | string;
+    handshakeTimeout?: number | string;
+    reconnectMin?: number | string;
+    reconnectMax?: number | string;
+    stableAfter?: number | string;
+    authRetry?: number | string;
+}
+
+interface PrintFactoryCredentials { misKey?: string }
+
+interface PrintFactoryConfigNode extends Node<PrintFactoryCredentials> {
+    url: string;
+    connection: PrintFactoryConnection;
+    register(user: ConnectionUser): void;
+    deregister(user: ConnectionUser): Promise<void>;
+}
+
+function seconds(value: unknown, fallbackMs: number): number {
+    const n = typeof value === 'string' ? Number(value.trim()) : value;
+    return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : fallbackMs;
+}
+
+function timingsFrom(config: Partial<PrintFactoryConfigDef>): ConnectionTimings {
+    const reconnectMinMs = seconds(config.reconnectMin, DEFAULT_TIMINGS.reconnectMinMs);
+    return {
+        pingIntervalMs: seconds(config.pingInterval, DEFAULT_TIMINGS.pingIntervalMs),
+        handshakeTimeoutMs: seconds(config.handshakeTimeout, DEFAULT_TIMINGS.handshakeTimeoutMs),
+        reconnectMinMs,
+        reconnectMaxMs: Math.max(reconnectMinMs, seconds(config.reconnectMax, DEFAULT_TIMINGS.reconnectMaxMs)),
+        stableAfterMs: seconds(config.stableAfter, DEFAULT_TIMINGS.stableAfterMs),
+        authRetryMs: seconds(config.authRetry, DEFAULT_TIMINGS.authRetryMs),
+        closeTimeoutMs: DEFAULT_TIMINGS.closeTimeoutMs
+    };
+}
+
+type TestResult =
+    | { result: 'accepted' }
+    | { result: 'rejected'; statusCode: number }
+    | { result: 'busy'; statusCode: number }
+    | { result: 'unreachable'; error: string }
+    | { result: 'inUse'; state: string };
+
+/** Opens a short-lived socket with the MisKey and reports how the server answered. Never rejects. */
+function testConnection(url: string, misKey: string): Promise<TestResult> {
+    return new Promise((resolve) => {
+        let settled = false;
+        let statusCode = 0;
+        let error = '';
+        let ws: WebSocket;
+        try {
+            const target = new URL(url);
+            const proxy = proxyFor(target, process.env);
+            ws = new WebSocket(url, {
+                headers: { MisKey: misKey },
+                handshakeTimeout: TEST_TIMEOUT_MS,
+                perMessageDeflate: false,
+                followRedirects: false,
+                agent: proxy ? tunnelAgent(proxy, target.protocol === 'wss:', TEST_TIMEOUT_MS) : undefined
+            });
+            if (proxy) { error = ` (through proxy ${describeProxy(proxy)})`; }
+        } catch (err) {
+            resolve({ result: 'unreachable', error: (err as Error).message });
+            return;
+        }
+        const viaProxy = error;
+        const finish = (result: TestResult): void => { if (!settled) { settled = true; resolve(result); } };
+        ws.on('unexpected-response', (_req, res) => {
+            statusCode = res.statusCode ?? 0;
+            res.resume();
+            ws.terminate();
+        });
+        ws.on('error', (err) => { error = err.message + viaProxy; });
+        ws.on('open', () => {
+            finish({ result: 'accepted' });
+            // Give the organisation's single connection slot back at once.
+            ws.close(1000, 'connection test');
+        });
+        ws.on('close', () => {
+            if (statusCode === 401 || statusCode === 403) { finish({ result: 'rejected', statusCode }); }
+            if (statusCode) { finish({ result: 'busy', statusCode }); }
+            finish({ result: 'unreachable', error: error || 'closed during the handshake' });
+        });
+    });
+}
+
+export = function (RED: NodeAPI): void {
+    function PrintFactoryConfig(this: PrintFactoryConfigNode, config: PrintFactoryConfigDef) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        node.url = String(config.url ?? '').trim() || DEFAULT_URL;
+        node.connection = new PrintFactoryConnection({
+            url: node.url,
+            misKey: node.credentials?.misKey ?? '',
+            label: config.name ? `"${config.name}" (${node.id})` : node.id,
+            timings: timingsFrom(config),
+            logger: { log: (text) => node.log(text), warn: (text) => node.warn(text) }
+        });
+        node.register = (user) => node.connection.register(user);
+        node.deregister = (user) => node.connection.deregister(user);
+
+        node.on('close', (_removed: boolean, done: () => void) => {
+            // Awaiting 'close' of the socket here is what keeps a redeploy from overlapping two sockets.
+            node.connection.close().then(() => done(), () => done());
+        });
+    }
+
+    RED.nodes.registerType('printfactory-config', PrintFactoryConfig as any, {
+        credentials: { misKey: { type: 'password' } }
+    });
+
+    // Editor "Test connection". The vendor allows one connection per organisation, so a test
+    // while this runtime holds the account's connection is skipped (it would be refused or,
+    // worse, disturb the live one); otherwise the test holds the slot for a moment only.
+    RED.httpAdmin.post('/print-events/printfactory/test', RED.auth.needsPermission('printfactory-config.write'), (req: any, res: any) => {
+        try {
+            const body = (req.body ?? {}) as { id?: unknown; url?: unknown; misKey?: unknown };
+            const url = String(body.url ?? '').trim() || DEFAULT_URL;
+            if (!/^wss?:\/\/[^/]+/i.test(url)) {
+                res.status(400).json({ result: 'invalid', error: 'url must start with ws:// or wss://' });
+                return;
+            }
+            let misKey = typeof body.misKey === 'string' ? body.misKey : '';
+            if ((misKey === PLACEHOLDER || misKey === '') && typeof body.id === 'string' && body.id) {
+                const stored = RED.nodes.getCredentials(body.id) as PrintFactoryCredentials | undefined;
+                misKey = stored?.misKey ?? '';
+            }
+            if (!misKey || misKey === PLACEHOLDER) {
+                res.status(400).json({ result: 'invalid', error: 'no MisKey: enter one, or deploy the node first' });
+                return;
+            }
+            const holder = connectionHolding(misKey);
+            if (holder && holder.userCount > 0) {
+                res.json({ result: 'inUse', state: holder.status.state } satisfies TestResult);
+                return;
+            }
+            testConnection(url, misKey).then((result) => res.json(result), (err: Error) => {
+                res.status(500).json({ result: 'unreachable', error: err.message });
+            });
+        } catch (err) {
+            res.status(500).json({ result: 'unreachable', error: (err as Error).message });
+        }
+    });
+};

@@ -1,0 +1,126 @@
+// printfactory-notification: emits one msg per PrintFactory Cloud notification received on the
+// account's shared WebSocket, classified into an event name (../lib/printfactory/classify.ts).
+import type { NodeAPI, Node, NodeDef, NodeMessage } from 'node-red';
+import { isPrintFactoryEvent } from '../lib/printfactory/classify';
+import type { BadFrameReason, ConnectionStatus, ConnectionUser, Notification } from '../lib/printfactory/connection';
+
+interface NotificationDef extends NodeDef {
+    account: string;
+    events?: unknown;
+}
+
+interface AccountNode extends Node {
+    register(user: ConnectionUser): void;
+    deregister(user: ConnectionUser): Promise<void>;
+}
+
+// Status updates go to every open editor: at most one per second while messages stream in.
+const STATUS_THROTTLE_MS = 1000;
+
+/** The configured event filter as a Set, or null for "every event". Unknown names are reported. */
+function eventFilter(raw: unknown, warn: (text: string) => void): Set<string> | null {
+    let list: unknown[] = [];
+    if (Array.isArray(raw)) {
+        list = raw;
+    } else if (typeof raw === 'string' && raw.trim() !== '') {
+        list = raw.split(/[\s,]+/);
+    }
+    const names = list.map((v) => String(v).trim()).filter((v) => v !== '');
+    const unknown = names.filter((n) => !isPrintFactoryEvent(n));
+    if (unknown.length > 0) { warn(`ignoring unknown event name(s) in the filter: ${unknown.join(', ')}`); }
+    const known = names.filter((n) => isPrintFactoryEvent(n));
+    return known.length > 0 ? new Set(known) : null;
+}
+
+export = function (RED: NodeAPI): void {
+    function PrintFactoryNotification(this: Node, config: NotificationDef) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        const filter = eventFilter(config.events, (text) => node.warn(text));
+        const account = RED.nodes.getNode(config.account) as AccountNode | null;
+        const t = (key: string, vars?: Record<string, unknown>): string =>
+            RED._(`printfactory-notification.status.${key}`, vars as any);
+
+        let received = 0;
+        let dropped = 0;
+        let connected = false;
+        let statusTimer: NodeJS.Timeout | null = null;
+        let statusDirty = false;
+
+        function showConnected(): void {
+            statusDirty = false;
+            node.status(dropped > 0
+                ? { fill: 'green', shape: 'dot', text: t('connectedDropped', { count: received, dropped }) }
+                : { fill: 'green', shape: 'dot', text: t('connected', { count: received }) });
+        }
+
+        // Leading edge at once, then at most once per STATUS_THROTTLE_MS.
+        function countChanged(): void {
+            if (!connected) { return; }
+            if (statusTimer) { statusDirty = true; return; }
+            showConnected();
+            statusTimer = setTimeout(function flush() {
+                statusTimer = null;
+                if (statusDirty && connected) { showConnected(); }
+            }, STATUS_THROTTLE_MS);
+        }
+
+        function showStatus(status: ConnectionStatus): void {
+            connected = status.state === 'connected';
+            switch (status.state) {
+                case 'connected': showConnected(); break;
+                case 'connecting': node.status({ fill: 'yellow', shape: 'ring', text: t('connecting') }); break;
+                case 'reconnecting':
+                    node.status({ fill: 'yellow', shape: 'ring', text: t('reconnecting', { seconds: Math.max(1, Math.round(status.retryInMs / 1000)) }) });
+                    break;
+                case 'authFailed':
+                    node.status({ fill: 'red', shape: 'ring', text: t('authFailed', { code: status.statusCode, seconds: Math.round(status.retryInMs / 1000) }) });
+                    break;
+                case 'duplicate': node.status({ fill: 'red', shape: 'ring', text: t('duplicate') }); break;
+                case 'error': node.status({ fill: 'red', shape: 'ring', text: t(status.reason === 'badUrl' || status.reason === 'noMisKey' ? status.reason : 'error', { reason: status.reason }) }); break;
+                default: node.status({ fill: 'grey', shape: 'ring', text: t('idle') });
+            }
+        }
+
+        const user: ConnectionUser = {
+            onNotification(n: Notification): void {
+                if (filter && !filter.has(n.event)) { return; }
+                received += 1;
+                const msg: NodeMessage & Record<string, unknown> = {
+                    payload: n.payload,
+                    topic: n.event,
+                    event: n.event,
+                    receivedAt: n.receivedAt
+                };
+                if (n.jobGuid !== undefined) { msg.jobGuid = n.jobGuid; }
+                if (n.deviceGuid !== undefined) { msg.deviceGuid = n.deviceGuid; }
+                node.send(msg);
+                countChanged();
+            },
+            onStatus: showStatus,
+            onBadFrame(reason: BadFrameReason): void {
+                dropped += 1;
+                if (connected) {
+                    node.status({ fill: 'green', shape: 'dot', text: t('badFrame', { reason: RED._(`printfactory-notification.badFrame.${reason}`), count: received, dropped }) });
+                }
+            }
+        };
+
+        if (!account || typeof account.register !== 'function') {
+            node.status({ fill: 'red', shape: 'ring', text: t('noAccount') });
+            node.warn(RED._('printfactory-notification.errors.noAccount'));
+            node.on('close', (_removed: boolean, done: () => void) => done());
+            return;
+        }
+        account.register(user);
+
+        node.on('close', (_removed: boolean, done: () => void) => {
+            if (statusTimer) { clearTimeout(statusTimer); statusTimer = null; }
+            connected = false;
+            // The last user's deregister resolves once the socket is closed.
+            account.deregister(user).then(() => done(), () => done());
+        });
+    }
+
+    RED.nodes.registerType('printfactory-notification', PrintFactoryNotification as any);
+};
