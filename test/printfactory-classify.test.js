@@ -1,0 +1,131 @@
+'use strict';
+// Pure unit tests of the PrintFactory classifier and the connection's pure helpers.
+const assert = require('assert');
+const { classify, guidsOf, PRINTFACTORY_EVENTS, isPrintFactoryEvent } = require('../dist/nodes/lib/printfactory/classify');
+const { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } = require('../dist/simulators/printfactory/examples');
+const { backoffDelay, jsonDeeperThan, noProxyCovers, proxyFor } = require('../dist/nodes/lib/printfactory/connection');
+
+describe('printfactory classify', function () {
+    describe('every documented example', function () {
+        for (const name of Object.keys(PRINTFACTORY_EXAMPLES)) {
+            it(`${name} -> ${expectedEvent[name]}`, function () {
+                assert.strictEqual(classify(PRINTFACTORY_EXAMPLES[name]), expectedEvent[name]);
+                // Fresh GUIDs and dates do not change the classification.
+                assert.strictEqual(classify(freshExample(name)), expectedEvent[name]);
+            });
+        }
+    });
+
+    it('covers every documented shape and every event name except unknown', function () {
+        assert.strictEqual(EXAMPLE_NAMES.length, 14);
+        const produced = new Set(Object.values(expectedEvent));
+        for (const event of PRINTFACTORY_EVENTS) {
+            if (event !== 'unknown') { assert.ok(produced.has(event), `no documented example for ${event}`); }
+        }
+    });
+
+    it('lets Event decide over Status for a re-route', function () {
+        assert.strictEqual(classify({ JobGUID: 'j', Event: 'ReRoute', Status: 'ReRoute' }), 'job.reroute');
+        assert.strictEqual(classify({ JobGUID: 'j', Event: 'ReRoute', Status: 'Created' }), 'job.reroute');
+    });
+
+    it('treats Event case-insensitively', function () {
+        assert.strictEqual(classify({ JobGUID: 'j', Event: 'REPRINT' }), 'job.reprint');
+        assert.strictEqual(classify({ JobGUID: 'j', Event: 'resubmit' }), 'job.resubmit');
+    });
+
+    it('classifies the nester job by NestComplete or NestGUID, not by its Event "Creation"', function () {
+        assert.strictEqual(classify({ JobGUID: 'j', Status: 'NestComplete' }), 'nester.jobCreated');
+        assert.strictEqual(classify({ JobGUID: 'j', NestGUID: 'n' }), 'nester.jobCreated');
+        assert.strictEqual(classify({ JobGUID: 'j', Event: 'Creation' }), 'unknown');
+    });
+
+    it('classifies Status "Created" without Event as job.created', function () {
+        assert.strictEqual(classify({ JobGUID: 'j', Status: 'Created' }), 'job.created');
+    });
+
+    it('classifies StatusRIP as job.copyAdded whatever else is there', function () {
+        assert.strictEqual(classify({ JobGUID: 'j', StatusRIP: 'Ready', StatusPrint: '' }), 'job.copyAdded');
+        assert.strictEqual(classify({ JobGUID: 'j', StatusRIP: '' }), 'job.copyAdded');
+    });
+
+    it('classifies any DeviceGUID as device.status, even a minimal one', function () {
+        assert.strictEqual(classify({ DeviceGUID: 'd' }), 'device.status');
+        assert.strictEqual(classify({ DeviceGUID: 'd', Status: 'Created' }), 'device.status');
+    });
+
+    it('only a lone JobGUID is job.updated; extra unknown keys make it unknown', function () {
+        assert.strictEqual(classify({ JobGUID: 'j' }), 'job.updated');
+        assert.strictEqual(classify({ JobGUID: 'j', Status: 'Printing' }), 'unknown');
+        assert.strictEqual(classify({ JobGUID: 'j', Something: 1 }), 'unknown');
+        assert.strictEqual(classify({ JobGUID: null }), 'unknown');
+    });
+
+    it('classifies unknown Event values and other shapes as unknown', function () {
+        assert.strictEqual(classify({ JobGUID: 'j', Event: 'Archive' }), 'unknown');
+        assert.strictEqual(classify({}), 'unknown');
+        assert.strictEqual(classify({ Foo: 'bar' }), 'unknown');
+    });
+
+    it('classifies non-object JSON as unknown without throwing', function () {
+        for (const value of [[{ JobGUID: 'j' }], [], 42, 'text', true, null, undefined]) {
+            assert.strictEqual(classify(value), 'unknown');
+        }
+    });
+
+    it('is not fooled by inherited properties', function () {
+        assert.strictEqual(classify(JSON.parse('{"__proto__": {"DeviceGUID": "x"}, "JobGUID": "j"}')), 'unknown');
+    });
+
+    it('extracts GUIDs only when they are non-empty strings', function () {
+        assert.deepStrictEqual(guidsOf({ JobGUID: 'j', DeviceGUID: 'd' }), { jobGuid: 'j', deviceGuid: 'd' });
+        assert.deepStrictEqual(guidsOf({ JobGUID: '' }), {});
+        assert.deepStrictEqual(guidsOf({ JobGUID: 5 }), {});
+        assert.deepStrictEqual(guidsOf([1]), {});
+    });
+
+    it('knows its event names', function () {
+        assert.ok(isPrintFactoryEvent('job.created'));
+        assert.ok(!isPrintFactoryEvent('job.deleted'));
+        assert.ok(!isPrintFactoryEvent(undefined));
+    });
+});
+
+describe('printfactory connection helpers', function () {
+    it('backs off exponentially from the minimum, with jitter, up to the cap', function () {
+        const low = () => 0;
+        const high = () => 1;
+        assert.strictEqual(backoffDelay(1, 1000, 60000, high), 1000);
+        assert.strictEqual(backoffDelay(1, 1000, 60000, low), 500);
+        assert.strictEqual(backoffDelay(2, 1000, 60000, high), 2000);
+        assert.strictEqual(backoffDelay(4, 1000, 60000, high), 8000);
+        assert.strictEqual(backoffDelay(7, 1000, 60000, high), 60000);
+        assert.strictEqual(backoffDelay(1000, 1000, 60000, high), 60000);
+        for (let i = 0; i < 100; i++) {
+            const d = backoffDelay(3, 1000, 60000);
+            assert.ok(d >= 2000 && d <= 4000, String(d));
+        }
+    });
+
+    it('measures JSON depth outside strings', function () {
+        assert.strictEqual(jsonDeeperThan('{"a":'.repeat(70) + '1' + '}'.repeat(70), 64), true);
+        assert.strictEqual(jsonDeeperThan('{"a":'.repeat(60) + '1' + '}'.repeat(60), 64), false);
+        const braceString = JSON.stringify({ text: '{'.repeat(500) + '\\"[' });
+        assert.strictEqual(jsonDeeperThan(braceString, 64), false);
+    });
+
+    it('picks the proxy by scheme and honours NO_PROXY and loopback', function () {
+        const env = { HTTPS_PROXY: 'http://proxy.example:3128', http_proxy: 'http://plain.example:8080', NO_PROXY: '.internal, direct.example:27489' };
+        assert.strictEqual(proxyFor(new URL('wss://notification.aurelon.com:27489'), env).host, 'proxy.example:3128');
+        assert.strictEqual(proxyFor(new URL('ws://printfactory.test:80'), env).host, 'plain.example:8080');
+        assert.strictEqual(proxyFor(new URL('wss://a.internal'), env), undefined);
+        assert.strictEqual(proxyFor(new URL('wss://direct.example:27489'), env), undefined);
+        assert.notStrictEqual(proxyFor(new URL('wss://direct.example:443'), env), undefined);
+        assert.strictEqual(proxyFor(new URL('ws://127.0.0.1:27489'), env), undefined);
+        assert.strictEqual(proxyFor(new URL('ws://localhost:27489'), env), undefined);
+        assert.strictEqual(proxyFor(new URL('wss://notification.aurelon.com'), {}), undefined);
+        assert.ok(noProxyCovers('anything', '1', '*'));
+        assert.ok(!noProxyCovers('example.com', '443', 'ample.com'));
+        assert.ok(noProxyCovers('sub.example.com', '443', 'example.com'));
+    });
+});
