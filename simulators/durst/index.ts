@@ -54,7 +54,6 @@ export interface Delivery {
 type EntityType = 'PRODUCTION_JOB' | 'MOTIF' | 'ARTICLE' | 'PRINT_ORDER';
 
 const PRODUCTION_JOB_LIFECYCLE = ['CREATED', 'OUTPUT_CONFIG_ASSIGNED', 'IMPOSED', 'SENT_TO_PRINTER', 'PRINTING', 'PRINTED', 'FINISHED'];
-const MOTIF_LIFECYCLE = ['CREATED', 'CHECK_REQUIRED', 'WAITING_FOR_APPROVAL', 'APPROVED', 'CHECKED_IN'];
 const WORKFLOW_STEPS = ['Load Document', 'Preflight', 'Render To Buffer Page 1', 'Generate Preview', 'Update Sub/Workflow Status'];
 const PRINTERS = [{ id: 5, name: 'P5 500', serialNumber: '123 4567' }, { id: 3, name: 'P5 TEX iSUB' }];
 
@@ -77,6 +76,9 @@ export class DurstSimulator extends EventEmitter {
     private latencyMs = 0;
     private trickleTimer?: NodeJS.Timeout;
     private trickleStep = 0;
+    private trickleGeneration = 0;
+    private jobStep = 0;
+    private motifStep = 0;
     private readonly sockets = new Set<import('net').Socket>();
     /** Number of API requests answered (including injected failures). */
     apiCalls = 0;
@@ -175,31 +177,45 @@ export class DurstSimulator extends EventEmitter {
 
     startTrickle(intervalMs: number): void {
         this.stopTrickle();
-        this.trickleTimer = setInterval(() => { this.trickleOnce().catch(() => undefined); }, Math.max(50, intervalMs));
-        this.trickleTimer.unref?.();
+        const interval = Math.max(50, intervalMs);
+        const generation = ++this.trickleGeneration;
+        // Self-scheduling, so a slow receiver never gets events out of order.
+        const tick = () => {
+            this.trickleOnce().catch(() => undefined).then(() => {
+                if (this.trickleTimer && generation === this.trickleGeneration) { this.trickleTimer = setTimeout(tick, interval); }
+            });
+        };
+        this.trickleTimer = setTimeout(tick, interval);
     }
 
     stopTrickle(): void {
-        if (this.trickleTimer) { clearInterval(this.trickleTimer); }
+        if (this.trickleTimer) { clearTimeout(this.trickleTimer); }
         this.trickleTimer = undefined;
+        this.trickleGeneration++;
     }
 
-    // A small factory: production jobs move through their lifecycle, motifs get checked in with workflow progress.
+    // A small factory: production jobs move through their lifecycle one status per tick; every third tick a
+    // motif check-in advances (workflow progress 30 % -> 70 % -> 100 %, then the motif is CHECKED_IN).
     private async trickleOnce(): Promise<void> {
         const step = this.trickleStep++;
-        const jobId = 2068 + Math.floor(step / PRODUCTION_JOB_LIFECYCLE.length);
         if (step % 3 !== 2) {
-            await this.fireStatus('PRODUCTION_JOB', jobId, PRODUCTION_JOB_LIFECYCLE[step % PRODUCTION_JOB_LIFECYCLE.length]);
+            const n = this.jobStep++;
+            const jobId = 2068 + Math.floor(n / PRODUCTION_JOB_LIFECYCLE.length);
+            await this.fireStatus('PRODUCTION_JOB', jobId, PRODUCTION_JOB_LIFECYCLE[n % PRODUCTION_JOB_LIFECYCLE.length]);
             return;
         }
-        const motifId = 11079 + Math.floor(step / 3);
-        const workflowId = 12842 + Math.floor(step / 3);
-        const progress = [20, 60, 100][Math.floor(step / 3) % 3];
+        const n = this.motifStep++;
+        const motifId = 11079 + Math.floor(n / 3);
+        const workflowId = 12842 + Math.floor(n / 3);
+        const phase = n % 3;
+        if (phase === 0) { await this.fireStatus('MOTIF', motifId, 'CREATED'); }
+        const progress = [30, 70, 100][phase];
         await this.fireWorkflow('motif-checkin', workflowId, {
             status: progress === 100 ? 'SUCCESS' : 'RUNNING', progress,
-            currentStep: WORKFLOW_STEPS[Math.min(WORKFLOW_STEPS.length - 1, Math.floor(progress / 25))]
+            currentStep: WORKFLOW_STEPS[phase + 1], stateMessage: progress === 100 ? 'Render To Buffer Page 1' : 'Preflight',
+            endTimestamp: progress === 100 ? new Date().toISOString() : null
         });
-        await this.fireStatus('MOTIF', motifId, MOTIF_LIFECYCLE[Math.floor(step / 3) % MOTIF_LIFECYCLE.length]);
+        if (phase === 2) { await this.fireStatus('MOTIF', motifId, 'CHECKED_IN'); }
     }
 
     private async deliverToMatching(eventTopics: string[], body: object): Promise<Delivery[]> {

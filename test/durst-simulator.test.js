@@ -1,0 +1,111 @@
+'use strict';
+// The Durst simulator on its own: API auth, secret echo, both create paths, list shape, trickle and the CLI.
+const http = require('http');
+const path = require('path');
+const assert = require('assert');
+const { spawn } = require('child_process');
+const { DurstSimulator, echoSecret } = require('../dist/simulators/durst');
+
+function request(url, method, body, headers = {}) {
+    return new Promise((resolve, reject) => {
+        const data = body === undefined ? undefined : JSON.stringify(body);
+        const req = http.request(url, { method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+            let text = '';
+            res.on('data', (c) => { text += c; });
+            res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined }));
+        });
+        req.on('error', reject);
+        req.end(data);
+    });
+}
+
+describe('durst simulator', function () {
+    let sim;
+    let receiver;
+    const received = [];
+
+    beforeEach(async function () {
+        received.length = 0;
+        receiver = http.createServer((req, res) => {
+            let text = '';
+            req.on('data', (c) => { text += c; });
+            req.on('end', () => { received.push({ url: req.url, headers: req.headers, body: JSON.parse(text) }); res.end('ok'); });
+        });
+        await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    });
+
+    afterEach(async function () {
+        if (sim) { await sim.stop(); }
+        sim = undefined;
+        receiver.closeAllConnections();
+        await new Promise((resolve) => receiver.close(resolve));
+    });
+
+    it('checks bearer API auth and echoes secrets transformed', async function () {
+        sim = new DurstSimulator({ apiAuth: { type: 'bearer', token: 'tok' } });
+        await sim.start();
+        const body = { externalAuthType: 'XAUTH', hostUri: 'https://domain.at:443/base/path/', xAuthInfo: { user: 'user', password: 'password' } };
+        assert.strictEqual((await request(`${sim.url}/api/v1/subscribers/create`, 'POST', body)).status, 401);
+        const created = await request(`${sim.url}/api/v1/subscribers/create`, 'POST', body, { authorization: 'Bearer tok' });
+        assert.strictEqual(created.status, 201);
+        assert.strictEqual(created.body.id, 17);
+        assert.strictEqual(created.body.xAuthInfo.user, 'user');
+        assert.strictEqual(created.body.xAuthInfo.password, echoSecret('password'));
+        assert.match(created.body.xAuthInfo.password, /^[A-Za-z0-9+/]{22}==$/);
+        assert.strictEqual(sim.subscribers()[0].xAuthInfo.password, 'password');
+    });
+
+    it('serves both subscription create paths and lists a JSON array', async function () {
+        sim = new DurstSimulator();
+        await sim.start();
+        await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'NONE', hostUri: 'localhost:1234' });
+        const a = await request(`${sim.url}/api/v1/subscribers/17/subscriptions/create`, 'POST', { path: 'a', status: 'ACTIVE', topic: 'STATUS/*' });
+        const b = await request(`${sim.url}/api/v1/subscribers/17/subscriptions`, 'POST', { path: 'b', status: 'ACTIVE', topic: 'WORKFLOW/*' });
+        assert.deepStrictEqual([a.status, b.status, a.body.id, b.body.id], [201, 201, 4, 5]);
+        const list = await request(`${sim.url}/api/v1/subscribers/17/subscriptions`, 'GET');
+        assert.ok(Array.isArray(list.body));
+        assert.deepStrictEqual(list.body.map((s) => s.topic), ['STATUS/*', 'WORKFLOW/*']);
+        assert.strictEqual((await request(`${sim.url}/api/v1/subscribers/99/subscriptions`, 'GET')).status, 404);
+    });
+
+    it('trickles a realistic production job lifecycle and motif check-in', async function () {
+        sim = new DurstSimulator();
+        await sim.start();
+        const hostUri = `http://127.0.0.1:${receiver.address().port}`;
+        await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'JWT_SIGNING', hostUri,
+            jwtSigningInfo: { httpHeaderName: 'x-jwt-token', key: 'k', method: 'HS256' } });
+        await request(`${sim.url}/api/v1/subscribers/17/subscriptions`, 'POST', { path: 'status', status: 'ACTIVE', topic: 'STATUS/*' });
+        await request(`${sim.url}/api/v1/subscribers/17/subscriptions`, 'POST', { path: 'workflow', status: 'ACTIVE', topic: 'WORKFLOW/motif-checkin/*' });
+        sim.startTrickle(50);
+        const start = Date.now();
+        while (received.filter((r) => r.url === '/status' && r.body.entityType === 'PRODUCTION_JOB').length < 7 && Date.now() - start < 5000) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        sim.stopTrickle();
+        const jobs = received.filter((r) => r.body.entityType === 'PRODUCTION_JOB').slice(0, 7);
+        assert.deepStrictEqual(jobs.map((r) => r.body.newStatus),
+            ['CREATED', 'OUTPUT_CONFIG_ASSIGNED', 'IMPOSED', 'SENT_TO_PRINTER', 'PRINTING', 'PRINTED', 'FINISHED']);
+        assert.ok(jobs.every((r) => r.body.entityId === 2068 && r.headers['x-jwt-token']));
+        assert.strictEqual(jobs[1].body.oldStatus, 'CREATED');
+        const progress = received.filter((r) => r.url === '/workflow').map((r) => r.body.progress);
+        assert.deepStrictEqual(progress.slice(0, 3), [30, 70, 100]);
+        assert.ok(received.some((r) => r.body.entityType === 'MOTIF' && r.body.newStatus === 'CHECKED_IN'));
+    });
+
+    it('the CLI prints its URL and stops on SIGTERM', async function () {
+        const child = spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'simulators', 'durst', 'cli.js'), '--port', '0', '--trickle', '1000']);
+        const url = await new Promise((resolve, reject) => {
+            let out = '';
+            child.stdout.on('data', (c) => {
+                out += c;
+                const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+                if (m) { resolve(m[1]); }
+            });
+            child.on('exit', (code) => reject(new Error('exited early: ' + code)));
+        });
+        const res = await request(`${url}/api/v1/subscribers/1`, 'GET');
+        assert.strictEqual(res.status, 404);
+        const code = await new Promise((resolve) => { child.removeAllListeners('exit'); child.on('exit', resolve); child.kill('SIGTERM'); });
+        assert.strictEqual(code, 0);
+    });
+});
