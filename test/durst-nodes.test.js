@@ -461,6 +461,28 @@ describe('durst nodes against the simulator', function () {
             assert.strictEqual((await post('/durst/status', '{}', { 'content-type': 'application/json', 'x-gateway': 'ok' })).status, 200);
         });
 
+        it('applies httpNodeCors to the webhook path, preflight included', async function () {
+            await helper.unload();
+            helper.settings({ httpNodeCors: { origin: 'https://ui.example', methods: 'POST' } });
+            await helper.load(modules, hookFlow(subscriber()));
+            const preflight = await new Promise((resolve, reject) => {
+                const req = http.request(new URL('/durst/status', hostUri), { method: 'OPTIONS',
+                    headers: { origin: 'https://ui.example', 'access-control-request-method': 'POST' } }, (res) => { res.resume(); resolve(res); });
+                req.on('error', reject);
+                req.end();
+            });
+            assert.strictEqual(preflight.statusCode, 204);
+            assert.strictEqual(preflight.headers['access-control-allow-origin'], 'https://ui.example');
+            const res = await new Promise((resolve, reject) => {
+                const req = http.request(new URL('/durst/status', hostUri), { method: 'POST',
+                    headers: { 'content-type': 'application/json', origin: 'https://ui.example' } }, (r) => { r.resume(); resolve(r); });
+                req.on('error', reject);
+                req.end('{}');
+            });
+            assert.strictEqual(res.statusCode, 200);
+            assert.strictEqual(res.headers['access-control-allow-origin'], 'https://ui.example');
+        });
+
         it('installs no route and warns when httpNodeRoot is false', async function () {
             await helper.unload();
             helper.settings({ httpNodeRoot: false });
