@@ -305,6 +305,17 @@ function explainStartError(what, envName, port, err) {
     return new Error(`${what} failed to start: ${err && err.message ? err.message : err}`);
 }
 
+/**
+ * With the editor and the HTTP nodes on the same root (Node-RED's default), the admin app's JSON
+ * body parser runs first for every request and consumes webhook bodies before durst-webhook-in can
+ * read the raw bytes its verification needs. Parsing here, before the admin parser (which then skips),
+ * with the raw bytes kept on req.rawBody serves both. Users can put the same in settings.js.
+ */
+function keepRawJsonBody() {
+    const bodyParser = require(require.resolve('body-parser', { paths: [path.dirname(require.resolve('node-red'))] }));
+    return bodyParser.json({ limit: '5mb', verify: (req, _res, buf) => { req.rawBody = Buffer.from(buf); } });
+}
+
 function loadSimulators() {
     const pf = path.join(ROOT, 'dist', 'simulators', 'printfactory');
     const durst = path.join(ROOT, 'dist', 'simulators', 'durst');
@@ -369,6 +380,7 @@ async function main() {
             }));
         });
         const settings = {
+            httpAdminMiddleware: keepRawJsonBody(),
             userDir: opts.userDir,
             flowFile: 'flows.json',
             uiHost: opts.host,

@@ -177,7 +177,8 @@ describe('example flows (examples/*.json)', function () {
                 for (const n of flow) {
                     for (const target of (n.wires || []).flat()) { assert.ok(ids.has(target), `${n.id} is wired to missing ${target}`); }
                     if (n.z && flow.some((x) => x.type === 'tab')) { assert.ok(ids.has(n.z), `${n.id} sits on missing tab ${n.z}`); }
-                    for (const key of ['account', 'subscriber', 'broker']) {
+                    const refs = n.type.startsWith('mqtt ') ? ['broker'] : ['account', 'subscriber'];
+                    for (const key of refs) {
                         if (n[key]) { assert.ok(ids.has(n[key]), `${n.id}.${key} points at missing config ${n[key]}`); }
                     }
                 }
