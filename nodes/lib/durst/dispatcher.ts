@@ -152,6 +152,7 @@ export class WebhookDispatcher {
             req.removeListener('data', onData);
             req.removeListener('end', onEnd);
             req.removeListener('error', onError);
+            req.removeListener('close', onClose);
         };
         const onData = (chunk: Buffer) => {
             received += chunk.length;
@@ -169,6 +170,8 @@ export class WebhookDispatcher {
             this.deliver(key, target, req, res, Buffer.concat(chunks, received));
         };
         const onError = () => { if (!finished) { finish(); } };
+        // The client went away before the body was complete: nothing to answer, nothing to count.
+        const onClose = () => { if (!finished && !req.complete) { finish(); } };
         const timer = setTimeout(() => {
             if (finished) { return; }
             finish();
@@ -178,6 +181,7 @@ export class WebhookDispatcher {
         req.on('data', onData);
         req.on('end', onEnd);
         req.on('error', onError);
+        req.on('close', onClose);
     }
 
     // Reads and discards what is still coming (so the client sees the answer), but never for longer than the timeout.
