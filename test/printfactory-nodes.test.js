@@ -1,0 +1,435 @@
+'use strict';
+// printfactory-config + printfactory-notification in the Node-RED test helper against the real
+// PrintFactory simulator on loopback: classification end to end, the shared connection and its
+// failure handling (drops, half-open sockets, hung handshakes, auth failures, duplicate MisKeys,
+// garbage frames, proxies), the editor's test endpoint, and that nothing leaks or logs secrets.
+const assert = require('assert');
+const net = require('net');
+const helper = require('node-red-node-test-helper');
+const configNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
+const notificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
+const { PrintFactorySimulator, PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES } = require('../dist/simulators/printfactory');
+const { PrintFactoryConnection } = require('../dist/nodes/lib/printfactory/connection');
+
+helper.init(require.resolve('node-red'));
+
+const MIS_KEY = 'test-mis-key-5f3e9a';
+const OTHER_KEY = 'second-org-key-77c1';
+// Fast timings (seconds) so failure paths take milliseconds; production defaults are 30/15/1/60/60/300.
+const FAST = { pingInterval: 0.1, handshakeTimeout: 0.4, reconnectMin: 0.05, reconnectMax: 0.2, stableAfter: 60, authRetry: 1 };
+const STATUS = 'printfactory-notification.status.';
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(predicate, what, timeoutMs = 5000) {
+    const start = Date.now();
+    while (!predicate()) {
+        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
+        await sleep(10);
+    }
+}
+
+function config(id, url, extra = {}) {
+    return { id, type: 'printfactory-config', name: 'account ' + id, url, ...FAST, ...extra };
+}
+function notification(id, account, events = [], wires = ['out']) {
+    return { id, type: 'printfactory-notification', z: 'tab', name: '', account, events, wires: [wires] };
+}
+function sink(id = 'out') { return { id, type: 'helper', z: 'tab' }; }
+const TAB = { id: 'tab', type: 'tab', label: 'test' };
+
+/** Collects msgs arriving at a helper node. */
+function collect(id = 'out') {
+    const msgs = [];
+    helper.getNode(id).on('input', (msg) => msgs.push(msg));
+    return msgs;
+}
+
+/** Every status node `id` has shown so far (the helper spies on the shared Node prototype). */
+function statuses(id) {
+    const node = helper.getNode(id);
+    return node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0]);
+}
+
+function logEntries() {
+    return helper.log().getCalls().map((c) => c.args[0]).filter(Boolean);
+}
+function warnings() {
+    return logEntries().filter((e) => e.level === helper.log().WARN).map((e) => String(e.msg));
+}
+
+describe('printfactory nodes against the simulator', function () {
+    this.timeout(10000);
+    let sim;
+    let events;
+
+    beforeEach(async function () {
+        await helper.startServer();
+        sim = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [MIS_KEY, OTHER_KEY] });
+        await sim.start();
+        events = { connections: 0, rejected: [], disconnections: 0 };
+        sim.on('connection', () => { events.connections += 1; });
+        sim.on('disconnection', () => { events.disconnections += 1; });
+        sim.on('rejected', (reason) => events.rejected.push(reason));
+    });
+
+    afterEach(async function () {
+        await helper.unload();
+        await sim.stop();
+        await helper.stopServer();
+    });
+
+    async function load(flow, credentials = { cfg: { misKey: MIS_KEY } }) {
+        await helper.load([configNode, notificationNode], flow, credentials);
+    }
+
+    async function loadBasic(events = [], extra = {}) {
+        await load([TAB, config('cfg', sim.url, extra), notification('pf', 'cfg', events), sink()]);
+        const msgs = collect();
+        await waitFor(() => sim.connectionCount === 1, 'the connection');
+        return msgs;
+    }
+
+    it('classifies every documented payload end to end and builds the msg fields', async function () {
+        const msgs = await loadBasic();
+        for (const name of EXAMPLE_NAMES) { sim.broadcast(PRINTFACTORY_EXAMPLES[name]); }
+        await waitFor(() => msgs.length === EXAMPLE_NAMES.length, 'one msg per example');
+        EXAMPLE_NAMES.forEach((name, i) => {
+            const msg = msgs[i];
+            const sent = PRINTFACTORY_EXAMPLES[name];
+            assert.strictEqual(msg.topic, expectedEvent[name], name);
+            assert.strictEqual(msg.event, expectedEvent[name], name);
+            assert.deepStrictEqual(msg.payload, sent, `${name}: payload exactly as sent`);
+            assert.strictEqual(msg.jobGuid, sent.JobGUID, name);
+            assert.strictEqual(msg.deviceGuid, sent.DeviceGUID, name);
+            assert.ok(!Number.isNaN(Date.parse(msg.receivedAt)) && msg.receivedAt.endsWith('Z'), `${name}: receivedAt ISO`);
+        });
+        assert.ok(!('deviceGuid' in msgs[0]), 'no deviceGuid key on job notifications');
+    });
+
+    it('shows connecting, then a green dot with the message count', async function () {
+        await load([TAB, config('cfg', sim.url), notification('pf', 'cfg'), sink()]);
+        const seen = () => statuses('pf');
+        await waitFor(() => sim.connectionCount === 1, 'the connection');
+        await waitFor(() => seen().some((s) => s.fill === 'green'), 'green status');
+        const green = seen().find((s) => s.fill === 'green');
+        assert.deepStrictEqual([green.shape, green.text], ['dot', STATUS + 'connected']);
+        sim.sendExample('jobCreated');
+        await waitFor(() => seen().filter((s) => s.fill === 'green').length >= 2, 'a count update');
+    });
+
+    it('two notification nodes share one socket, each with its own payload copy', async function () {
+        await load([TAB, config('cfg', sim.url), notification('a', 'cfg', [], ['outA']), notification('b', 'cfg', [], ['outB']),
+            sink('outA'), sink('outB')]);
+        const a = collect('outA');
+        const b = collect('outB');
+        await waitFor(() => sim.connectionCount === 1, 'the connection');
+        await sleep(100);
+        sim.sendExample('deviceStatus');
+        await waitFor(() => a.length === 1 && b.length === 1, 'the msg on both nodes');
+        assert.strictEqual(sim.connectionCount, 1);
+        assert.strictEqual(sim.peakConnections, 1);
+        assert.strictEqual(events.connections, 1);
+        assert.deepStrictEqual(a[0].payload, b[0].payload);
+        assert.notStrictEqual(a[0].payload, b[0].payload, 'one flow changing its payload must not change the other');
+    });
+
+    it('a redeploy closes the old socket before opening the new one', async function () {
+        let open = 0;
+        let maxOpen = 0;
+        sim.on('connection', () => { open += 1; maxOpen = Math.max(maxOpen, open); });
+        sim.on('disconnection', () => { open -= 1; });
+        const flow = [TAB, config('cfg', sim.url), notification('pf', 'cfg'), sink()];
+        await load(flow);
+        await waitFor(() => sim.connectionCount === 1, 'the connection');
+        const creds = { cfg: { misKey: MIS_KEY } };
+        for (let i = 0; i < 3; i++) {
+            // A changed config node: full and "nodes" deploys both replace its socket.
+            const next = [TAB, config('cfg', sim.url, { name: 'renamed ' + i }), notification('pf', 'cfg'), sink()];
+            await helper.setFlows(next, i % 2 === 0 ? 'full' : 'nodes', creds);
+            await waitFor(() => events.connections === i + 2 && sim.connectionCount === 1, `connection after redeploy ${i + 1}`);
+        }
+        // Only the notification node changes: the last user leaves and a new one arrives.
+        await helper.setFlows([TAB, config('cfg', sim.url, { name: 'renamed 2' }), notification('pf', 'cfg', ['job.created']), sink()], 'nodes', creds);
+        await waitFor(() => events.connections === 5 && sim.connectionCount === 1, 'connection after a node-only redeploy');
+        assert.strictEqual(maxOpen, 1, 'two sockets were open at once');
+        assert.strictEqual(sim.peakConnections, 1);
+        assert.deepStrictEqual(events.rejected, []);
+        const msgs = collect();
+        sim.sendExample('jobCreated');
+        await waitFor(() => msgs.length === 1, 'a msg after the redeploys');
+    });
+
+    it('reconnects after the server drops the connection', async function () {
+        const msgs = await loadBasic();
+        const seen = () => statuses('pf');
+        sim.dropAll();
+        await waitFor(() => events.connections === 2 && sim.connectionCount === 1, 'the reconnect');
+        assert.ok(seen().some((s) => s.fill === 'yellow' && s.text === STATUS + 'reconnecting'), 'reconnecting status shown');
+        await waitFor(() => seen().length > 0 && seen()[seen().length - 1].fill === 'green', 'green again');
+        sim.sendExample('jobReprint');
+        await waitFor(() => msgs.length === 1, 'a msg after the reconnect');
+        assert.strictEqual(msgs[0].topic, 'job.reprint');
+    });
+
+    it('detects a half-open socket (no pongs) and reconnects', async function () {
+        await loadBasic();
+        sim.setAnswerPings(false);
+        await waitFor(() => events.disconnections >= 1, 'the client giving up on the silent socket', 3000);
+        sim.setAnswerPings(true);
+        await waitFor(() => events.connections >= 2 && sim.connectionCount === 1, 'the reconnect');
+        const before = events.connections;
+        await sleep(500);
+        assert.strictEqual(events.connections, before, 'answered pings keep the socket open');
+    });
+
+    it('gives up on a handshake that never completes and connects once the server answers again', async function () {
+        sim.setHangHandshake(true);
+        await load([TAB, config('cfg', sim.url), notification('pf', 'cfg'), sink()]);
+        const seen = () => statuses('pf');
+        await waitFor(() => seen().some((s) => s.text === STATUS + 'reconnecting'), 'a reconnect after the handshake timeout', 3000);
+        assert.strictEqual(events.connections, 0);
+        sim.setHangHandshake(false);
+        await waitFor(() => sim.connectionCount === 1, 'the connection', 3000);
+    });
+
+    it('an auth failure shows a red status and retries slowly, not in a tight loop', async function () {
+        await load([TAB, config('cfg', sim.url), notification('pf', 'cfg'), sink()], { cfg: { misKey: 'wrong-key-123' } });
+        const seen = () => statuses('pf');
+        await waitFor(() => events.rejected.length === 1, 'the first rejection');
+        await waitFor(() => seen().some((s) => s.fill === 'red'), 'red status');
+        const red = seen().find((s) => s.fill === 'red');
+        assert.deepStrictEqual([red.shape, red.text], ['ring', STATUS + 'authFailed']);
+        // reconnectMin is 50 ms: a tight loop would make ~20 attempts in this window; authRetry is 1 s.
+        await sleep(1400);
+        assert.ok(events.rejected.length >= 2 && events.rejected.length <= 3, `attempts in 1.4 s: ${events.rejected.length}`);
+        assert.ok(events.rejected.every((r) => r === 'auth'));
+        assert.ok(warnings().some((w) => /refused the MisKey \(HTTP 403\)/.test(w)), 'a warning says why');
+        assert.strictEqual(warnings().filter((w) => /refused the MisKey/.test(w)).length, 1, 'warned once, not per attempt');
+    });
+
+    it('a missing MisKey is a configuration error, without any connection attempt', async function () {
+        await load([TAB, config('cfg', sim.url), notification('pf', 'cfg'), sink()], {});
+        const seen = () => statuses('pf');
+        await sleep(200);
+        assert.strictEqual(events.connections + events.rejected.length, 0);
+        const last = seen()[seen().length - 1];
+        assert.deepStrictEqual([last.fill, last.text], ['red', STATUS + 'noMisKey']);
+        assert.strictEqual(sim.connectionCount, 0);
+    });
+
+    it('a second config node with the same MisKey warns and does not connect', async function () {
+        await load([TAB, config('cfg', sim.url), config('cfg2', sim.url), notification('a', 'cfg', [], ['outA']),
+            notification('b', 'cfg2', [], ['outB']), sink('outA'), sink('outB')],
+        { cfg: { misKey: MIS_KEY }, cfg2: { misKey: MIS_KEY } });
+        await waitFor(() => sim.connectionCount === 1, 'the connection');
+        await sleep(300);
+        assert.strictEqual(events.connections, 1);
+        assert.deepStrictEqual(events.rejected, [], 'the duplicate never reached the server');
+        assert.ok(warnings().some((w) => /same MisKey/.test(w)), 'a warning explains the duplicate');
+        // Exactly one of the two nodes shows the duplicate status.
+        const dupes = ['a', 'b'].filter((id) => statuses(id).some((st) => st.text === STATUS + 'duplicate'));
+        assert.strictEqual(dupes.length, 1, 'one node reports the duplicate');
+    });
+
+    it('different MisKeys get their own connections', async function () {
+        await load([TAB, config('cfg', sim.url), config('cfg2', sim.url), notification('a', 'cfg'), notification('b', 'cfg2'), sink()],
+            { cfg: { misKey: MIS_KEY }, cfg2: { misKey: OTHER_KEY } });
+        await waitFor(() => sim.connectionCount === 2, 'two connections');
+    });
+
+    it('drops garbage frames with a warning and keeps delivering later frames', async function () {
+        const msgs = await loadBasic();
+        for (const kind of ['text', 'binary', 'huge', 'deep']) { sim.sendGarbage(kind); }
+        sim.sendGarbage('array');
+        sim.sendExample('jobCopyAddedJournal');
+        await waitFor(() => msgs.length === 2, 'the array and the example');
+        assert.strictEqual(msgs[0].topic, 'unknown');
+        assert.ok(Array.isArray(msgs[0].payload), 'non-object JSON is delivered as is');
+        assert.strictEqual(msgs[1].topic, 'job.copyAdded');
+        assert.strictEqual(events.connections, 1, 'the connection survived');
+        assert.strictEqual(sim.connectionCount, 1);
+        assert.ok(warnings().some((w) => /dropped a frame that is not JSON/.test(w)), warnings().join('\n'));
+        const calls = statuses('pf').map((st) => st.text);
+        assert.ok(calls.includes(STATUS + 'badFrame') || calls.includes(STATUS + 'connectedDropped'), calls.join(', '));
+    });
+
+    it('passes only the events of its filter', async function () {
+        const msgs = await loadBasic(['device.status', 'job.reroute']);
+        for (const name of EXAMPLE_NAMES) { sim.sendExample(name); }
+        await waitFor(() => msgs.length === 2, 'the two matching events');
+        await sleep(100);
+        assert.deepStrictEqual(msgs.map((m) => m.topic).sort(), ['device.status', 'job.reroute']);
+    });
+
+    it('warns about unknown event names in the filter and passes all when none is known', async function () {
+        const msgs = await loadBasic(['job.deleted']);
+        sim.sendExample('jobCreated');
+        await waitFor(() => msgs.length === 1, 'the msg');
+        assert.ok(warnings().some((w) => /job\.deleted/.test(w)));
+    });
+
+    it('leaves no socket, timer or handle behind after close, across repeated loads', async function () {
+        const resources = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
+        let baseline;
+        for (let i = 0; i < 4; i++) {
+            await load([TAB, config('cfg', sim.url), notification('a', 'cfg'), notification('b', 'cfg'), sink()]);
+            await waitFor(() => sim.connectionCount === 1, 'the connection');
+            sim.dropAll();
+            await waitFor(() => sim.connectionCount === 1 && events.connections === 2 * (i + 1), 'the reconnect');
+            await helper.unload();
+            await waitFor(() => sim.connectionCount === 0, 'the simulator to see the socket closed', 2000);
+            await sleep(50);
+            if (i === 0) { baseline = resources(); }
+        }
+        assert.ok(resources() <= baseline, `active resources grew from ${baseline} to ${resources()}: ${process.getActiveResourcesInfo()}`);
+    });
+
+    it('never puts the MisKey into msgs or logs', async function () {
+        const msgs = await loadBasic();
+        for (const name of EXAMPLE_NAMES) { sim.sendExample(name); }
+        sim.sendGarbage('text');
+        sim.dropAll();
+        await waitFor(() => msgs.length === EXAMPLE_NAMES.length && events.connections === 2, 'msgs and a reconnect');
+        await helper.unload();
+        await load([TAB, config('cfg', sim.url), config('cfg2', sim.url), notification('a', 'cfg'), notification('b', 'cfg2'), sink()],
+            { cfg: { misKey: 'bad-key-secret-9' }, cfg2: { misKey: 'bad-key-secret-9' } });
+        await waitFor(() => events.rejected.length >= 1, 'the auth failure');
+        await sleep(100);
+        const logged = JSON.stringify(logEntries());
+        assert.ok(!logged.includes(MIS_KEY) && !logged.includes('bad-key-secret-9'), 'a MisKey reached the log');
+        assert.ok(!JSON.stringify(msgs).includes(MIS_KEY), 'a MisKey reached a msg');
+    });
+
+    describe('editor test endpoint', function () {
+        const post = (body) => helper.request().post('/print-events/printfactory/test').send(body);
+
+        it('reports accepted, rejected and unreachable', async function () {
+            await load([TAB, config('cfg', sim.url)], { cfg: { misKey: MIS_KEY } });
+            let res = await post({ url: sim.url, misKey: MIS_KEY });
+            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
+            res = await post({ url: sim.url, misKey: 'nope' });
+            assert.deepStrictEqual(res.body, { result: 'rejected', statusCode: 403 });
+            // The stored credential of a deployed config node is used for the placeholder.
+            res = await post({ id: 'cfg', url: sim.url, misKey: '__PWRD__' });
+            assert.strictEqual(res.body.result, 'accepted');
+            const closed = net.createServer();
+            await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
+            const port = closed.address().port;
+            await new Promise((resolve) => closed.close(resolve));
+            res = await post({ url: `ws://127.0.0.1:${port}`, misKey: MIS_KEY });
+            assert.strictEqual(res.body.result, 'unreachable');
+            res = await post({ url: 'http://x', misKey: MIS_KEY });
+            assert.strictEqual(res.status, 400);
+            res = await post({ url: sim.url });
+            assert.strictEqual(res.status, 400);
+        });
+
+        it('does not test an account this runtime is connected with', async function () {
+            await loadBasic();
+            const res = await post({ url: sim.url, misKey: MIS_KEY });
+            assert.deepStrictEqual(res.body, { result: 'inUse', state: 'connected' });
+            assert.strictEqual(events.connections, 1);
+            assert.deepStrictEqual(events.rejected, []);
+        });
+    });
+});
+
+describe('printfactory connection through an HTTP CONNECT proxy', function () {
+    this.timeout(10000);
+    let sim;
+    let proxy;
+    let tunnels;
+
+    beforeEach(async function () {
+        sim = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [MIS_KEY] });
+        await sim.start();
+        tunnels = [];
+        const sockets = new Set();
+        // A minimal CONNECT proxy that sends every tunnel to the simulator, whatever host was asked for:
+        // a client that bypassed it could not resolve the made-up host name at all.
+        proxy = net.createServer((client) => {
+            sockets.add(client);
+            client.on('close', () => sockets.delete(client));
+            client.on('error', () => undefined);
+            client.once('data', (chunk) => {
+                const head = chunk.toString('latin1');
+                const m = /^CONNECT (\S+) HTTP\/1\.1\r\n/.exec(head);
+                if (!m) { client.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n'); return; }
+                tunnels.push({ target: m[1], auth: /Proxy-Authorization: Basic (\S+)/.exec(head)?.[1] });
+                const upstream = net.connect(sim.port, '127.0.0.1', () => {
+                    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+                    client.pipe(upstream).pipe(client);
+                });
+                sockets.add(upstream);
+                upstream.on('close', () => { sockets.delete(upstream); client.destroy(); });
+                upstream.on('error', () => client.destroy());
+            });
+        });
+        proxy.sockets = sockets;
+        await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    });
+
+    afterEach(async function () {
+        for (const s of proxy.sockets) { s.destroy(); }
+        await new Promise((resolve) => proxy.close(resolve));
+        await sim.stop();
+    });
+
+    function connection(env, url = `ws://printfactory.test:${27489}`) {
+        const logs = [];
+        const received = [];
+        const conn = new PrintFactoryConnection({
+            url, misKey: MIS_KEY, label: 'proxy test', env,
+            timings: { reconnectMinMs: 50, reconnectMaxMs: 200, handshakeTimeoutMs: 1000 },
+            logger: { log: (t) => logs.push(t), warn: (t) => logs.push(t) }
+        });
+        const user = { onNotification: (n) => received.push(n), onStatus: () => undefined, onBadFrame: () => undefined };
+        return { conn, user, logs, received };
+    }
+
+    it('tunnels through HTTP_PROXY with proxy credentials and delivers notifications', async function () {
+        const { conn, user, logs, received } = connection({ HTTP_PROXY: `http://alice:s3cret@127.0.0.1:${proxy.address().port}` });
+        conn.register(user);
+        try {
+            await waitFor(() => sim.connectionCount === 1, 'the tunnelled connection');
+            assert.deepStrictEqual(tunnels.map((t) => t.target), ['printfactory.test:27489']);
+            assert.strictEqual(Buffer.from(tunnels[0].auth, 'base64').toString(), 'alice:s3cret');
+            sim.sendExample('nesterJobCreated');
+            await waitFor(() => received.length === 1, 'a notification through the tunnel');
+            assert.strictEqual(received[0].event, 'nester.jobCreated');
+            assert.ok(logs.some((l) => /through proxy http:\/\/127\.0\.0\.1:\d+$/.test(l)), logs.join('\n'));
+            assert.ok(!logs.join('\n').includes('s3cret'), 'proxy password logged');
+        } finally {
+            await conn.deregister(user);
+        }
+        assert.strictEqual(sim.connectionCount, 0);
+    });
+
+    it('goes direct for hosts in NO_PROXY', async function () {
+        const { conn, user } = connection({ HTTP_PROXY: `http://127.0.0.1:${proxy.address().port}`, NO_PROXY: 'example.org,127.0.0.1' },
+            `ws://127.0.0.1:${sim.port}`);
+        conn.register(user);
+        try {
+            await waitFor(() => sim.connectionCount === 1, 'the direct connection');
+            assert.deepStrictEqual(tunnels, []);
+        } finally {
+            await conn.deregister(user);
+        }
+    });
+
+    it('reports a proxy that refuses the tunnel and keeps retrying with backoff', async function () {
+        const refusing = net.createServer((c) => { c.on('error', () => undefined); c.resume(); c.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'); });
+        await new Promise((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+        const { conn, user, logs } = connection({ HTTP_PROXY: `http://127.0.0.1:${refusing.address().port}` });
+        conn.register(user);
+        try {
+            await waitFor(() => conn.attempts >= 2, 'a retry');
+            assert.ok(logs.some((l) => /refused the tunnel .*407/.test(l)), logs.join('\n'));
+            assert.strictEqual(conn.status.state, 'reconnecting');
+        } finally {
+            await conn.deregister(user);
+            await new Promise((resolve) => refusing.close(resolve));
+        }
+    });
+});
