@@ -179,8 +179,13 @@ describe('durst nodes against the simulator', function () {
             assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, 'typed-new-key');
             const bad = await helper.request().post('/print-events/durst/subscriber/register').send({ ...form, hostUri: '' }).expect(400);
             assert.match(bad.body.error, /hostUri/);
-            const down = await helper.request().post('/print-events/durst/subscriber/register').send({ ...form, apiUrl: 'http://127.0.0.1:1' }).expect(502);
+            const down = await helper.request().post('/print-events/durst/subscriber/register')
+                .send({ ...form, apiUrl: 'http://127.0.0.1:1', credentials: { jwtKey: 'typed' } }).expect(502);
             assert.match(down.body.error, /ECONNREFUSED/);
+            // Stored secrets never go to an API URL the node was not deployed with.
+            const elsewhere = await helper.request().post('/print-events/durst/subscriber/register')
+                .send({ ...form, apiUrl: 'http://127.0.0.1:1' }).expect(400);
+            assert.match(elsewhere.body.error, /enter the secrets again/);
             assert.strictEqual(sim.subscribers().length, 1);
         });
     });

@@ -78,6 +78,7 @@ export = function (RED: NodeAPI): void {
         const settings = settingsFrom(config, creds);
         const memoryKey = `${apiUrl}|${node.id}`;
         node.hostUri = settings.hostUri;
+        (node as DurstSubscriberNode & { apiUrl?: string }).apiUrl = apiUrl;
         node.client = new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds)));
         let pending: Promise<RegistrationResult> | undefined;
         let closed = false;
@@ -135,21 +136,29 @@ export = function (RED: NodeAPI): void {
     // stored credentials of the deployed node.
     RED.httpAdmin.post('/print-events/durst/subscriber/register', RED.auth.needsPermission('durst-subscriber.write'), (req: any, res: any) => {
         const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; credentials?: SubscriberCredentials };
-        const stored = (body.id ? RED.nodes.getCredentials(body.id) : undefined) as SubscriberCredentials | undefined ?? {};
+        const apiUrl = String(body.apiUrl ?? '').trim();
+        if (!apiUrl) { res.status(400).json({ error: 'apiUrl is required' }); return; }
+        // Stored secrets are only sent to the API URL they were deployed with, so the form cannot be used to
+        // send them to another server.
+        const deployed = body.id ? RED.nodes.getNode(body.id) as (DurstSubscriberNode & { apiUrl?: string }) | null : null;
+        const storedUsable = !!deployed && deployed.apiUrl === apiUrl;
+        const stored = (storedUsable && body.id ? RED.nodes.getCredentials(body.id) : undefined) as SubscriberCredentials | undefined ?? {};
         const formCreds = body.credentials ?? {};
         const creds: SubscriberCredentials = {};
         let newSecret = false;
         for (const key of ['apiUser', 'apiPassword', 'apiToken', 'xAuthPassword', 'jwtKey'] as const) {
             const value = formCreds[key];
             if (value === PLACEHOLDER || value === undefined) {
+                if (value === PLACEHOLDER && !storedUsable) {
+                    res.status(400).json({ error: 'enter the secrets again: stored credentials are only used with the deployed API URL' });
+                    return;
+                }
                 creds[key] = stored[key];
             } else {
                 creds[key] = value;
                 if (value !== '' && (key === 'xAuthPassword' || key === 'jwtKey')) { newSecret = true; }
             }
         }
-        const apiUrl = String(body.apiUrl ?? '').trim();
-        if (!apiUrl) { res.status(400).json({ error: 'apiUrl is required' }); return; }
         const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds)));
         const settings = settingsFrom(body, creds);
         const memoryKey = body.id ? `${apiUrl}|${body.id}` : undefined;
