@@ -442,6 +442,27 @@ describe('durst nodes against the simulator', function () {
             assert.strictEqual(emitted, 1);
         });
 
+        it('forgets a request whose client disconnects mid-body and keeps serving', async function () {
+            await helper.load(modules, hookFlow(subscriber()));
+            let emitted = 0;
+            helper.getNode('out').on('input', () => { emitted++; });
+            const hook = helper.getNode('hook');
+            const statusCalls = () => hook.status.getCalls().filter((c) => c.thisValue === hook).length;
+            const before = statusCalls();
+            await new Promise((resolve) => {
+                const req = http.request(new URL('/durst/status', hostUri), { method: 'POST',
+                    headers: { 'content-type': 'application/json', 'content-length': '100' } });
+                req.on('error', () => resolve());
+                req.write('{"entityType":');
+                setTimeout(() => { req.destroy(); resolve(); }, 50);
+            });
+            await sleep(700);
+            assert.strictEqual(statusCalls(), before, 'an abandoned request is not counted as rejected');
+            assert.strictEqual((await post('/durst/status', '{"entityType":"MOTIF","entityId":1,"newStatus":"X"}')).status, 200);
+            await sleep(20);
+            assert.strictEqual(emitted, 1);
+        });
+
         it('leaves no stale route after a redeploy and passes unknown paths on', async function () {
             await helper.load(modules, hookFlow(subscriber()));
             assert.strictEqual((await post('/durst/status', '{}')).status, 200);
