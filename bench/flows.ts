@@ -12,10 +12,11 @@ function counter(id: string, name: string, x = 600): FlowNode {
     return { id, type: 'bench-counter', z: TAB.id, name, x, y: 100, wires: [] };
 }
 
-export function printfactoryFlow(url: string, counterName: string): FlowNode[] {
+/** `timings`: printfactory-config advanced settings in seconds (pingInterval, reconnectMin, ...). */
+export function printfactoryFlow(url: string, counterName: string, timings: Record<string, number> = {}): FlowNode[] {
     return [
         TAB,
-        { id: 'bench.pf.cfg', type: 'printfactory-config', name: 'bench', url, credentials: { misKey: BENCH_MIS_KEY } },
+        { id: 'bench.pf.cfg', type: 'printfactory-config', name: 'bench', url, ...timings, credentials: { misKey: BENCH_MIS_KEY } },
         { id: 'bench.pf.in', type: 'printfactory-notification', z: TAB.id, name: '', account: 'bench.pf.cfg',
             events: [], x: 100, y: 100, wires: [['bench.counter']] },
         counter('bench.counter', counterName)

@@ -74,13 +74,17 @@ async function measure(variant: Variant, hub: BenchHub, count: number, warmup: n
 }
 
 export async function printfactoryThroughput(runtime: BenchRuntime, hub: BenchHub,
-    opts: { count: number; warmup: number; rounds: number; log: (s: string) => void; onError: (s: string) => void }): Promise<ThroughputResult[]> {
+    opts: { count: number; warmup: number; rounds: number; log: (s: string) => void; onError: (s: string) => void; variants?: string[] }): Promise<ThroughputResult[]> {
     const variants: Variant[] = [
         { name: 'package', label: 'printfactory-notification -> counter', attach: deployed(runtime, printfactoryFlow) },
         { name: 'core', label: 'core websocket in -> json -> counter', attach: deployed(runtime, coreWebsocketFlow) },
         { name: 'ceiling', label: 'delivery ceiling: pre-built msg per frame -> counter', attach: deployed(runtime, ceilingFlow) },
         { name: 'bare', label: 'bare ws client + JSON.parse (no Node-RED)', attach: bareClient(hub) }
     ];
+    if (opts.variants) {
+        const wanted = new Set(opts.variants);
+        variants.splice(0, variants.length, ...variants.filter((v) => wanted.has(v.name)));
+    }
     const runs = new Map<string, number[]>(variants.map((v) => [v.name, []]));
     // Rounds interleave the variants, so slow drift of the machine spreads over all of them.
     for (let round = 1; round <= opts.rounds; round++) {

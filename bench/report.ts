@@ -90,13 +90,18 @@ export function renderMarkdown(r: BenchReport): string {
     }
     if (r.memory && r.memory.length > 0) {
         parts.push('Memory and resources (after warm-up; gc before each sample)\n\n' + table(
-            ['Phase', 'RSS MB first->last', 'heap MB first->last', 'RSS growth', 'heap growth', 'handles', 'process listeners', 'httpNode routes'],
+            ['Phase', 'RSS MB (samples)', 'heap MB (samples)', 'RSS growth*', 'heap growth*', 'handles (steady; phase before->after)',
+                'process listeners (steady; before->after)', 'httpNode routes (steady; before->after)'],
             r.memory.map((m) => {
                 const s = m.samples;
-                return [m.label, `${s[0]?.rssMB}->${s[s.length - 1]?.rssMB}`, `${s[0]?.heapMB}->${s[s.length - 1]?.heapMB}`,
-                    `${m.rssGrowthPct}%`, `${m.heapGrowthPct}%`, `${m.handlesBefore}->${m.handlesAfter}`,
-                    `${m.listenersBefore}->${m.listenersAfter}`, `${m.routesBefore}->${m.routesAfter}`];
-            })));
+                const steady = s.slice(Math.min(2, s.length - 1));
+                const span = (key: 'rssMB' | 'heapMB'): string => `${s[0]?.[key]} .. ${s[s.length - 1]?.[key]}`;
+                const res = (key: 'handles' | 'listeners' | 'routes', before: number, after: number): string =>
+                    `${steady[0]?.[key]}->${steady[steady.length - 1]?.[key]}; ${before}->${after}`;
+                return [m.label, span('rssMB'), span('heapMB'), `${m.rssGrowthPct}%`, `${m.heapGrowthPct}%`,
+                    res('handles', m.handlesBefore, m.handlesAfter), res('listeners', m.listenersBefore, m.listenersAfter),
+                    res('routes', m.routesBefore, m.routesAfter)];
+            })) + '\n\n*growth from the first sample after warm-up (2 samples) to the last');
     }
     parts.push('Targets\n\n' + table(['Target', 'Measured', 'Wanted', 'Met'],
         r.targets.map((t) => [t.name, t.value === null ? 'n/a' : String(t.value), t.target, t.met === null ? '-' : t.met ? 'yes' : 'NO'])));

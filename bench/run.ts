@@ -5,6 +5,7 @@
 //   --only=printfactory,webhook,memory   scenarios to run (default: all)
 //   --count=200000        notifications per throughput run        (BENCH_COUNT)
 //   --rounds=2            interleaved throughput rounds, best kept (BENCH_ROUNDS)
+//   --variants=package,core,ceiling,bare   throughput paths to measure (BENCH_VARIANTS)
 //   --duration=5          autocannon seconds per endpoint          (BENCH_DURATION)
 //   --connections=50      autocannon connections                   (BENCH_CONNECTIONS)
 //   --notifications=1000000  memory: notifications                 (BENCH_NOTIFICATIONS)
@@ -47,6 +48,7 @@ async function main(): Promise<number> {
         notifications: intOption('notifications', 1000000),
         reconnects: intOption('reconnects', 500),
         redeploys: intOption('redeploys', 200),
+        variants: option('variants', 'package,core,ceiling,bare').split(',').map((s) => s.trim()).filter(Boolean),
         out: path.resolve(ROOT, option('out', 'bench-results/latest.json'))
     };
     const hub = installHub();
@@ -70,7 +72,7 @@ async function main(): Promise<number> {
     try {
         if (only.has('printfactory')) {
             await attempt(`1. PrintFactory throughput (${opts.count.toLocaleString('en-US')} notifications x ${opts.rounds} rounds)`, async () => {
-                report.printfactory = await printfactoryThroughput(runtime, hub, { count: opts.count, warmup: Math.min(20000, opts.count), rounds: opts.rounds, log,
+                report.printfactory = await printfactoryThroughput(runtime, hub, { count: opts.count, warmup: Math.min(20000, opts.count), rounds: opts.rounds, log, variants: opts.variants,
                     onError: (e) => report.errors.push(`1. PrintFactory throughput: ${e}`) });
             });
         }

@@ -40,6 +40,8 @@ export class RemotePrintFactorySimulator extends EventEmitter {
     blast(count: number): Promise<{ writeMs: number }> { return this.call('blast', { count }); }
     dropAll(): Promise<void> { return this.call('dropAll'); }
     connectionCount(): Promise<number> { return this.call('connectionCount'); }
+    /** Most connections open at the same time since start (null if the simulator does not track it). */
+    peakConnections(): Promise<number | null> { return this.call('peakConnections'); }
 
     /** Resolves on the next accepted connection (any MisKey). */
     nextConnection(timeoutMs: number): Promise<void> {

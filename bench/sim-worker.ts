@@ -28,6 +28,8 @@ async function handle(req: Request): Promise<unknown> {
             return null;
         case 'connectionCount':
             return sim.connectionCount;
+        case 'peakConnections':
+            return sim.peakConnections ?? null;
         case 'stop':
             await sim.stop();
             return null;
