@@ -139,6 +139,8 @@ describe('durst callback verification', function () {
         const expired = verifyCallback(jwtSettings, { 'x-jwt-token': sign({ bodySha256: sha, iat: now - 600, exp: now - 300 }) }, body);
         assert.strictEqual(expired.ok, false);
         assert.match(expired.reason, /expired/);
+        const skewed = verifyCallback(jwtSettings, { 'x-jwt-token': sign({ bodySha256: sha, iat: now - 310, exp: now - 10 }) }, body);
+        assert.strictEqual(skewed.ok, true, 'a few seconds of clock skew are tolerated');
         const early = verifyCallback(jwtSettings, { 'x-jwt-token': sign({ bodySha256: sha, nbf: now + 600 }) }, body);
         assert.strictEqual(early.ok, false);
         assert.match(early.reason, /not active/);

@@ -36,6 +36,8 @@ export interface VerifyResult {
 }
 
 export const DEFAULT_JWT_HEADER = 'x-jwt-token';
+/** Allowed clock difference between Durst and Node-RED for exp/nbf, in seconds. */
+export const JWT_CLOCK_TOLERANCE_S = 30;
 const DIGEST_CLAIMS = ['bodySha256', 'sha256', 'digest'];
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -75,7 +77,7 @@ function verifyJwt(settings: VerifySettings, headers: IncomingHttpHeaders, rawBo
     let payload: string | jwt.JwtPayload;
     try {
         // Pinning algorithms rejects alg "none", other HMAC sizes and RS/ES tokens (key-confusion attacks).
-        payload = jwt.verify(token, settings.jwtKey, { algorithms: [method] });
+        payload = jwt.verify(token, settings.jwtKey, { algorithms: [method], clockTolerance: JWT_CLOCK_TOLERANCE_S });
     } catch (err) {
         return { ok: false, reason: 'invalid JWT: ' + (err as Error).message, auth };
     }
