@@ -401,8 +401,12 @@ async function main() {
             server.closeAllConnections();
             server.close(() => resolve());
         }));
+        // RED.start() resolves before the runtime has loaded the (empty) initial flows; a deploy that
+        // lands before that load finishes gets its credentials wiped by it. Wait for the first start.
+        const initialFlowsStarted = new Promise((resolve) => RED.events.once('flows:started', resolve));
         await RED.start();
         cleanups.push(() => RED.stop());
+        await initialFlowsStarted;
 
         const browserHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
         const editorUrl = `http://${browserHost.includes(':') ? `[${browserHost}]` : browserHost}:${port}/`;
