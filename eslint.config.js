@@ -12,7 +12,9 @@ module.exports = tseslint.config(
         rules: {
             '@typescript-eslint/no-explicit-any': 'off',
             '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-            '@typescript-eslint/no-floating-promises': 'off'
+            '@typescript-eslint/no-floating-promises': 'off',
+            // `const node = this` in a Node-RED node constructor is the idiom the runtime's own nodes use.
+            '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }]
         }
     },
     {
