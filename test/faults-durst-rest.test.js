@@ -103,9 +103,9 @@ const CASES = [
         }
     },
     {
-        name: '5xx on every attempt: gives up with a red status carrying the HTTP status',
-        outcome: 'red "error 503" after the bounded retries; nothing half-created; later msgs work once the API recovers',
-        settings: { durstApiAttempts: 3, durstApiRetryDelay: 20 },
+        name: '5xx on every attempt: red status carrying the HTTP status, then recovers',
+        outcome: 'red "error 503" after the bounded retries; nothing half-created; the ensure is retried later and ends green with exactly 1 subscription',
+        settings: { durstApiAttempts: 3, durstApiRetryDelay: 20, durstEnsureRetryDelay: 200 },
         before: (sim) => sim.injectFailures(1000, 503),
         async check({ sim, node, out }) {
             await waitFor(() => lastStatus(node).fill === 'red', 'red status');
@@ -116,6 +116,9 @@ const CASES = [
             const listed = await act(node, out, { action: 'list' });
             assert.ifError(listed.error);
             assert.strictEqual(listed.msg.statusCode, 200);
+            await waitFor(() => lastStatus(node).fill === 'green', 'the ensure retry succeeds', 10000);
+            assert.strictEqual(sim.subscribers().length, 1);
+            assert.strictEqual(activeSubscriptions(sim).length, 1);
         }
     },
     {
@@ -177,9 +180,9 @@ const CASES = [
         }
     },
     {
-        name: 'network down during deploy (connection refused): red status, recovers on the next msg',
-        outcome: 'red status with the connection error; runtime up; the next action registers once and succeeds',
-        settings: { durstApiAttempts: 2, durstApiRetryDelay: 20, durstApiTimeout: 1000 },
+        name: 'network down during deploy (connection refused): red status, recovers by itself',
+        outcome: 'red status with the connection error; runtime up; the deploy-time ensure is retried with growing delays and ends green with 1 subscriber and 1 ACTIVE subscription; actions work',
+        settings: { durstApiAttempts: 2, durstApiRetryDelay: 20, durstApiTimeout: 1000, durstEnsureRetryDelay: 200 },
         networkDown: true,
         async check({ sim, node, out }) {
             await waitFor(() => lastStatus(node).fill === 'red', 'red status');
@@ -188,7 +191,9 @@ const CASES = [
             const listed = await act(node, out, { action: 'list' });
             assert.ifError(listed.error);
             assert.strictEqual(listed.msg.statusCode, 200);
+            await waitFor(() => lastStatus(node).fill === 'green', 'the ensure retry succeeds', 10000);
             assert.strictEqual(sim.subscribers().length, 1);
+            assert.strictEqual(activeSubscriptions(sim).length, 1);
         }
     }
 ];
