@@ -317,6 +317,20 @@ describe('durst nodes against the simulator', function () {
             assert.strictEqual(sim.subscribers().length, 1);
         });
 
+        it('a redeploy stops the old node\'s retries and in-flight calls', async function () {
+            sim.injectFailures(1000, 503);
+            await helper.load(modules, managerFlow(subscriber(), { ensureOnDeploy: true }));
+            await waitFor(() => sim.apiCalls >= 4, 'a few failing attempts');
+            sim.setLatency(300);
+            await helper.setFlows(managerFlow(subscriber(), { ensureOnDeploy: false, name: 'idle now' }), 'full');
+            await sleep(50);
+            const settled = sim.apiCalls;
+            await sleep(400);
+            assert.strictEqual(sim.apiCalls, settled, 'no API call after the redeploy');
+            sim.setLatency(0);
+            sim.injectFailures(0);
+        });
+
         it('re-registers on the next call after the subscriber vanished in Durst', async function () {
             await helper.load(modules, managerFlow(subscriber()));
             await call('mgr', { action: 'list' });

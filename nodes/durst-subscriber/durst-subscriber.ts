@@ -117,6 +117,7 @@ export = function (RED: NodeAPI): void {
 
         node.on('close', (_removed: boolean, done: () => void) => {
             closed = true;
+            node.client.close();
             done();
         });
     }
@@ -164,6 +165,7 @@ export = function (RED: NodeAPI): void {
         const memoryKey = body.id ? `${apiUrl}|${body.id}` : undefined;
         const knownId = parseId(body.subscriberId) ?? (memoryKey ? rememberedIds.get(memoryKey) : undefined);
         reconcileSubscriber(client, settings, knownId, { forceUpdate: newSecret, fingerprintScope: apiUrl })
+            .finally(() => client.close())
             .then((result) => {
                 if (memoryKey) { rememberedIds.set(memoryKey, result.id); }
                 res.json({ subscriberId: result.id, action: result.action });

@@ -80,7 +80,7 @@ export = function (RED: NodeAPI): void {
             }).catch((err: DurstApiError) => {
                 if (closed) { return; }
                 if (err.statusCode === 404) { sub.invalidateRegistration(); }
-                const retryable = err.statusCode === undefined ? err.code !== undefined : (err.statusCode >= 500 || err.statusCode === 404 || err.statusCode === 408 || err.statusCode === 429);
+                const retryable = err.statusCode === undefined ? (err.code !== undefined && err.code !== 'ECLOSED') : (err.statusCode >= 500 || err.statusCode === 404 || err.statusCode === 408 || err.statusCode === 429);
                 status('red', 'ring', 'error', { status: err.statusCode ?? err.code ?? '' });
                 node.error('Durst subscription not ensured: ' + err.message + (retryable ? ' (will retry)' : ''));
                 if (!retryable) { return; }

@@ -1,6 +1,8 @@
 // REST client for the Durst Workflow subscriber/subscription API: one axios instance per subscriber
 // config node, with a request timeout and bounded retries (exponential backoff with jitter) on network
 // errors and 5xx answers. 4xx answers are never retried; they become DurstApiError with statusCode.
+import * as http from 'http';
+import * as https from 'https';
 import axios, { AxiosInstance } from 'axios';
 
 export type ApiAuth =
@@ -128,6 +130,10 @@ export class DurstRestClient {
     private readonly maxBackoffMs: number;
     /** Which create path answered last time, so later creates go straight there. */
     private createPath: 'create' | 'plain' = 'create';
+    // Own agents and an abort signal, so close() ends every socket and in-flight call of this client.
+    private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
+    private readonly abort = new AbortController();
 
     constructor(options: RestClientOptions) {
         const auth = options.auth ?? { type: 'none' };
@@ -142,7 +148,10 @@ export class DurstRestClient {
             responseType: 'text',
             transformResponse: [(data: unknown) => data],
             validateStatus: () => true,
-            maxRedirects: 0
+            maxRedirects: 0,
+            httpAgent: this.httpAgent,
+            httpsAgent: this.httpsAgent,
+            signal: this.abort.signal
         });
         this.attempts = Math.max(1, options.attempts ?? 3);
         this.backoffMs = options.backoffMs ?? 300;
@@ -155,6 +164,9 @@ export class DurstRestClient {
             if (attempt > 1) {
                 const base = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 2));
                 await sleep(base * (0.75 + Math.random() * 0.5));
+            }
+            if (this.abort.signal.aborted) {
+                throw new DurstApiError(`Durst API ${method} ${path} cancelled: the node was closed`, { code: 'ECLOSED' });
             }
             let status: number;
             let parsed: unknown;
@@ -177,6 +189,13 @@ export class DurstRestClient {
             if (status < 500) { break; }
         }
         throw lastError as DurstApiError;
+    }
+
+    /** Aborts in-flight calls, stops retries and closes the client's sockets. */
+    close(): void {
+        this.abort.abort();
+        this.httpAgent.destroy();
+        this.httpsAgent.destroy();
     }
 
     createSubscriber(body: object) { return this.request('POST', '/api/v1/subscribers/create', body); }
