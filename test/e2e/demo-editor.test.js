@@ -134,13 +134,20 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
 
     it('renders the help text of every node in the help sidebar', async function () {
         for (const type of ALL_TYPES) {
-            await page.evaluate((t) => RED.sidebar.help.show(t), type);
-            const help = await waitFor(() => page.evaluate(() => {
-                const el = document.querySelector('.red-ui-sidebar-info .red-ui-help');
-                return el && el.textContent.trim().length > 0
-                    ? { text: el.textContent, headings: [...el.querySelectorAll('h3')].map((h) => h.textContent.trim()) }
-                    : null;
-            }), { what: `help text of ${type}` });
+            const help = await page.evaluate((t) => {
+                RED.sidebar.help.show(t);
+                // The help section holds a title and a .red-ui-help div with the node's help HTML.
+                const stack = document.querySelector('.red-ui-sidebar-help-stack');
+                const bodies = stack ? stack.querySelectorAll('.red-ui-help') : [];
+                const el = bodies[bodies.length - 1];
+                const title = stack && stack.querySelector('.red-ui-help-title');
+                return el ? {
+                    title: title ? title.textContent.trim() : '',
+                    text: el.textContent,
+                    headings: [...el.querySelectorAll('h3')].map((h) => h.textContent.trim())
+                } : null;
+            }, type);
+            assert.ok(help, `no help section for ${type}`);
             await screenshot(page, `04-help-${type}`);
             assert.ok(help.text.length > 300, `${type} help is too short to be useful (${help.text.length} chars)`);
             assert.ok(help.headings.some((h) => /troubleshoot/i.test(h)), `${type} help has no Troubleshooting section: ${help.headings.join(' | ')}`);
@@ -219,18 +226,17 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
 
     it('lists the package examples under Import > Examples', async function () {
         await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
-        const dialog = page.locator('.red-ui-clipboard-dialog');
-        await dialog.waitFor({ state: 'visible', timeout: 10000 });
-        await waitFor(async () => (await dialog.textContent()).includes(PACKAGE_NAME), { what: 'our module in the examples list' });
-        await page.locator('.red-ui-clipboard-dialog .red-ui-treeList-label', { hasText: PACKAGE_NAME }).first().click();
-        await screenshot(page, '08-import-examples');
-        const text = await dialog.textContent();
+        const tab = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+        await tab.waitFor({ state: 'visible', timeout: 10000 });
+        await tab.locator('.red-ui-treeList-label', { hasText: PACKAGE_NAME }).first().click();
         const files = fs.readdirSync(path.join(__dirname, '..', '..', 'examples')).filter((f) => f.endsWith('.json'));
-        for (const f of files) {
-            assert.ok(text.includes(f.replace(/\.json$/, '')), `example ${f} is missing from Import > Examples`);
-        }
-        await page.keyboard.press('Escape');
-        await page.evaluate(() => $('.red-ui-clipboard-dialog').dialog('close'));
+        const names = files.map((f) => f.replace(/\.json$/, ''));
+        await waitFor(async () => {
+            const text = await tab.textContent();
+            return names.every((n) => text.includes(n));
+        }, { what: `examples ${names.join(', ')} listed under ${PACKAGE_NAME}`, timeoutMs: 10000 });
+        await screenshot(page, '08-import-examples');
+        await page.locator('#red-ui-clipboard-dialog-cancel').click();
     });
 
     it('never writes the demo secrets in plain text, neither to flows.json nor to the editor', async function () {
