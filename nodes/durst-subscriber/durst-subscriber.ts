@@ -71,7 +71,6 @@ function clientOptions(RED: NodeAPI, apiUrl: string, auth: ApiAuth) {
 export = function (RED: NodeAPI): void {
     function DurstSubscriber(this: DurstSubscriberNode, config: SubscriberDef) {
         RED.nodes.createNode(this, config);
-        // eslint-disable-next-line @typescript-eslint/no-this-alias -- the node is used inside callbacks
         const node = this;
         const creds: SubscriberCredentials = node.credentials ?? {};
         const apiUrl = String(config.apiUrl ?? '').trim();

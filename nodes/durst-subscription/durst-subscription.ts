@@ -39,7 +39,6 @@ function usageError(message: string): DurstApiError {
 export = function (RED: NodeAPI): void {
     function DurstSubscription(this: SubscriptionNode, config: SubscriptionDef) {
         RED.nodes.createNode(this, config);
-        // eslint-disable-next-line @typescript-eslint/no-this-alias -- the node is used inside callbacks
         const node = this;
         const subscriber = RED.nodes.getNode(config.subscriber) as DurstSubscriberNode | null;
         const configTopic = String(config.topic ?? '').trim();

@@ -14,7 +14,6 @@ interface WebhookDef extends NodeDef {
 export = function (RED: NodeAPI): void {
     function DurstWebhookIn(this: Node, config: WebhookDef) {
         RED.nodes.createNode(this, config);
-        // eslint-disable-next-line @typescript-eslint/no-this-alias -- the node is used inside callbacks
         const node = this;
         const subscriber = RED.nodes.getNode(config.subscriber) as DurstSubscriberNode | null;
         const path = normalisePath(config.url || '/');
