@@ -103,6 +103,10 @@ export async function printfactoryThroughput(runtime: BenchRuntime, hub: BenchHu
     }
     return variants.filter((v) => runs.get(v.name)!.length > 0).map((v) => {
         const rates = runs.get(v.name)!;
-        return { variant: v.name, label: v.label, msgsPerSec: Math.max(...rates), runs: rates };
+        // The median of the rounds: one disturbed round (a cron job, a GC storm) does not decide the figure.
+        const sorted = [...rates].sort((a, b) => a - b);
+        const mid = Math.floor(sorted.length / 2);
+        const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+        return { variant: v.name, label: v.label, msgsPerSec: median, runs: rates };
     });
 }

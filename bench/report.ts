@@ -80,7 +80,7 @@ export function renderMarkdown(r: BenchReport): string {
     parts.push(`Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}, Node-RED ${r.machine.nodeRed}, ${r.date}`);
     if (r.printfactory) {
         const core = r.printfactory.find((x) => x.variant === 'core')?.msgsPerSec ?? 0;
-        parts.push('PrintFactory notifications -> counting node (best of rounds)\n\n' + table(['Path', 'msgs/s', 'vs core'],
+        parts.push('PrintFactory notifications -> counting node (median of the rounds)\n\n' + table(['Path', 'msgs/s', 'vs core'],
             r.printfactory.map((x) => [x.label, fmt(x.msgsPerSec), core ? (x.msgsPerSec / core).toFixed(2) + 'x' : '-'])));
     }
     if (r.webhook) {

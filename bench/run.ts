@@ -4,7 +4,7 @@
 // Options (argument --name=value or environment BENCH_NAME):
 //   --only=printfactory,webhook,memory   scenarios to run (default: all)
 //   --count=200000        notifications per throughput run        (BENCH_COUNT)
-//   --rounds=2            interleaved throughput rounds, best kept (BENCH_ROUNDS)
+//   --rounds=3            interleaved throughput rounds, median kept (BENCH_ROUNDS)
 //   --variants=package,core,ceiling,bare   throughput paths to measure (BENCH_VARIANTS)
 //   --duration=5          autocannon seconds per endpoint          (BENCH_DURATION)
 //   --connections=50      autocannon connections                   (BENCH_CONNECTIONS)
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
     const only = new Set(option('only', 'printfactory,webhook,memory').split(',').map((s) => s.trim()));
     const opts = {
         count: intOption('count', 200000),
-        rounds: Math.max(1, intOption('rounds', 2)),
+        rounds: Math.max(1, intOption('rounds', 3)),
         duration: intOption('duration', 5),
         connections: intOption('connections', 50),
         notifications: intOption('notifications', 1000000),
