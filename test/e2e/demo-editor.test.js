@@ -1,5 +1,5 @@
 'use strict';
-/* global window, document, RED, $ -- these run inside the editor page via page.evaluate */
+/* global window, document, RED -- these run inside the editor page via page.evaluate */
 // The newcomer's path in a real browser: `npm start` (scripts/demo.js) on ephemeral ports,
 // then the Node-RED editor in Debian's Chromium. Screenshots go to test-artifacts/e2e/.
 const assert = require('assert');
@@ -158,7 +158,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
         }
     });
 
-    it('opens, saves and deploys the edit dialog of every flow node', async function () {
+    it('opens, saves and deploys the edit dialog of every flow node (topic builder, callback URL)', async function () {
         for (const type of FLOW_NODE_TYPES) {
             const id = await page.evaluate((t) => {
                 const live = RED.nodes.filterNodes({ type: t }).filter((n) => !RED.nodes.workspace(n.z).disabled);
@@ -171,7 +171,9 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             await page.locator(`g.red-ui-flow-node-group[id="${id}"]`).dblclick();
             const nameField = page.locator('#node-input-name');
             await nameField.waitFor({ state: 'visible', timeout: 10000 });
+            await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
             await screenshot(page, `05-edit-${type}`);
+            if (EDITOR_EXTRAS[type]) { await EDITOR_EXTRAS[type](id); }
             const newName = `e2e ${type}`;
             await nameField.fill(newName);
             await page.locator('#node-dialog-ok').click();
@@ -182,7 +184,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
         await deployAndConfirm(FLOW_NODE_TYPES.map((t) => `e2e ${t}`));
     });
 
-    it('opens, saves and deploys both config dialogs, with every secret as a password field', async function () {
+    it('opens, saves and deploys both config dialogs: secrets are password fields, Test connection answers', async function () {
         await page.evaluate(() => RED.sidebar.show('config'));
         for (const type of CONFIG_NODE_TYPES) {
             const id = await page.evaluate((t) => RED.nodes.filterNodes({ type: t })[0] ? RED.nodes.filterNodes({ type: t })[0].id
@@ -193,7 +195,9 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             await entry.first().locator('.red-ui-palette-node-config').dblclick();
             const nameField = page.locator('#node-config-input-name');
             await nameField.waitFor({ state: 'visible', timeout: 10000 });
+            await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
             await screenshot(page, `06-config-${type}`);
+            if (EDITOR_EXTRAS[type]) { await EDITOR_EXTRAS[type](id); }
 
             const secrets = await page.evaluate((t) => Object.entries(RED.nodes.getType(t).credentials || {})
                 .filter(([, c]) => c.type === 'password').map(([k]) => {
@@ -260,6 +264,46 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
     it('raised no script errors in the editor', function () {
         assert.deepStrictEqual(pageErrors.map((e) => e.message), []);
     });
+
+    // Per-type editor features of the issue, exercised while the dialog is open; each leaves the form as it was.
+    const EDITOR_EXTRAS = {
+        async 'printfactory-config'() {
+            const misKey = page.locator('#node-config-input-misKey');
+            const result = page.locator('#node-config-printfactory-config-test-result');
+            const original = await misKey.inputValue();
+            await misKey.fill('not-the-demo-key');
+            await page.locator('#node-config-printfactory-config-test').click();
+            await waitFor(async () => /rejected/i.test(await result.textContent()), { what: 'Test connection to reject a wrong MisKey' });
+            await screenshot(page, '06-config-printfactory-config-test-rejected');
+            await misKey.fill(original);
+            await page.locator('#node-config-printfactory-config-test').click();
+            // The demo already holds the one allowed connection for demo-mis-key: the button says so.
+            await waitFor(async () => /already holds the connection|accepted/i.test(await result.textContent()),
+                { what: 'Test connection to recognise the deployed MisKey' });
+        },
+        async 'durst-subscription'() {
+            const topic = page.locator('#node-input-topic');
+            const original = await topic.inputValue();
+            const patterns = await page.locator('#node-input-durst-topic-pattern option').evaluateAll(
+                (options) => options.map((o) => ({ value: o.value, text: o.textContent })));
+            assert.ok(patterns.length >= 10, `topic builder offers only ${patterns.length} topics`);
+            const withId = patterns.find((p) => /\{id\}|\{[a-z]+id\}/i.test(p.value) && /^STATUS\/PRODUCTION_JOB/.test(p.value))
+                || patterns.find((p) => /\{[a-z]*id\}/i.test(p.value));
+            assert.ok(withId, 'no topic with an {id} placeholder in the builder');
+            await page.locator('#node-input-durst-topic-pattern').selectOption(withId.value);
+            await page.locator('#node-input-durst-topic-id').fill('2068');
+            await page.locator('#node-input-durst-topic-use').click();
+            const built = await topic.inputValue();
+            assert.ok(built.includes('2068') && !/\{/.test(built), `topic builder produced "${built}" from ${withId.value}`);
+            await topic.fill(original);
+        },
+        async 'durst-webhook-in'(id) {
+            const shown = (await page.locator('#node-input-durst-callback-url').textContent()).trim();
+            const url = await page.evaluate((nodeId) => RED.nodes.node(nodeId).url, id);
+            const expected = demo.editorUrl.replace(/\/$/, '') + '/' + url.replace(/^\/+/, '');
+            assert.strictEqual(shown, expected, 'callback URL to register with Durst');
+        }
+    };
 
     // Clicks Deploy and waits until the runtime wrote the new names into flows.json.
     async function deployAndConfirm(expectedNames) {
