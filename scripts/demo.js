@@ -44,6 +44,16 @@ function envInt(name, fallback) {
     return value;
 }
 
+function envMs(name, fallback) {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') { return fallback; }
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 50) {
+        throw new Error(`${name} must be a number of milliseconds (at least 50), got "${raw}"`);
+    }
+    return value;
+}
+
 function envFlag(name) {
     return /^(1|true|yes|on)$/i.test(process.env[name] || '');
 }
@@ -62,8 +72,8 @@ function readOptions(argv, env) {
         userDir: path.resolve(env.DEMO_USER_DIR || path.join(ROOT, '.node-red-demo')),
         keepFlows: envFlag('DEMO_KEEP_FLOWS'),
         enableMqtt: envFlag('DEMO_ENABLE_MQTT'),
-        pfTrickleMs: envInt('PF_TRICKLE_MS', 2000) || 2000,
-        durstTrickleMs: envInt('DURST_TRICKLE_MS', 3000) || 3000,
+        pfTrickleMs: envMs('PF_TRICKLE_MS', 2000),
+        durstTrickleMs: envMs('DURST_TRICKLE_MS', 3000),
         logLevel: env.NODE_RED_LOG_LEVEL || 'info',
         check,
         checkTimeoutMs: (exitAfter || 90) * 1000
@@ -499,5 +509,8 @@ async function main() {
 module.exports = { mergeExamples, pointAtSimulators, debugNodesBySource, exampleFiles, readOptions, DEMO_MIS_KEY };
 
 if (require.main === module) {
-    main();
+    main().catch((err) => {
+        console.error('demo: ' + (err && err.message ? err.message : err));
+        process.exit(1);
+    });
 }
