@@ -6,7 +6,8 @@
 //   --count=200000        notifications per throughput run        (BENCH_COUNT)
 //   --rounds=3            interleaved throughput rounds, median kept (BENCH_ROUNDS)
 //   --variants=package,core,ceiling,bare   throughput paths to measure (BENCH_VARIANTS)
-//   --duration=5          autocannon seconds per endpoint          (BENCH_DURATION)
+//   --duration=5          autocannon seconds per endpoint and round (BENCH_DURATION)
+//   --webhookRounds=2     interleaved webhook rounds, median kept  (BENCH_WEBHOOKROUNDS)
 //   --connections=50      autocannon connections                   (BENCH_CONNECTIONS)
 //   --notifications=1000000  memory: notifications                 (BENCH_NOTIFICATIONS)
 //   --reconnects=500      memory: simulator drops                  (BENCH_RECONNECTS)
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
         count: intOption('count', 200000),
         rounds: Math.max(1, intOption('rounds', 3)),
         duration: intOption('duration', 5),
+        webhookRounds: Math.max(1, intOption('webhookRounds', 2)),
         connections: intOption('connections', 50),
         notifications: intOption('notifications', 1000000),
         reconnects: intOption('reconnects', 500),
@@ -77,8 +79,8 @@ async function main(): Promise<number> {
             });
         }
         if (only.has('webhook')) {
-            await attempt(`2. Durst webhook throughput (${opts.duration} s, ${opts.connections} connections each)`, async () => {
-                report.webhook = await webhookThroughput(runtime, hub, { duration: opts.duration, connections: opts.connections, warmupSeconds: 1, log });
+            await attempt(`2. Durst webhook throughput (${opts.duration} s, ${opts.connections} connections, per endpoint x ${opts.webhookRounds} rounds)`, async () => {
+                report.webhook = await webhookThroughput(runtime, hub, { duration: opts.duration, connections: opts.connections, rounds: opts.webhookRounds, warmupSeconds: 1, log });
             });
         }
         if (only.has('memory')) {

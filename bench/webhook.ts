@@ -12,6 +12,14 @@ import type { BenchRuntime } from './runtime';
 export interface WebhookResult {
     variant: string; label: string; reqPerSec: number; p99: number; p50: number;
     ok: number; non2xx: number; errors: number; emitted: number | null;
+    /** req/s of each round. */
+    runs: number[];
+}
+
+function median(values: number[]): number {
+    const sorted = [...values].sort((x, y) => x - y);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 interface LoadSummary { reqPerSec: number; p50: number; p99: number; total: number; ok: number; non2xx: number; errors: number; timeouts: number }
@@ -75,7 +83,7 @@ async function probe(url: string, headers: Record<string, string>): Promise<numb
 }
 
 export async function webhookThroughput(runtime: BenchRuntime, hub: BenchHub,
-    opts: { duration: number; connections: number; warmupSeconds: number; log: (s: string) => void }): Promise<WebhookResult[]> {
+    opts: { duration: number; connections: number; rounds: number; warmupSeconds: number; log: (s: string) => void }): Promise<WebhookResult[]> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const durstModule = require(path.join(__dirname, '..', 'simulators', 'durst'));
     const DurstSimulator = durstModule.DurstSimulator || durstModule.default || durstModule;
@@ -103,20 +111,30 @@ export async function webhookThroughput(runtime: BenchRuntime, hub: BenchHub,
                 await runLoad({ url: t.url, connections: opts.connections, duration: opts.warmupSeconds, headers: t.headers });
             }
         }
-        const results: WebhookResult[] = [];
-        for (const t of targets) {
-            const counter = t.counter ? hub.counter(t.counter) : null;
-            counter?.reset();
-            const load = await runLoad({ url: t.url, connections: opts.connections, duration: opts.duration, headers: t.headers });
-            await new Promise((resolve) => setTimeout(resolve, 200));
-            results.push({
-                variant: t.variant, label: t.label, reqPerSec: load.reqPerSec, p50: load.p50, p99: load.p99,
-                ok: load.ok, non2xx: load.non2xx, errors: load.errors, emitted: counter ? counter.count : null
-            });
-            opts.log(`  ${t.variant.padEnd(13)} ${Math.round(load.reqPerSec).toLocaleString('en-US')} req/s  p99 ${load.p99} ms` +
-                (counter ? `  (200s: ${load.ok}, msgs: ${counter.count})` : ''));
+        const loads = new Map<string, { load: LoadSummary; emitted: number | null }[]>(targets.map((t) => [t.variant, []]));
+        // Rounds interleave the endpoints, so a burst of load from elsewhere hits one round's set.
+        for (let round = 1; round <= opts.rounds; round++) {
+            for (const t of targets) {
+                const counter = t.counter ? hub.counter(t.counter) : null;
+                counter?.reset();
+                const load = await runLoad({ url: t.url, connections: opts.connections, duration: opts.duration, headers: t.headers });
+                await new Promise((resolve) => setTimeout(resolve, 200));
+                loads.get(t.variant)!.push({ load, emitted: counter ? counter.count : null });
+                opts.log(`  round ${round}: ${t.variant.padEnd(13)} ${Math.round(load.reqPerSec).toLocaleString('en-US')} req/s  p99 ${load.p99} ms` +
+                    (counter ? `  (200s: ${load.ok}, msgs: ${counter.count})` : ''));
+            }
         }
-        return results;
+        return targets.map((t) => {
+            const runs = loads.get(t.variant)!;
+            const med = (pick: (x: LoadSummary) => number): number => median(runs.map((r) => pick(r.load)));
+            const sum = (pick: (x: LoadSummary) => number): number => runs.reduce((acc, r) => acc + pick(r.load), 0);
+            return {
+                variant: t.variant, label: t.label, reqPerSec: med((x) => x.reqPerSec), p50: med((x) => x.p50), p99: med((x) => x.p99),
+                ok: sum((x) => x.ok), non2xx: sum((x) => x.non2xx), errors: sum((x) => x.errors),
+                emitted: t.counter ? runs.reduce((acc, r) => acc + (r.emitted ?? 0), 0) : null,
+                runs: runs.map((r) => r.load.reqPerSec)
+            };
+        });
     } finally {
         await runtime.deploy([]);
         await bare.close();
