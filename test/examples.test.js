@@ -187,6 +187,75 @@ describe('example flows (examples/*.json)', function () {
     }
 });
 
+describe('demo merge of example files (scripts/demo.js)', function () {
+    let dir;
+    beforeEach(function () { dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'print-events-merge-')); });
+    afterEach(function () { fs.rmSync(dir, { recursive: true, force: true }); });
+    const write = (name, nodes) => { const f = path.join(dir, name); fs.writeFileSync(f, JSON.stringify(nodes)); return f; };
+
+    it('gives a tab to an example without one, shares config nodes by id and renames clashing ids with their wires', function () {
+        const cfg = { id: 'cfg1', type: 'printfactory-config', name: 'shared', url: '' };
+        const a = write('a.json', [cfg,
+            { id: 'src', type: 'printfactory-notification', account: 'cfg1', x: 1, y: 1, wires: [['dbg']] },
+            { id: 'dbg', type: 'debug', x: 2, y: 1, wires: [] }]);
+        const b = write('b.json', [{ id: 'tabB', type: 'tab', label: 'B' }, { ...cfg, name: 'second copy' },
+            { id: 'src', type: 'durst-webhook-in', z: 'tabB', x: 1, y: 1, wires: [['dbg']] },
+            { id: 'dbg', type: 'debug', z: 'tabB', x: 2, y: 1, wires: [] }]);
+        const { flows, tabs } = demo.mergeExamples([a, b]);
+        const ids = flows.map((n) => n.id);
+        assert.strictEqual(new Set(ids).size, ids.length, 'ids stay unique');
+        assert.deepStrictEqual(flows.filter((n) => n.type === 'printfactory-config').map((n) => n.name), ['shared']);
+        assert.deepStrictEqual(tabs.map((t) => t.label), ['a', 'B']);
+        const webhook = flows.find((n) => n.type === 'durst-webhook-in');
+        assert.notStrictEqual(webhook.id, 'src');
+        const target = flows.find((n) => n.id === webhook.wires[0][0]);
+        assert.ok(target && target.type === 'debug' && target.z === 'tabB', 'the renamed wire still reaches the second example\'s debug node');
+        assert.strictEqual(flows.find((n) => n.id === 'src').z, tabs[0].id, 'nodes of a tab-less example sit on its new tab');
+        const sources = demo.debugNodesBySource(flows);
+        assert.deepStrictEqual([...sources.printfactory], ['dbg']);
+        assert.deepStrictEqual([...sources.durst], [target.id]);
+    });
+
+    it('disables a tab that needs an MQTT broker unless asked not to, and says why', function () {
+        const f = write('mqtt.json', [{ id: 'b1', type: 'mqtt-broker', broker: 'localhost' },
+            { id: 'o1', type: 'mqtt out', broker: 'b1', x: 1, y: 1, wires: [] }]);
+        assert.deepStrictEqual(demo.mergeExamples([f]).tabs.map((t) => [t.disabled, t.label]),
+            [[true, 'mqtt (disabled: needs an MQTT broker)']]);
+        assert.deepStrictEqual(demo.mergeExamples([f], { enableMqtt: true }).tabs.map((t) => t.disabled), [false]);
+    });
+});
+
+describe('the demo in check mode (node scripts/demo.js --check)', function () {
+    this.timeout(90000);
+    it('starts Node-RED with the package linked in, deploys the examples and shows events from both simulators', async function () {
+        const { spawn } = require('child_process');
+        const userDir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'print-events-demo-check-'));
+        try {
+            const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.js'), '--check'], {
+                cwd: ROOT,
+                env: { ...process.env, HOST: '127.0.0.1', PORT: '0', PF_SIM_PORT: '0', DURST_SIM_PORT: '0', DEMO_USER_DIR: userDir,
+                    PF_TRICKLE_MS: '300', DURST_TRICKLE_MS: '300', DEMO_EXIT_AFTER: '60', NODE_RED_LOG_LEVEL: 'warn' },
+                stdio: ['ignore', 'pipe', 'pipe']
+            });
+            let output = '';
+            child.stdout.on('data', (c) => { output += c; });
+            child.stderr.on('data', (c) => { output += c; });
+            const code = await new Promise((resolve) => child.once('exit', resolve));
+            assert.strictEqual(code, 0, `demo --check failed:\n${output}`);
+            assert.match(output, /Node-RED editor:\s+http:\/\/127\.0\.0\.1:\d+\//);
+            assert.match(output, /demo check: OK/);
+            const link = path.join(userDir, 'node_modules', 'node-red-contrib-print-events');
+            assert.strictEqual(fs.realpathSync(link), fs.realpathSync(ROOT), 'the package is linked into the user dir');
+            const flowsText = fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8');
+            assert.ok(!flowsText.includes(demo.DEMO_MIS_KEY), 'the MisKey is not in flows.json');
+            assert.deepStrictEqual(Object.keys(JSON.parse(fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8'))), ['$'],
+                'credentials are stored encrypted');
+        } finally {
+            fs.rmSync(userDir, { recursive: true, force: true });
+        }
+    });
+});
+
 describe('example flows deployed against the simulators', function () {
     this.timeout(20000);
     let pfSim;
