@@ -22,6 +22,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
     let browser;
     let page;
     const pageErrors = [];
+    const englishHelp = {};
 
     before(async function () {
         this.timeout(120000);
@@ -148,6 +149,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
                 } : null;
             }, type);
             assert.ok(help, `no help section for ${type}`);
+            englishHelp[type] = help.text;
             await screenshot(page, `04-help-${type}`);
             assert.ok(help.text.length > 300, `${type} help is too short to be useful (${help.text.length} chars)`);
             assert.ok(help.headings.some((h) => /troubleshoot/i.test(h)), `${type} help has no Troubleshooting section: ${help.headings.join(' | ')}`);
@@ -259,6 +261,27 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             assert.ok(!credText.includes(secret), `flows_cred.json contains ${secret} in plain text`);
             assert.ok(!html.includes(secret), `the editor page contains ${secret}`);
         }
+    });
+
+    it('switches to the German catalogues and help (de)', async function () {
+        await page.evaluate(() => localStorage.setItem('editor-language', 'de'));
+        await page.reload();
+        await page.waitForFunction((types) => window.RED && RED.nodes && types.every((t) => RED.nodes.getType(t)) &&
+            RED.nodes.filterNodes({ type: 'printfactory-notification' }).length > 0, ALL_TYPES, { timeout: 60000 });
+        for (const type of ALL_TYPES) {
+            const result = await page.evaluate((t) => {
+                RED.sidebar.help.show(t);
+                const bodies = document.querySelectorAll('.red-ui-sidebar-help-stack .red-ui-help');
+                const el = bodies[bodies.length - 1];
+                return { help: el ? el.textContent : '' };
+            }, type);
+            assert.ok(result.help.length > 300, `${type} has no German help`);
+            assert.notStrictEqual(result.help, englishHelp[type], `${type} shows the English help under de`);
+        }
+        const button = await page.evaluate(() => RED._('node-red-contrib-print-events/printfactory-config:printfactory-config.test.button'));
+        assert.ok(button && !/printfactory-config\.test\.button/.test(button) && button !== 'Test connection',
+            `German catalogue not used for printfactory-config (got "${button}")`);
+        await screenshot(page, '09-german-help');
     });
 
     it('raised no script errors in the editor', function () {
