@@ -231,6 +231,46 @@ describe('printfactory nodes against the simulator', function () {
         assert.strictEqual(dupes.length, 1, 'one node reports the duplicate');
     });
 
+    it('the waiting duplicate connects once the holder is removed', async function () {
+        const creds = { cfg: { misKey: MIS_KEY }, cfg2: { misKey: MIS_KEY } };
+        await load([TAB, config('cfg', sim.url), notification('a', 'cfg', [], ['outA']), sink('outA')], creds);
+        await waitFor(() => sim.connectionCount === 1, 'the first connection');
+        // A second account with the same MisKey is added: it must wait.
+        await helper.setFlows([TAB, config('cfg', sim.url), config('cfg2', sim.url), notification('a', 'cfg', [], ['outA']),
+            notification('b', 'cfg2', [], ['outB']), sink('outA'), sink('outB')], 'nodes', creds);
+        await sleep(200);
+        assert.strictEqual(events.connections, 1);
+        assert.ok(statuses('b').some((st) => st.text === STATUS + 'duplicate'));
+        // The first account goes away: the waiting one takes over, still never two sockets.
+        await helper.setFlows([TAB, config('cfg2', sim.url), notification('b', 'cfg2', [], ['outB']), sink('outB')], 'nodes', creds);
+        await waitFor(() => events.connections === 2 && sim.connectionCount === 1, 'the take-over');
+        assert.strictEqual(sim.peakConnections, 1);
+        const msgs = collect('outB');
+        sim.sendExample('jobResubmit');
+        await waitFor(() => msgs.length === 1, 'a msg on the new holder');
+    });
+
+    it('backs off while another client holds the organisation\'s connection (HTTP 409) and connects after it leaves', async function () {
+        const WebSocket = require('ws');
+        const other = new WebSocket(sim.url, { headers: { MisKey: MIS_KEY } });
+        await new Promise((resolve, reject) => { other.once('open', resolve); other.once('error', reject); });
+        await load([TAB, config('cfg', sim.url), notification('pf', 'cfg'), sink()]);
+        await waitFor(() => events.rejected.length >= 2, 'two refused attempts');
+        assert.ok(events.rejected.every((r) => r === 'duplicate'));
+        assert.ok(warnings().some((w) => /HTTP 409/.test(w)), warnings().join('\n'));
+        assert.ok(statuses('pf').some((st) => st.fill === 'yellow' && st.text === STATUS + 'reconnecting'));
+        await new Promise((resolve) => { other.once('close', resolve); other.close(); });
+        await waitFor(() => sim.connectionCount === 1 && events.connections === 2, 'the connection once the slot is free');
+    });
+
+    it('keeps up with a blast of notifications and loses none', async function () {
+        const msgs = await loadBasic();
+        await sim.blast(3000);
+        await waitFor(() => msgs.length === 3000, '3000 msgs', 8000);
+        const topics = new Set(msgs.map((m) => m.topic));
+        assert.ok(!topics.has('unknown') && topics.size === 8, [...topics].join(', '));
+    });
+
     it('different MisKeys get their own connections', async function () {
         await load([TAB, config('cfg', sim.url), config('cfg2', sim.url), notification('a', 'cfg'), notification('b', 'cfg2'), sink()],
             { cfg: { misKey: MIS_KEY }, cfg2: { misKey: OTHER_KEY } });
