@@ -152,6 +152,8 @@ describe('printfactory nodes against the simulator', function () {
         await helper.setFlows([TAB, config('cfg', sim.url, { name: 'renamed 2' }), notification('pf', 'cfg', ['job.created']), sink()], 'nodes', creds);
         await waitFor(() => events.connections === 5 && sim.connectionCount === 1, 'connection after a node-only redeploy');
         assert.strictEqual(maxOpen, 1, 'two sockets were open at once');
+        // The old node's close awaited its socket: the new one never found the MisKey still taken.
+        assert.deepStrictEqual(warnings().filter((w) => /same MisKey/.test(w)), []);
         assert.strictEqual(sim.peakConnections, 1);
         assert.deepStrictEqual(events.rejected, []);
         const msgs = collect();
