@@ -408,6 +408,22 @@ describe('durst nodes against the simulator', function () {
             assert.ok(!JSON.stringify(msg).includes(JWT_KEY));
         });
 
+        it('works behind a body parser that already read the body (stock Node-RED: editor and HTTP nodes both on "/")', async function () {
+            // Node-RED's admin app parses every JSON request first when both roots are '/', which is the default.
+            const jsonParser = require('body-parser').json();
+            await helper.unload();
+            helper.settings({ httpNodeMiddleware: jsonParser });
+            const msg = await fireAndReceive(subscriber({ externalAuthType: 'JWT_SIGNING', jwtMethod: 'HS256' }), { sub: { jwtKey: JWT_KEY } });
+            assert.strictEqual(msg.auth.digestVerified, true);
+            assert.strictEqual(msg.payload.entityId, 2068);
+            assert.strictEqual(msg.topic, 'STATUS/PRODUCTION_JOB/2068');
+            // A body changed after signing still fails the digest check on this path.
+            const signed = sim.deliveries[sim.deliveries.length - 1];
+            const tampered = await post('/durst/status', JSON.stringify({ ...signed.body, newStatus: 'CANCELLED' }),
+                { 'content-type': 'application/json', 'x-jwt-token': signed.headers['x-jwt-token'] });
+            assert.strictEqual(tampered.status, 401);
+        });
+
         it('publishInitialState delivers the current state of a concrete-id subscription', async function () {
             await helper.load(modules, hookFlow(subscriber()));
             await waitFor(() => sim.subscriptions(17).length === 1, 'subscription');

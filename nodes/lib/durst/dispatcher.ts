@@ -75,6 +75,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown, close = fa
     res.end(text);
 }
 
+function reserialisedBody(body: unknown): Buffer | undefined {
+    if (body === undefined || typeof body === 'function') { return undefined; }
+    try { return Buffer.from(JSON.stringify(body)); } catch { return undefined; }
+}
+
 function runChain(handlers: Handler[], req: IncomingMessage, res: ServerResponse, done: Next): void {
     let index = 0;
     const step: Next = (err) => {
@@ -131,9 +136,13 @@ export class WebhookDispatcher {
             return;
         }
         if (req._body || req.readableEnded) {
-            // An httpNodeMiddleware body parser already consumed the stream.
-            if (Buffer.isBuffer(req.rawBody)) { this.deliver(key, target, req, res, req.rawBody); return; }
-            sendJson(res, 500, { ok: false, error: 'request body was consumed by httpNodeMiddleware before the webhook could read it' });
+            // A body parser ahead of us already consumed the stream: the editor's admin app does this for every
+            // JSON request when httpAdminRoot and httpNodeRoot are both '/' (Node-RED's default), and so may an
+            // httpNodeMiddleware. Use its raw bytes if it kept them, else the compact re-serialisation of what it
+            // parsed (what Durst and our simulator send, so a JWT body digest still matches).
+            const raw = Buffer.isBuffer(req.rawBody) ? req.rawBody : reserialisedBody((req as { body?: unknown }).body);
+            if (raw) { this.deliver(key, target, req, res, raw); return; }
+            sendJson(res, 500, { ok: false, error: 'request body was consumed by a body parser ahead of the webhook and is not available' });
             return;
         }
         const limit = this.options.maxBodyBytes;
