@@ -112,6 +112,11 @@ export function backoffDelay(attempt: number, minMs: number, maxMs: number, rand
 export function jsonDeeperThan(text: string, maxDepth: number): boolean {
     // A text cannot nest deeper than half its length: short frames need no scan.
     if (text.length <= maxDepth * 2) { return false; }
+    // Fewer opening brackets than the limit cannot nest beyond it; indexOf is much faster than a char loop.
+    let opens = 0;
+    for (let i = text.indexOf('{'); i !== -1 && opens <= maxDepth; i = text.indexOf('{', i + 1)) { opens += 1; }
+    for (let i = text.indexOf('['); i !== -1 && opens <= maxDepth; i = text.indexOf('[', i + 1)) { opens += 1; }
+    if (opens <= maxDepth) { return false; }
     let depth = 0;
     let inString = false;
     for (let i = 0; i < text.length; i++) {
@@ -433,7 +438,15 @@ export class PrintFactoryConnection {
     private connect(): void {
         if (!this.running || this.socket) { return; }
         // Whatever socket came before must be gone first: never two at once.
-        this.socketClosed.then(() => this.openSocket());
+        this.socketClosed.then(() => {
+            try {
+                this.openSocket();
+            } catch (err) {
+                // Not expected: every step of openSocket handles its own errors. Retry rather than stall.
+                this.socket = null;
+                this.scheduleReconnect((err as Error).message);
+            }
+        });
     }
 
     private openSocket(): void {
@@ -541,7 +554,7 @@ export class PrintFactoryConnection {
             return;
         }
         const event = classify(parsed);
-        const guids = guidsOf(parsed);
+        const { jobGuid, deviceGuid } = guidsOf(parsed);
         const receivedAt = isoNow();
         let first = true;
         for (const user of this.users) {
@@ -549,8 +562,8 @@ export class PrintFactoryConnection {
             const payload = first ? parsed : JSON.parse(text);
             first = false;
             const notification: Notification = { payload, event, receivedAt };
-            if (guids.jobGuid !== undefined) { notification.jobGuid = guids.jobGuid; }
-            if (guids.deviceGuid !== undefined) { notification.deviceGuid = guids.deviceGuid; }
+            if (jobGuid !== undefined) { notification.jobGuid = jobGuid; }
+            if (deviceGuid !== undefined) { notification.deviceGuid = deviceGuid; }
             try {
                 user.onNotification(notification);
             } catch (err) {
