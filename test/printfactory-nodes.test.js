@@ -195,15 +195,18 @@ describe('printfactory nodes against the simulator', function () {
     });
 
     it('an auth failure shows a red status and retries slowly, not in a tight loop', async function () {
+        const rejectedAt = [];
+        sim.on('rejected', () => rejectedAt.push(Date.now()));
         await load([TAB, config('cfg', sim.url), notification('pf', 'cfg'), sink()], { cfg: { misKey: 'wrong-key-123' } });
         const seen = () => statuses('pf');
         await waitFor(() => events.rejected.length === 1, 'the first rejection');
         await waitFor(() => seen().some((s) => s.fill === 'red'), 'red status');
         const red = seen().find((s) => s.fill === 'red');
         assert.deepStrictEqual([red.shape, red.text], ['ring', STATUS + 'authFailed']);
-        // reconnectMin is 50 ms: a tight loop would make ~20 attempts in this window; authRetry is 1 s.
-        await sleep(1400);
-        assert.ok(events.rejected.length >= 2 && events.rejected.length <= 3, `attempts in 1.4 s: ${events.rejected.length}`);
+        // reconnectMin is 50 ms, so a tight loop would retry within ~50-100 ms; authRetry is 1 s.
+        await waitFor(() => events.rejected.length === 2, 'the slow retry', 4000);
+        const gap = rejectedAt[1] - rejectedAt[0];
+        assert.ok(gap >= 900, `retried after ${gap} ms`);
         assert.ok(events.rejected.every((r) => r === 'auth'));
         assert.ok(warnings().some((w) => /refused the MisKey \(HTTP 403\)/.test(w)), 'a warning says why');
         assert.strictEqual(warnings().filter((w) => /refused the MisKey/.test(w)).length, 1, 'warned once, not per attempt');
@@ -323,7 +326,12 @@ describe('printfactory nodes against the simulator', function () {
             await sleep(50);
             if (i === 0) { baseline = resources(); }
         }
-        assert.ok(resources() <= baseline, `active resources grew from ${baseline} to ${resources()}: ${process.getActiveResourcesInfo()}`);
+        // Sockets closed by the peer can take a moment to be reaped: allow it, but nothing may stay.
+        try {
+            await waitFor(() => resources() <= baseline, 'resources back at the baseline', 2000);
+        } catch {
+            assert.fail(`active resources grew from ${baseline} to ${resources()}: ${process.getActiveResourcesInfo()}`);
+        }
     });
 
     it('never puts the MisKey into msgs or logs', async function () {
