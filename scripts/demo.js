@@ -416,7 +416,10 @@ async function main() {
         const initialFlowsStarted = new Promise((resolve) => RED.events.once('flows:started', resolve));
         await RED.start();
         cleanups.push(() => RED.stop());
-        await initialFlowsStarted;
+        // Kept flows with missing node types never start: do not wait for them forever.
+        let initialWait;
+        await Promise.race([initialFlowsStarted, new Promise((resolve) => { initialWait = setTimeout(resolve, 15000); })]);
+        clearTimeout(initialWait);
 
         const browserHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
         const editorUrl = `http://${browserHost.includes(':') ? `[${browserHost}]` : browserHost}:${port}/`;
