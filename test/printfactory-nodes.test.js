@@ -483,3 +483,56 @@ describe('printfactory connection through an HTTP CONNECT proxy', function () {
         }
     });
 });
+
+describe('PrintFactory simulator handshake rules', function () {
+    let sim;
+    const WebSocket = require('ws');
+
+    beforeEach(async function () {
+        sim = new PrintFactorySimulator({ port: 0, misKeys: [MIS_KEY] });
+        await sim.start();
+    });
+    afterEach(async function () { await sim.stop(); });
+
+    function handshake(headers) {
+        return new Promise((resolve) => {
+            const ws = new WebSocket(sim.url, { headers });
+            ws.on('unexpected-response', (_req, res) => { resolve({ status: res.statusCode }); res.resume(); ws.terminate(); });
+            ws.on('open', () => resolve({ status: 101, ws }));
+            ws.on('error', () => undefined);
+        });
+    }
+
+    it('answers 401 without a MisKey, 403 for an unknown one, 409 for a second connection of the same one', async function () {
+        const rejected = [];
+        sim.on('rejected', (r) => rejected.push(r));
+        assert.strictEqual((await handshake({})).status, 401);
+        assert.strictEqual((await handshake({ MisKey: 'unknown' })).status, 403);
+        const first = await handshake({ MisKey: MIS_KEY });
+        assert.strictEqual(first.status, 101);
+        assert.strictEqual((await handshake({ MisKey: MIS_KEY })).status, 409);
+        assert.deepStrictEqual(rejected, ['auth', 'auth', 'duplicate']);
+        assert.strictEqual(sim.connectionCount, 1);
+        await new Promise((resolve) => { first.ws.once('close', resolve); first.ws.close(); });
+        await waitFor(() => sim.connectionCount === 0, 'the close');
+        const again = await handshake({ MisKey: MIS_KEY });
+        assert.strictEqual(again.status, 101, 'the key is free again after a close');
+        again.ws.terminate();
+    });
+
+    it('a malformed upgrade does not leave the MisKey reserved', async function () {
+        const answer = await new Promise((resolve, reject) => {
+            const socket = net.connect(sim.port, '127.0.0.1', () => {
+                socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nMisKey: ${MIS_KEY}\r\n\r\n`);
+            });
+            let text = '';
+            socket.on('data', (d) => { text += d.toString(); });
+            socket.on('close', () => resolve(text));
+            socket.on('error', reject);
+        });
+        assert.match(answer, /^HTTP\/1\.1 400/);
+        const ok = await handshake({ MisKey: MIS_KEY });
+        assert.strictEqual(ok.status, 101);
+        ok.ws.terminate();
+    });
+});

@@ -115,8 +115,10 @@ export class PrintFactorySimulator extends EventEmitter {
         if (!misKey) { this.reject(socket, 401, 'Unauthorized', 'auth'); return; }
         if (!this.misKeys.has(misKey)) { this.reject(socket, 403, 'Forbidden', 'auth'); return; }
         if (this.byMisKey.has(misKey)) { this.reject(socket, 409, 'Conflict', 'duplicate'); return; }
-        // Reserve the key now: a second upgrade racing this one must see it taken.
+        // Reserve the key now: a second upgrade racing this one must see it taken. ws answers a malformed
+        // upgrade with 400 and never calls back, so the reservation also ends with that socket.
         this.byMisKey.set(misKey, null as unknown as WebSocket);
+        socket.once('close', () => { if (this.byMisKey.get(misKey) === null) { this.byMisKey.delete(misKey); } });
         wss.handleUpgrade(req, socket, head, (ws) => {
             if (!this.server) { ws.terminate(); this.byMisKey.delete(misKey); return; }
             this.clients.set(ws, misKey);
