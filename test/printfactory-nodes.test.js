@@ -385,6 +385,29 @@ describe('printfactory nodes against the simulator', function () {
     });
 });
 
+// Self-signed certificate for printfactory.test (valid until 2125), only for the wss:// proxy test.
+const TEST_TLS_KEY = [
+    '-----BEGIN PRIVATE KEY-----',
+    'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgQhDWHIFChQmIfYmR',
+    '82mKP6HwIkrF3owCMiMmjzdlF9uhRANCAAS4CcfvWm6r5q6IqJ2BdAF9AdJ6kvhj',
+    'GDLsd63WWwusYjqAGCLD/C9x8t7eAwSjYCqvskxbdyr+thBUTvpGjTa4',
+    '-----END PRIVATE KEY-----'
+].join('\n') + '\n';
+const TEST_TLS_CERT = [
+    '-----BEGIN CERTIFICATE-----',
+    'MIIBrTCCAVOgAwIBAgIURII1llD/uy4KQj6bvUmiFexabGgwCgYIKoZIzj0EAwIw',
+    'HDEaMBgGA1UEAwwRcHJpbnRmYWN0b3J5LnRlc3QwIBcNMjYxMTIzMDgyNzAxWhgP',
+    'MjEyNjEwMzAwODI3MDFaMBwxGjAYBgNVBAMMEXByaW50ZmFjdG9yeS50ZXN0MFkw',
+    'EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEuAnH71puq+auiKidgXQBfQHSepL4Yxgy',
+    '7Het1lsLrGI6gBgiw/wvcfLe3gMEo2Aqr7JMW3cq/rYQVE76Ro02uKNxMG8wHQYD',
+    'VR0OBBYEFNlavwws0pFEq1NQ0BXDdLBHxaE7MB8GA1UdIwQYMBaAFNlavwws0pFE',
+    'q1NQ0BXDdLBHxaE7MA8GA1UdEwEB/wQFMAMBAf8wHAYDVR0RBBUwE4IRcHJpbnRm',
+    'YWN0b3J5LnRlc3QwCgYIKoZIzj0EAwIDSAAwRQIhAN2eJteWqdlHJ84NbhF9LtFw',
+    'H6MeBQgt2Q3bSzAu8gTEAiB2wcMIE9yCj0dM4HTeXjj0A+bFghr3QIdZtcKIplqJ',
+    'Ew==',
+    '-----END CERTIFICATE-----'
+].join('\n') + '\n';
+
 describe('printfactory connection through an HTTP CONNECT proxy', function () {
     this.timeout(10000);
     let sim;
@@ -426,11 +449,11 @@ describe('printfactory connection through an HTTP CONNECT proxy', function () {
         await sim.stop();
     });
 
-    function connection(env, url = `ws://printfactory.test:${27489}`) {
+    function connection(env, url = `ws://printfactory.test:${27489}`, tlsOptions = undefined) {
         const logs = [];
         const received = [];
         const conn = new PrintFactoryConnection({
-            url, misKey: MIS_KEY, label: 'proxy test', env,
+            url, misKey: MIS_KEY, label: 'proxy test', env, tlsOptions,
             timings: { reconnectMinMs: 50, reconnectMaxMs: 200, handshakeTimeoutMs: 1000 },
             logger: { log: (t) => logs.push(t), warn: (t) => logs.push(t) }
         });
@@ -454,6 +477,38 @@ describe('printfactory connection through an HTTP CONNECT proxy', function () {
             await conn.deregister(user);
         }
         assert.strictEqual(sim.connectionCount, 0);
+    });
+
+    it('tunnels wss:// through HTTPS_PROXY and verifies the server certificate inside the tunnel', async function () {
+        const plain = sim;
+        sim = new PrintFactorySimulator({ port: 0, misKeys: [MIS_KEY], tls: { key: TEST_TLS_KEY, cert: TEST_TLS_CERT } });
+        await sim.start();
+        const env = { HTTPS_PROXY: `http://127.0.0.1:${proxy.address().port}` };
+        try {
+            assert.match(sim.url, /^wss:/);
+            // Without trusting the certificate the TLS handshake through the tunnel must fail.
+            const untrusted = connection(env, 'wss://printfactory.test:27489');
+            untrusted.conn.register(untrusted.user);
+            await waitFor(() => untrusted.conn.status.state === 'reconnecting', 'the certificate to be refused');
+            assert.match(untrusted.conn.status.reason, /self.signed|certificate/i);
+            assert.strictEqual(sim.connectionCount, 0);
+            await untrusted.conn.deregister(untrusted.user);
+
+            const trusted = connection(env, 'wss://printfactory.test:27489', { ca: TEST_TLS_CERT });
+            trusted.conn.register(trusted.user);
+            try {
+                await waitFor(() => sim.connectionCount === 1, 'the wss connection through the tunnel');
+                assert.ok(tunnels.every((t) => t.target === 'printfactory.test:27489'));
+                sim.sendExample('deviceStatus');
+                await waitFor(() => trusted.received.length === 1, 'a notification over wss');
+                assert.strictEqual(trusted.received[0].event, 'device.status');
+            } finally {
+                await trusted.conn.deregister(trusted.user);
+            }
+        } finally {
+            await sim.stop();
+            sim = plain;
+        }
     });
 
     it('goes direct for hosts in NO_PROXY', async function () {

@@ -8,6 +8,7 @@
 // Rejections are plain HTTP answers to the upgrade request, so a client sees them as an
 // "unexpected response" with that status code, never as an opened socket.
 import http from 'http';
+import https from 'https';
 import type { Duplex } from 'stream';
 import { EventEmitter } from 'events';
 import { WebSocketServer, WebSocket } from 'ws';
@@ -20,6 +21,8 @@ export interface PrintFactorySimulatorOptions {
     port?: number;
     host?: string;
     misKeys?: string[];
+    /** Serve wss:// with this key and certificate (PEM) instead of ws://. */
+    tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export type GarbageKind = 'text' | 'binary' | 'huge' | 'array' | 'deep';
@@ -37,6 +40,7 @@ export class PrintFactorySimulator extends EventEmitter {
     readonly host: string;
     private readonly requestedPort: number;
     private readonly misKeys: Set<string>;
+    private readonly tls?: { key: string | Buffer; cert: string | Buffer };
     private server: http.Server | null = null;
     private wss: WebSocketServer | null = null;
     private readonly clients = new Map<WebSocket, string>();
@@ -55,20 +59,22 @@ export class PrintFactorySimulator extends EventEmitter {
         this.requestedPort = options.port ?? 0;
         this.host = options.host ?? '127.0.0.1';
         this.misKeys = new Set(options.misKeys ?? ['demo-mis-key']);
+        this.tls = options.tls;
     }
 
     get port(): number { return this.boundPort; }
-    get url(): string { return `ws://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.boundPort}`; }
+    get url(): string { return `${this.tls ? 'wss' : 'ws'}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.boundPort}`; }
     get connectionCount(): number { return this.clients.size; }
 
     async start(): Promise<void> {
         if (this.server) { return; }
         // autoPong off: pings are answered by hand, so setAnswerPings(false) can fake a half-open socket.
         const wss = new WebSocketServer({ noServer: true, autoPong: false, maxPayload: 64 * 1024 });
-        const server = http.createServer((_req, res) => {
+        const answer = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
             res.writeHead(426, { 'Content-Type': 'text/plain' });
             res.end('PrintFactory notification simulator: connect with a WebSocket client\n');
-        });
+        };
+        const server: http.Server = this.tls ? https.createServer({ key: this.tls.key, cert: this.tls.cert }, answer) : http.createServer(answer);
         server.on('upgrade', (req, socket, head) => this.onUpgrade(wss, req, socket, head));
         await new Promise<void>((resolve, reject) => {
             const onError = (err: Error): void => { server.removeListener('listening', onListening); reject(err); };

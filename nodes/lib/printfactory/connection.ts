@@ -91,6 +91,8 @@ export interface ConnectionOptions {
     logger: ConnectionLogger;
     /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from (tests pass their own). */
     env?: NodeJS.ProcessEnv;
+    /** Extra TLS options for wss:// (e.g. `ca` for a private certificate authority). */
+    tlsOptions?: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean };
     /** For tests: replaces Math.random in the backoff jitter. */
     random?: () => number;
 }
@@ -173,6 +175,7 @@ export class PrintFactoryConnection {
     private readonly logger: ConnectionLogger;
     private readonly env: NodeJS.ProcessEnv;
     private readonly random: () => number;
+    private readonly tlsOptions: ConnectionOptions['tlsOptions'];
     private readonly users = new Set<ConnectionUser>();
     private current: ConnectionStatus = { state: 'idle' };
     private running = false;
@@ -197,6 +200,7 @@ export class PrintFactoryConnection {
         this.logger = options.logger;
         this.env = options.env ?? process.env;
         this.random = options.random ?? Math.random;
+        this.tlsOptions = options.tlsOptions;
         this.timings = { ...DEFAULT_TIMINGS };
         for (const [key, value] of Object.entries(options.timings ?? {})) {
             if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
@@ -340,7 +344,8 @@ export class PrintFactoryConnection {
                 maxPayload: MAX_PAYLOAD_BYTES,
                 perMessageDeflate: false,
                 followRedirects: false,
-                agent: proxy ? tunnelAgent(proxy, secure, this.timings.handshakeTimeoutMs) : undefined
+                agent: proxy ? tunnelAgent(proxy, secure, this.timings.handshakeTimeoutMs) : undefined,
+                ...this.tlsOptions
             });
         } catch (err) {
             this.setStatus({ state: 'error', reason: (err as Error).message });
