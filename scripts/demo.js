@@ -317,9 +317,9 @@ function explainStartError(what, envName, port, err) {
 
 /**
  * With the editor and the HTTP nodes on the same root (Node-RED's default), the admin app's JSON
- * body parser runs first for every request and consumes webhook bodies before durst-webhook-in can
- * read the raw bytes its verification needs. Parsing here, before the admin parser (which then skips),
- * with the raw bytes kept on req.rawBody serves both. Users can put the same in settings.js.
+ * body parser runs first for every request and consumes webhook bodies. durst-webhook-in then falls
+ * back to re-serialising the parsed body; parsing here, before the admin parser (which then skips),
+ * keeps the exact raw bytes on req.rawBody for its signature checks. Users can put the same in settings.js.
  */
 function keepRawJsonBody() {
     const bodyParser = require(require.resolve('body-parser', { paths: [path.dirname(require.resolve('node-red'))] }));
