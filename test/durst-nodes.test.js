@@ -424,6 +424,16 @@ describe('durst nodes against the simulator', function () {
             assert.strictEqual(tampered.status, 401);
         });
 
+        it('keeps its body limit when a parser ahead of it with a larger limit already read the body', async function () {
+            await helper.unload();
+            helper.settings({ apiMaxLength: '1kb', httpNodeMiddleware: require('body-parser').json({ limit: '1mb' }) });
+            await helper.load(modules, hookFlow(subscriber()));
+            const small = await post('/durst/status', JSON.stringify({ entityType: 'PRODUCTION_JOB', entityId: 1, newStatus: 'CREATED' }));
+            assert.strictEqual(small.status, 200);
+            const big = await post('/durst/status', JSON.stringify({ entityType: 'PRODUCTION_JOB', entityId: 1, note: 'x'.repeat(4096) }));
+            assert.strictEqual(big.status, 413);
+        });
+
         it('publishInitialState delivers the current state of a concrete-id subscription', async function () {
             await helper.load(modules, hookFlow(subscriber()));
             await waitFor(() => sim.subscriptions(17).length === 1, 'subscription');

@@ -141,6 +141,7 @@ export class WebhookDispatcher {
             // httpNodeMiddleware. Use its raw bytes if it kept them, else the compact re-serialisation of what it
             // parsed (what Durst and our simulator send, so a JWT body digest still matches).
             const raw = Buffer.isBuffer(req.rawBody) ? req.rawBody : reserialisedBody((req as { body?: unknown }).body);
+            if (raw && raw.length > this.options.maxBodyBytes) { reject(413, `body larger than ${this.options.maxBodyBytes} bytes`); return; }
             if (raw) { this.deliver(key, target, req, res, raw); return; }
             sendJson(res, 500, { ok: false, error: 'request body was consumed by a body parser ahead of the webhook and is not available' });
             return;
