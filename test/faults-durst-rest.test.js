@@ -10,6 +10,7 @@ const helper = require('node-red-node-test-helper');
 const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
 const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
 const { DurstSimulator } = require('../dist/simulators/durst');
+const { activeResources, assertNoNewResources } = require('./lib/resources');
 
 helper.init(require.resolve('node-red'));
 
@@ -248,20 +249,3 @@ describe('faults: Durst REST (durst-subscriber + durst-subscription)', function 
     }
 });
 
-function activeResources() {
-    const counts = {};
-    for (const type of process.getActiveResourcesInfo()) { counts[type] = (counts[type] || 0) + 1; }
-    return counts;
-}
-
-async function assertNoNewResources(before) {
-    const watched = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'];
-    let extra = [];
-    for (let i = 0; i < 50; i++) {
-        const now = activeResources();
-        extra = watched.filter((t) => (now[t] || 0) > (before[t] || 0)).map((t) => `${t}: ${before[t] || 0} -> ${now[t]}`);
-        if (extra.length === 0) { return; }
-        await sleep(100);
-    }
-    assert.fail('resources left open by the suite: ' + extra.join(', '));
-}

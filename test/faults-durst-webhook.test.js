@@ -11,6 +11,7 @@ const jwt = require('jsonwebtoken');
 const helper = require('node-red-node-test-helper');
 const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
 const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
+const { activeResources, assertNoNewResources } = require('./lib/resources');
 
 helper.init(require.resolve('node-red'));
 
@@ -105,24 +106,6 @@ function post(port, path, headers, body, agent) {
     });
 }
 
-function activeResources() {
-    const counts = {};
-    for (const type of process.getActiveResourcesInfo()) { counts[type] = (counts[type] || 0) + 1; }
-    return counts;
-}
-
-/** Waits (bounded) until no socket, server or timer is open beyond the `before` counts. */
-async function assertNoNewResources(before) {
-    const watched = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'TTYWrap'];
-    let extra = [];
-    for (let i = 0; i < 50; i++) {
-        const now = activeResources();
-        extra = watched.filter((t) => (now[t] || 0) > (before[t] || 0)).map((t) => `${t}: ${before[t] || 0} -> ${now[t]}`);
-        if (extra.length === 0) { return; }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.fail('resources left open by the suite: ' + extra.join(', '));
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

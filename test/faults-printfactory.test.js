@@ -15,6 +15,7 @@ const configNode = require('../dist/nodes/printfactory-config/printfactory-confi
 const notificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
 const { PrintFactorySimulator, freshExample } = require('../dist/simulators/printfactory');
 const { connectionHolding } = require('../dist/nodes/lib/printfactory/connection');
+const { activeResources, assertNoNewResources } = require('./lib/resources');
 
 helper.init(require.resolve('node-red'));
 
@@ -417,20 +418,3 @@ describe('faults: PrintFactory', function () {
     });
 });
 
-function activeResources() {
-    const counts = {};
-    for (const type of process.getActiveResourcesInfo()) { counts[type] = (counts[type] || 0) + 1; }
-    return counts;
-}
-
-async function assertNoNewResources(before) {
-    const watched = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'GetAddrInfoReqWrap'];
-    let extra = [];
-    for (let i = 0; i < 50; i++) {
-        const now = activeResources();
-        extra = watched.filter((t) => (now[t] || 0) > (before[t] || 0)).map((t) => `${t}: ${before[t] || 0} -> ${now[t]}`);
-        if (extra.length === 0) { return; }
-        await sleep(100);
-    }
-    assert.fail('resources left open by the suite: ' + extra.join(', '));
-}
