@@ -7,17 +7,11 @@
 import * as crypto from 'crypto';
 import { DurstApiError, DurstRestClient } from './rest-client';
 import type { Node } from 'node-red';
-import type { ExternalAuthType, JwtMethod, VerifySettings } from './verify';
-import { DEFAULT_JWT_HEADER } from './verify';
+import { DEFAULT_JWT_HEADER, type VerifySettings } from './verify';
 
-export interface SubscriberSettings {
+/** What is registered with Durst: where to call back, and the same auth settings the webhook verifies with. */
+export interface SubscriberSettings extends VerifySettings {
     hostUri: string;
-    externalAuthType: ExternalAuthType;
-    xAuthUser?: string;
-    xAuthPassword?: string;
-    jwtHeaderName?: string;
-    jwtMethod?: JwtMethod;
-    jwtKey?: string;
 }
 
 export type RegistrationAction = 'created' | 'updated' | 'unchanged' | 'recreated';
