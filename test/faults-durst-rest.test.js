@@ -82,6 +82,16 @@ function act(node, out, msg, timeoutMs = 5000) {
     });
 }
 
+/** Once the API answers again: actions work, the ensure retry turns green, and nothing was duplicated. */
+async function assertRecoversWithOneSubscription({ sim, node, out }) {
+    const listed = await act(node, out, { action: 'list' });
+    assert.ifError(listed.error);
+    assert.strictEqual(listed.msg.statusCode, 200);
+    await waitFor(() => lastStatus(node).fill === 'green', 'the ensure retry succeeds', 10000);
+    assert.strictEqual(sim.subscribers().length, 1);
+    assert.strictEqual(activeSubscriptions(sim).length, 1);
+}
+
 function assertNoSecrets(extraMsgs = []) {
     for (const secret of [JWT_KEY, API_PASSWORD]) {
         for (const call of helper.log().getCalls()) {
@@ -114,12 +124,7 @@ const CASES = [
             assert.ok(errorsOf(node).some((e) => /503|server error/.test(e)), 'the error names the 503');
             assert.strictEqual(sim.subscribers().length, 0);
             sim.injectFailures(0);
-            const listed = await act(node, out, { action: 'list' });
-            assert.ifError(listed.error);
-            assert.strictEqual(listed.msg.statusCode, 200);
-            await waitFor(() => lastStatus(node).fill === 'green', 'the ensure retry succeeds', 10000);
-            assert.strictEqual(sim.subscribers().length, 1);
-            assert.strictEqual(activeSubscriptions(sim).length, 1);
+            await assertRecoversWithOneSubscription({ sim, node, out });
         }
     },
     {
@@ -189,12 +194,7 @@ const CASES = [
             await waitFor(() => lastStatus(node).fill === 'red', 'red status');
             assert.ok(errorsOf(node).some((e) => /ECONNREFUSED|connect/i.test(e)), `error says refused: ${errorsOf(node)}`);
             await sim.start();
-            const listed = await act(node, out, { action: 'list' });
-            assert.ifError(listed.error);
-            assert.strictEqual(listed.msg.statusCode, 200);
-            await waitFor(() => lastStatus(node).fill === 'green', 'the ensure retry succeeds', 10000);
-            assert.strictEqual(sim.subscribers().length, 1);
-            assert.strictEqual(activeSubscriptions(sim).length, 1);
+            await assertRecoversWithOneSubscription({ sim, node, out });
         }
     }
 ];
