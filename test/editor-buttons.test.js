@@ -7,7 +7,6 @@
 //  - no error answer contains a secret.
 const assert = require('assert');
 const http = require('http');
-const net = require('net');
 const helper = require('node-red-node-test-helper');
 const pfConfigNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
 const pfNotificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
@@ -16,6 +15,7 @@ const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscri
 const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
 const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
 const { DurstSimulator } = require('../dist/simulators/durst');
+const { startBystander } = require('./lib/bystander');
 
 helper.init(require.resolve('node-red'));
 
@@ -48,25 +48,6 @@ async function waitFor(predicate, what, timeoutMs = 5000) {
 function assertNoSecret(res) {
     const text = JSON.stringify(res.body) + (res.text || '');
     for (const secret of SECRETS) { assert.ok(!text.includes(secret), `the answer contains a secret: ${text}`); }
-}
-
-/** A loopback listener that should stay untouched: counts TCP connections and keeps every byte sent. */
-async function startBystander() {
-    const bystander = { connections: 0, received: '', sockets: new Set() };
-    bystander.server = net.createServer((socket) => {
-        bystander.connections += 1;
-        bystander.sockets.add(socket);
-        socket.on('data', (chunk) => { bystander.received += chunk.toString('latin1'); });
-        socket.on('close', () => bystander.sockets.delete(socket));
-        socket.on('error', () => undefined);
-    });
-    await new Promise((resolve) => bystander.server.listen(0, '127.0.0.1', resolve));
-    bystander.port = bystander.server.address().port;
-    bystander.stop = () => new Promise((resolve) => {
-        for (const socket of bystander.sockets) { socket.destroy(); }
-        bystander.server.close(resolve);
-    });
-    return bystander;
 }
 
 function setEnv() { Object.assign(process.env, ENV); }
