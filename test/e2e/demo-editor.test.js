@@ -303,6 +303,16 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             // The demo already holds the one allowed connection for demo-mis-key: the button says so.
             await waitFor(async () => /already holds the connection|accepted/i.test(await result.textContent()),
                 { what: 'Test connection to recognise the deployed MisKey' });
+            // With another URL the stored MisKey is not used: the editor asks for it again and marks the field.
+            const url = page.locator('#node-config-input-url');
+            const deployedUrl = await url.inputValue();
+            await url.fill('ws://127.0.0.1:9/');
+            await page.locator('#node-config-printfactory-config-test').click();
+            const reenter = await page.evaluate(() => RED._('node-red-contrib-print-events/printfactory-config:printfactory-config.test.reenterSecret'));
+            await waitFor(async () => (await result.textContent()) === reenter, { what: 'Test connection to ask for the MisKey again' });
+            assert.ok(await misKey.evaluate((el) => el.classList.contains('input-error')), 'the MisKey field is not marked');
+            await screenshot(page, '06-config-printfactory-config-test-reenter-secret');
+            await url.fill(deployedUrl);
         },
         async 'durst-subscription'() {
             const topic = page.locator('#node-input-topic');
