@@ -16,6 +16,11 @@ const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js'
 const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
 const { DurstSimulator } = require('../dist/simulators/durst');
 const { startBystander } = require('./lib/bystander');
+const { resolveEnvReference } = require('../dist/nodes/lib/editor-secrets');
+// Only to compare with: the function Node-RED 4.1 applies to every credential of a node it creates.
+const fromNodeRed = (id) => require(require.resolve(id, { paths: [require('path').dirname(require.resolve('node-red'))] }));
+const { mapEnvVarProperties } = fromNodeRed('@node-red/runtime/lib/flows/util');
+const { util: redUtil } = fromNodeRed('@node-red/util');
 
 helper.init(require.resolve('node-red'));
 
@@ -52,6 +57,24 @@ function assertNoSecret(res) {
 
 function setEnv() { Object.assign(process.env, ENV); }
 function clearEnv() { for (const name of [...Object.keys(ENV), 'PE_TEST_PF_URL']) { delete process.env[name]; } }
+
+describe('resolveEnvReference', function () {
+    afterEach(clearEnv);
+
+    it('gives what the runtime gives a node for the same credential text', function () {
+        setEnv();
+        const RED = { util: redUtil, settings: {} };
+        const values = ['${PE_TEST_MISKEY}', '$(PE_TEST_MISKEY)', 'x${PE_TEST_MISKEY}', '${PE_TEST_MISKEY}x', '${PE_TEST_MISKEY}${PE_TEST_MISKEY}',
+            '${ PE_TEST_MISKEY}', '${PE_TEST_UNSET}', '$PE_TEST_MISKEY', '{PE_TEST_MISKEY}', 'PE_TEST_MISKEY', '', '${}'];
+        for (const value of values) {
+            const runtime = { credential: value };
+            mapEnvVarProperties(runtime, 'credential', undefined, {});
+            assert.strictEqual(resolveEnvReference(RED, value).value, runtime.credential, value);
+        }
+        assert.strictEqual(resolveEnvReference(RED, '${PE_TEST_MISKEY}').value, MIS_KEY);
+        assert.strictEqual(resolveEnvReference(RED, '${PE_TEST_UNSET}').unresolved, 'PE_TEST_UNSET');
+    });
+});
 
 describe('editor buttons with stored and ${VAR} secrets', function () {
     this.timeout(15000);

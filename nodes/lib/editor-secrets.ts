@@ -57,7 +57,10 @@ function envName(value: string): string | undefined {
 
 function lookUp(RED: NodeAPI, name: string, context: Node | undefined): unknown {
     const getSetting = (RED.util as unknown as { getSetting?: (node: unknown, name: string) => unknown }).getSetting;
-    if (context && typeof getSetting === 'function') { return getSetting(context, name); }
+    if (context && typeof getSetting === 'function') {
+        // A lookup that fails counts as unset: the button then refuses instead of guessing.
+        try { return getSetting(context, name); } catch { return undefined; }
+    }
     // No deployed node, hence no flow to ask: what the runtime's last step reads.
     const excludes = (RED.settings as unknown as { envVarExcludes?: unknown }).envVarExcludes;
     if (Array.isArray(excludes) && excludes.includes(name)) { return undefined; }
