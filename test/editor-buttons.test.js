@@ -134,6 +134,21 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             assert.deepStrictEqual(res.body, { result: 'rejected', statusCode: 403 });
         });
 
+        it('resolves a typed ${VAR} in the deployed node\'s context: a flow environment variable', async function () {
+            const tab = { id: 'tab', type: 'tab', label: 'test', env: [{ name: 'PE_TEST_FLOW_KEY', value: MIS_KEY, type: 'str' }] };
+            await helper.load([pfConfigNode], [tab, config({ z: 'tab' })], { cfg: { misKey: '${PE_TEST_FLOW_KEY}' } });
+            assert.strictEqual(helper.getNode('cfg').credentials.misKey, MIS_KEY, 'the runtime reads the flow variable');
+            let res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER });
+            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
+            res = await post({ id: 'cfg', url: sim.url, misKey: '${PE_TEST_FLOW_KEY}' });
+            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(seen.accepted, [MIS_KEY, MIS_KEY]);
+            // Without a deployed node there is no flow to ask: only the process environment counts.
+            res = await post({ url: sim.url, misKey: '${PE_TEST_FLOW_KEY}' });
+            assert.deepStrictEqual([res.status, res.body.code], [400, 'envUnset']);
+        });
+
         it('refuses a reference to an unset variable instead of sending its text', async function () {
             await helper.load([pfConfigNode], [config()], { cfg: { misKey: '${PE_TEST_UNSET}' } });
             for (const body of [{ url: sim.url, misKey: '${PE_TEST_UNSET}' }, { id: 'cfg', url: sim.url, misKey: PLACEHOLDER }]) {
