@@ -191,6 +191,18 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             assert.deepStrictEqual(same.body, { result: 'inUse', state: 'connected' });
         });
 
+        it('answers malformed requests with 400 JSON, never an exception', async function () {
+            await helper.load([pfConfigNode], [config()], { cfg: { misKey: MIS_KEY } });
+            for (const body of [{ id: 'cfg', url: 5, misKey: PLACEHOLDER }, { id: 'cfg', url: sim.url, misKey: 5 }, { id: ['cfg'], url: sim.url, misKey: PLACEHOLDER },
+                [], { url: 'http://127.0.0.1:9', misKey: MIS_KEY }]) {
+                const res = await post(body);
+                assert.strictEqual(res.status, 400, JSON.stringify(body) + ' -> ' + res.text);
+                assert.deepStrictEqual([res.body.ok, typeof res.body.error], [false, 'string'], JSON.stringify(body));
+                assertNoSecret(res);
+            }
+            assert.deepStrictEqual(seen, { accepted: [], rejected: [] });
+        });
+
         it('reports the live connection of an organisation instead of opening a second handshake', async function () {
             process.env.PE_TEST_PF_URL = sim.url;
             await helper.load([pfConfigNode, pfNotificationNode], [TAB, config({ url: '${PE_TEST_PF_URL}' }),
@@ -345,6 +357,26 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             }
             await sleep(200);
             assert.strictEqual(bystander.connections, 0, 'a request reached the other URL');
+            assert.strictEqual(sim.requests.length, 0);
+        });
+
+        it('answers malformed forms with 400 JSON, never an exception', async function () {
+            await startSim();
+            const sub = subscriber({ externalAuthType: 'JWT_SIGNING' });
+            await helper.load(modules, hookFlow(sub, false), { sub: { jwtKey: JWT_KEY } });
+            for (const body of [
+                { ...form(sub, { jwtKey: PLACEHOLDER }), jwtHeaderName: 5 },
+                { ...form(sub, { jwtKey: PLACEHOLDER }), hostUri: { url: 'x' } },
+                { ...form(sub, 'not an object'), id: ['sub'] },
+                [],
+                { apiUrl: 42 }
+            ]) {
+                const res = await register(body);
+                assert.strictEqual(res.status, 400, JSON.stringify(body) + ' -> ' + res.text);
+                assert.strictEqual(res.body.ok, false, JSON.stringify(body));
+                assert.strictEqual(typeof res.body.error, 'string');
+                assertNoSecret(res);
+            }
             assert.strictEqual(sim.requests.length, 0);
         });
 

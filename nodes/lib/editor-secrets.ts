@@ -11,8 +11,11 @@ export const SECRET_PLACEHOLDER = '__PWRD__';
 
 export type EditorSecretsFailure = {
     ok: false;
-    /** `reenterSecret`: type the secret again; `envUnset`: a `${VAR}` names no variable Node-RED knows. */
-    code: 'reenterSecret' | 'envUnset';
+    /**
+     * `reenterSecret`: type the secret again; `envUnset`: a `${VAR}` names no variable Node-RED knows;
+     * `invalid`: a form value has the wrong type.
+     */
+    code: 'reenterSecret' | 'envUnset' | 'invalid';
     error: string;
 };
 
@@ -24,7 +27,7 @@ export type EditorSecrets = {
     credentials: Record<string, string | undefined>;
     /** Fields with a newly typed, non-empty value. */
     typed: string[];
-    /** `request.properties`, resolved; non-strings are left out. */
+    /** `request.properties`, resolved; absent ones are left out. */
     properties: Record<string, string>;
 } | EditorSecretsFailure;
 
@@ -40,7 +43,7 @@ export interface EditorSecretsRequest {
     /** Credentials as the form sent them: the placeholder means "the stored one"; undefined = not sent. */
     form: Record<string, unknown>;
     fields: readonly string[];
-    /** Non-secret form values the runtime also resolves `${VAR}` in (e.g. a hostUri); strings only. */
+    /** Non-secret form values the runtime also resolves `${VAR}` in (e.g. a hostUri): strings, or absent. */
     properties?: Record<string, unknown>;
 }
 
@@ -112,6 +115,9 @@ export function editorSecrets(RED: NodeAPI, request: EditorSecretsRequest): Edit
     const typed: string[] = [];
     for (const field of request.fields) {
         const value = request.form[field];
+        if (value !== undefined && value !== null && typeof value !== 'string') {
+            return { ok: false, code: 'invalid', error: `${field} must be a string` };
+        }
         if (typeof value === 'string' && value !== SECRET_PLACEHOLDER) {
             const resolved = resolveEnvReference(RED, value, deployed);
             if (resolved.unresolved) { return envUnset(resolved.unresolved); }
@@ -140,7 +146,8 @@ export function editorSecrets(RED: NodeAPI, request: EditorSecretsRequest): Edit
     }
     const properties: Record<string, string> = {};
     for (const [key, value] of Object.entries(request.properties ?? {})) {
-        if (typeof value !== 'string') { continue; }
+        if (value === undefined || value === null) { continue; }
+        if (typeof value !== 'string') { return { ok: false, code: 'invalid', error: `${key} must be a string` }; }
         const resolved = resolveEnvReference(RED, value, deployed);
         if (resolved.unresolved) { return envUnset(resolved.unresolved); }
         properties[key] = resolved.value;
