@@ -68,27 +68,45 @@ describe('durst simulator', function () {
         assert.strictEqual((await request(`${sim.url}/api/v1/subscribers/99/subscriptions`, 'GET')).status, 404);
     });
 
-    it('trickles a realistic production job lifecycle and motif check-in', async function () {
+    it('trickles overlapping production job lifecycles and workflows whose progress climbs to 100 %', async function () {
         sim = new DurstSimulator();
         await sim.start();
         const hostUri = `http://127.0.0.1:${receiver.address().port}`;
         await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'JWT_SIGNING', hostUri,
             jwtSigningInfo: { httpHeaderName: 'x-jwt-token', key: 'k', method: 'HS256' } });
         await request(`${sim.url}/api/v1/subscribers/17/subscriptions`, 'POST', { path: 'status', status: 'ACTIVE', topic: 'STATUS/*' });
-        await request(`${sim.url}/api/v1/subscribers/17/subscriptions`, 'POST', { path: 'workflow', status: 'ACTIVE', topic: 'WORKFLOW/motif-checkin/*' });
+        await request(`${sim.url}/api/v1/subscribers/17/subscriptions`, 'POST', { path: 'workflow', status: 'ACTIVE', topic: 'WORKFLOW/*' });
         sim.startTrickle(50);
+        const jobEvents = (id) => received.filter((r) => r.url === '/status' && r.body.entityType === 'PRODUCTION_JOB' && r.body.entityId === id);
+        const finishedWorkflows = () => new Set(received.filter((r) => r.url === '/workflow' && r.body.progress === 100).map((r) => r.body.name));
         const start = Date.now();
-        while (received.filter((r) => r.url === '/status' && r.body.entityType === 'PRODUCTION_JOB').length < 7 && Date.now() - start < 5000) {
+        while ((jobEvents(2068).length < 7 || finishedWorkflows().size < 2) && Date.now() - start < 8000) {
             await new Promise((resolve) => setTimeout(resolve, 20));
         }
         sim.stopTrickle();
-        const jobs = received.filter((r) => r.body.entityType === 'PRODUCTION_JOB').slice(0, 7);
+        const jobs = jobEvents(2068).slice(0, 7);
         assert.deepStrictEqual(jobs.map((r) => r.body.newStatus),
             ['CREATED', 'OUTPUT_CONFIG_ASSIGNED', 'IMPOSED', 'SENT_TO_PRINTER', 'PRINTING', 'PRINTED', 'FINISHED']);
-        assert.ok(jobs.every((r) => r.body.entityId === 2068 && r.headers['x-jwt-token']));
+        assert.ok(jobs.every((r) => r.headers['x-jwt-token'] && r.body.printer && r.body.printer.name));
         assert.strictEqual(jobs[1].body.oldStatus, 'CREATED');
-        const progress = received.filter((r) => r.url === '/workflow').map((r) => r.body.progress);
-        assert.deepStrictEqual(progress.slice(0, 3), [30, 70, 100]);
+        // Several jobs are in flight at once: another job's events arrive before 2068 is finished.
+        const firstFinished = received.indexOf(jobs[6]);
+        assert.ok(received.slice(0, firstFinished).some((r) => r.body.entityType === 'PRODUCTION_JOB' && r.body.entityId !== 2068),
+            'production jobs overlap');
+        // Every workflow's progress only climbs, ending at 100 with SUCCESS; two kinds run side by side.
+        const byId = new Map();
+        for (const r of received.filter((x) => x.url === '/workflow')) { byId.set(r.body.id, [...(byId.get(r.body.id) || []), r.body]); }
+        for (const [id, bodies] of byId) {
+            const progress = bodies.map((b) => b.progress);
+            assert.deepStrictEqual(progress, [...progress].sort((a, b) => a - b), `workflow ${id} progress ${progress}`);
+            if (progress.includes(100)) {
+                assert.strictEqual(bodies[bodies.length - 1].status, 'SUCCESS');
+                assert.ok(progress.length >= 4, `workflow ${id} reached 100 in visible steps: ${progress}`);
+            } else {
+                assert.ok(bodies.every((b) => b.status === 'RUNNING'));
+            }
+        }
+        assert.deepStrictEqual([...finishedWorkflows()].sort(), ['motif-checkin', 'production-job-calculate-ink-usage']);
         assert.ok(received.some((r) => r.body.entityType === 'MOTIF' && r.body.newStatus === 'CHECKED_IN'));
     });
 

@@ -55,6 +55,9 @@ type EntityType = 'PRODUCTION_JOB' | 'MOTIF' | 'ARTICLE' | 'PRINT_ORDER';
 
 const PRODUCTION_JOB_LIFECYCLE = ['CREATED', 'OUTPUT_CONFIG_ASSIGNED', 'IMPOSED', 'SENT_TO_PRINTER', 'PRINTING', 'PRINTED', 'FINISHED'];
 const WORKFLOW_STEPS = ['Load Document', 'Preflight', 'Render To Buffer Page 1', 'Generate Preview', 'Update Sub/Workflow Status'];
+const WORKFLOW_KINDS = ['motif-checkin', 'production-job-calculate-ink-usage'];
+const WORKFLOW_PROGRESS = [15, 40, 65, 85, 100];
+const INKS = ['Cyan', 'Magenta', 'Yellow', 'Black'];
 const PRINTERS = [{ id: 5, name: 'P5 500', serialNumber: '123 4567' }, { id: 3, name: 'P5 TEX iSUB' }];
 
 // The sim's stand-in for Durst's secret transformation: 16 bytes of an HMAC, base64 (24 chars, "==" end).
@@ -77,8 +80,12 @@ export class DurstSimulator extends EventEmitter {
     private trickleTimer?: NodeJS.Timeout;
     private trickleStep = 0;
     private trickleGeneration = 0;
-    private jobStep = 0;
-    private motifStep = 0;
+    private jobTurn = 0;
+    private nextJobId = 2068;
+    private readonly jobsInFlight: Array<{ id: number; stage: number }> = [];
+    private workflowTurn = 0;
+    private workflowCount = 0;
+    private readonly workflowsInFlight: Array<{ kind: string; id: number; motifId: number; stage: number; start: Date }> = [];
     private readonly sockets = new Set<import('net').Socket>();
     /** Number of API requests answered (including injected failures). */
     apiCalls = 0;
@@ -194,28 +201,46 @@ export class DurstSimulator extends EventEmitter {
         this.trickleGeneration++;
     }
 
-    // A small factory: production jobs move through their lifecycle one status per tick; every third tick a
-    // motif check-in advances (workflow progress 30 % -> 70 % -> 100 %, then the motif is CHECKED_IN).
+    // A small factory. Two of three ticks advance a production job: up to three jobs are in flight at once,
+    // each moving through its lifecycle one status per turn (a new job starts when one finishes). Every third
+    // tick advances a workflow: a motif check-in (MOTIF CREATED ... CHECKED_IN) and an ink-usage calculation
+    // for a production job run side by side, their progress climbing in steps to 100 %.
     private async trickleOnce(): Promise<void> {
         const step = this.trickleStep++;
         if (step % 3 !== 2) {
-            const n = this.jobStep++;
-            const jobId = 2068 + Math.floor(n / PRODUCTION_JOB_LIFECYCLE.length);
-            await this.fireStatus('PRODUCTION_JOB', jobId, PRODUCTION_JOB_LIFECYCLE[n % PRODUCTION_JOB_LIFECYCLE.length]);
+            const turn = this.jobTurn++;
+            if (this.jobsInFlight.length === 0 || (this.jobsInFlight.length < 3 && turn % 4 === 0)) {
+                this.jobsInFlight.push({ id: this.nextJobId++, stage: 0 });
+            }
+            const job = this.jobsInFlight[turn % this.jobsInFlight.length];
+            const status = PRODUCTION_JOB_LIFECYCLE[job.stage++];
+            if (job.stage >= PRODUCTION_JOB_LIFECYCLE.length) { this.jobsInFlight.splice(this.jobsInFlight.indexOf(job), 1); }
+            await this.fireStatus('PRODUCTION_JOB', job.id, status);
             return;
         }
-        const n = this.motifStep++;
-        const motifId = 11079 + Math.floor(n / 3);
-        const workflowId = 12842 + Math.floor(n / 3);
-        const phase = n % 3;
-        if (phase === 0) { await this.fireStatus('MOTIF', motifId, 'CREATED'); }
-        const progress = [30, 70, 100][phase];
-        await this.fireWorkflow('motif-checkin', workflowId, {
-            status: progress === 100 ? 'SUCCESS' : 'RUNNING', progress,
-            currentStep: WORKFLOW_STEPS[phase + 1], stateMessage: progress === 100 ? 'Render To Buffer Page 1' : 'Preflight',
-            endTimestamp: progress === 100 ? new Date().toISOString() : null
+        const turn = this.workflowTurn++;
+        if (this.workflowsInFlight.length < 2) {
+            const kind = WORKFLOW_KINDS[this.workflowCount % WORKFLOW_KINDS.length];
+            this.workflowsInFlight.push({ kind, id: 12842 + this.workflowCount, motifId: 11079 + this.workflowCount, stage: 0, start: new Date() });
+            this.workflowCount += 1;
+        }
+        const wf = this.workflowsInFlight[turn % this.workflowsInFlight.length];
+        const stage = wf.stage++;
+        if (stage === 0 && wf.kind === 'motif-checkin') { await this.fireStatus('MOTIF', wf.motifId, 'CREATED'); }
+        const progress = WORKFLOW_PROGRESS[stage];
+        const done = progress === 100;
+        const now = new Date();
+        await this.fireWorkflow(wf.kind, wf.id, {
+            status: done ? 'SUCCESS' : 'RUNNING', progress,
+            currentStep: done ? 'Update Sub/Workflow Status' : WORKFLOW_STEPS[Math.min(stage, WORKFLOW_STEPS.length - 1)],
+            stateMessage: wf.kind === 'motif-checkin' ? (done ? 'Render To Buffer Page 1' : 'Preflight') : `Painting (${INKS[stage % INKS.length]} - ${progress}%)`,
+            startTimestamp: wf.start.toISOString(), endTimestamp: done ? now.toISOString() : null,
+            executionTime: Math.round((now.getTime() - wf.start.getTime()) / 1000)
         });
-        if (phase === 2) { await this.fireStatus('MOTIF', motifId, 'CHECKED_IN'); }
+        if (done) {
+            this.workflowsInFlight.splice(this.workflowsInFlight.indexOf(wf), 1);
+            if (wf.kind === 'motif-checkin') { await this.fireStatus('MOTIF', wf.motifId, 'CHECKED_IN'); }
+        }
     }
 
     private async deliverToMatching(eventTopics: string[], body: object): Promise<Delivery[]> {

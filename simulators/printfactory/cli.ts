@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // `npm run sim:printfactory -- --port 27489 --mis-key demo-mis-key --trickle 2000`
 // Runs the PrintFactory notification simulator until SIGINT/SIGTERM.
-import { PrintFactorySimulator } from './index';
+import { PrintFactorySimulator, TrickleMode } from './index';
 
 function usage(): string {
     return 'usage: node dist/simulators/printfactory/cli.js [--port 27489] [--host 127.0.0.1] ' +
-        '[--mis-key demo-mis-key]... [--trickle <ms>, 0 = off]';
+        '[--mis-key demo-mis-key]... [--trickle <ms>, 0 = off] [--trickle-mode floor|examples]';
 }
 
-function parse(argv: string[]): { port: number; host: string; misKeys: string[]; trickle: number } {
-    const out = { port: 27489, host: '127.0.0.1', misKeys: [] as string[], trickle: 2000 };
+function parse(argv: string[]): { port: number; host: string; misKeys: string[]; trickle: number; trickleMode: TrickleMode } {
+    const out = { port: 27489, host: '127.0.0.1', misKeys: [] as string[], trickle: 2000, trickleMode: 'floor' as TrickleMode };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -23,12 +23,14 @@ function parse(argv: string[]): { port: number; host: string; misKeys: string[];
             case '--host': out.host = value(); break;
             case '--mis-key': out.misKeys.push(value()); break;
             case '--trickle': out.trickle = Number(value()); break;
+            case '--trickle-mode': out.trickleMode = value() as TrickleMode; break;
             case '--help': case '-h': console.log(usage()); process.exit(0); break;
             default: throw new Error(`unknown option ${arg}`);
         }
     }
     if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) { throw new Error('--port must be 0..65535'); }
     if (!Number.isFinite(out.trickle) || out.trickle < 0) { throw new Error('--trickle must be a number of milliseconds >= 0'); }
+    if (out.trickleMode !== 'floor' && out.trickleMode !== 'examples') { throw new Error('--trickle-mode must be floor or examples'); }
     if (out.misKeys.length === 0) { out.misKeys.push('demo-mis-key'); }
     return out;
 }
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
     sim.on('connection', () => console.log(`client connected (${sim.connectionCount} open)`));
     sim.on('disconnection', () => console.log(`client disconnected (${sim.connectionCount} open)`));
     sim.on('rejected', (reason: string) => console.log(`handshake rejected: ${reason}`));
-    if (opts.trickle > 0) { sim.startTrickle(opts.trickle); }
+    if (opts.trickle > 0) { sim.startTrickle(opts.trickle, opts.trickleMode); }
     console.log(`PrintFactory simulator listening on ${sim.url} (${opts.misKeys.length} MisKey(s) accepted` +
         `${opts.trickle > 0 ? `, one notification every ${opts.trickle} ms` : ''})`);
     let stopping = false;

@@ -13,9 +13,11 @@ import type { Duplex } from 'stream';
 import { EventEmitter } from 'events';
 import { WebSocketServer, WebSocket } from 'ws';
 import { EXAMPLE_NAMES, PrintFactoryExampleName, freshExample, isExampleName } from './examples';
+import { PrintFloor } from './floor';
 
 export { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } from './examples';
 export type { PrintFactoryExampleName } from './examples';
+export { PrintFloor, FLOOR_DEVICE_GUIDS } from './floor';
 
 export interface PrintFactorySimulatorOptions {
     port?: number;
@@ -26,10 +28,16 @@ export interface PrintFactorySimulatorOptions {
 }
 
 export type GarbageKind = 'text' | 'binary' | 'huge' | 'array' | 'deep';
+/**
+ * 'floor' (default): a simulated print floor, device.status and job/nester notifications taking turns
+ * (devices move between Printing, Idle and Error, inks drain and are refilled, jobs recur).
+ * 'examples': every documented shape in turn, with fresh GUIDs and random device values.
+ */
+export type TrickleMode = 'floor' | 'examples';
 
 // Above this many unsent bytes on a client, blast() waits for the socket to flush.
 const BLAST_HIGH_WATER = 1024 * 1024;
-// What a trickle sends, in a realistic mix: device updates are the most frequent.
+// What an 'examples' trickle sends, in a realistic mix: device updates are the most frequent.
 const TRICKLE_MIX: PrintFactoryExampleName[] = [
     'jobCreated', 'deviceStatus', 'jobUpdated', 'jobStatusChanged', 'deviceStatus', 'jobDeviceSet',
     'jobCopyAddedJournal', 'deviceStatus', 'jobReprint', 'nesterAutomationJobAdded', 'nesterDocumentsProcessed',
@@ -50,6 +58,8 @@ export class PrintFactorySimulator extends EventEmitter {
     private hangHandshake = false;
     private trickleTimer: NodeJS.Timeout | null = null;
     private trickleIndex = 0;
+    /** The simulated floor behind the 'floor' trickle (its devices, for tests and tools). */
+    readonly floor = new PrintFloor();
     private boundPort = 0;
     /** Most connections that were open at the same time since start(). */
     peakConnections = 0;
@@ -220,13 +230,19 @@ export class PrintFactorySimulator extends EventEmitter {
         }
     }
 
-    startTrickle(intervalMs: number): void {
+    startTrickle(intervalMs: number, mode: TrickleMode = 'floor'): void {
         this.stopTrickle();
+        if (mode !== 'floor' && mode !== 'examples') { throw new Error(`unknown trickle mode "${String(mode)}"; use floor or examples`); }
         const every = Math.max(10, Number(intervalMs) || 2000);
+        this.trickleIndex = 0;
         this.trickleTimer = setInterval(() => {
-            const name = TRICKLE_MIX[this.trickleIndex % TRICKLE_MIX.length];
+            const turn = this.trickleIndex;
             this.trickleIndex += 1;
-            this.sendExample(name);
+            if (mode === 'examples') {
+                this.sendExample(TRICKLE_MIX[turn % TRICKLE_MIX.length]);
+            } else {
+                this.broadcast(turn % 2 === 0 ? this.floor.nextDeviceStatus() : this.floor.nextJobEvent());
+            }
         }, every);
     }
 
