@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // The README's first command (`npm start` runs the build, then this script).
 // Starts both vendor simulators with a steady trickle of realistic events and an
-// embedded Node-RED 4 with this package installed in a local user directory, then
-// deploys every example flow against the simulators. No cloud account, no printer.
+// embedded Node-RED 4 with this package and FlowFuse Dashboard 2.0 installed in a local user
+// directory, then deploys every example flow against the simulators (example 06 is the
+// print-floor dashboard). No cloud account, no printer.
 //
 //   node scripts/demo.js            run until Ctrl+C
 //   node scripts/demo.js --check    exit 0 once debug messages from both simulators
-//                                   were produced (1 on timeout): used by tests/CI
+//                                   were produced and the dashboard page answers
+//                                   (1 on timeout): used by tests/CI
 //
 // Environment: HOST, PORT, PF_SIM_PORT, DURST_SIM_PORT, DEMO_USER_DIR,
 // DEMO_EXIT_AFTER (seconds; implies --check with that timeout), DEMO_KEEP_FLOWS,
@@ -33,6 +35,18 @@ const OUR_SOURCE_TYPES = {
     durst: 'durst-webhook-in'
 };
 const MQTT_TYPES = new Set(['mqtt out', 'mqtt in']);
+// FlowFuse Dashboard 2.0: a devDependency of this package, linked into the demo's user directory.
+const DASHBOARD_MODULE = '@flowfuse/node-red-dashboard';
+const isDashboardType = (type) => typeof type === 'string' && type.startsWith('ui-');
+
+/** Where the dashboard package is installed (this repository's node_modules), or null. */
+function dashboardDir() {
+    try {
+        return path.dirname(require.resolve(DASHBOARD_MODULE + '/package.json', { paths: [ROOT] }));
+    } catch {
+        return null;
+    }
+}
 
 function envInt(name, fallback) {
     const raw = process.env[name];
@@ -116,7 +130,7 @@ function renameIds(value, renames) {
  * kept once; any other id clash is renamed so no example overwrites another.
  * Returns { flows, tabs: [{ id, file, label, disabled }] }.
  */
-function mergeExamples(files, { enableMqtt = false } = {}) {
+function mergeExamples(files, { enableMqtt = false, hasDashboard = true } = {}) {
     const flows = [];
     const byId = new Map();
     const tabs = [];
@@ -146,7 +160,13 @@ function mergeExamples(files, { enableMqtt = false } = {}) {
             tab.disabled = true;
             tab.label = `${tab.label || base} (disabled: needs an MQTT broker)`;
         }
-        tabs.push({ id: tab.id, file: path.basename(file), label: tab.label, disabled: !!tab.disabled });
+        const needsDashboard = nodes.some((n) => isDashboardType(n.type));
+        if (needsDashboard && !hasDashboard) {
+            // Unknown ui-* types would stop the whole deploy: keep the tab, switched off, and say why.
+            tab.disabled = true;
+            tab.label = `${tab.label || base} (disabled: needs ${DASHBOARD_MODULE})`;
+        }
+        tabs.push({ id: tab.id, file: path.basename(file), label: tab.label, disabled: !!tab.disabled, dashboard: needsDashboard });
 
         for (const n of nodes) {
             if (byId.has(n.id)) { continue; } // a shared config node already taken from an earlier example
@@ -216,27 +236,36 @@ function debugNodesBySource(flows) {
 
 // ---------------------------------------------------------------------------
 // User directory: the package is linked in as a real module, so Node-RED loads it the
-// way an installed package loads, and its examples show under Import > Examples.
+// way an installed package loads, and its examples show under Import > Examples. The dashboard
+// (installed by `npm ci` as a devDependency) is linked in the same way, as a user-installed module.
 
-function prepareUserDir(userDir, keepFlows) {
+function linkModule(userDir, name, target) {
+    const link = path.join(userDir, 'node_modules', ...name.split('/'));
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    let current = null;
+    try { current = fs.readlinkSync(link); } catch { /* missing, or not a link */ }
+    if (current === null || path.resolve(path.dirname(link), current) !== target) {
+        fs.rmSync(link, { recursive: true, force: true });
+        fs.symlinkSync(target, link, process.platform === 'win32' ? 'junction' : 'dir');
+    }
+}
+
+function prepareUserDir(userDir, keepFlows, dashboard = dashboardDir()) {
     fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
     const pkgFile = path.join(userDir, 'package.json');
+    const dependencies = { [PACKAGE_NAME]: 'file:' + path.relative(userDir, ROOT).split(path.sep).join('/') };
+    if (dashboard) { dependencies[DASHBOARD_MODULE] = require(path.join(dashboard, 'package.json')).version; }
     const pkg = {
         name: 'node-red-demo',
         description: 'Node-RED user directory of the node-red-contrib-print-events demo (generated)',
         version: '0.0.0',
         private: true,
-        dependencies: { [PACKAGE_NAME]: 'file:' + path.relative(userDir, ROOT).split(path.sep).join('/') }
+        dependencies
     };
     fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
 
-    const link = path.join(userDir, 'node_modules', PACKAGE_NAME);
-    let current = null;
-    try { current = fs.readlinkSync(link); } catch { /* missing, or not a link */ }
-    if (current === null || path.resolve(path.dirname(link), current) !== ROOT) {
-        fs.rmSync(link, { recursive: true, force: true });
-        fs.symlinkSync(ROOT, link, process.platform === 'win32' ? 'junction' : 'dir');
-    }
+    linkModule(userDir, PACKAGE_NAME, ROOT);
+    if (dashboard) { linkModule(userDir, DASHBOARD_MODULE, dashboard); }
     if (!keepFlows) {
         // Start from an empty runtime: the examples are deployed fresh once it is up, so stale
         // flows never open a second PrintFactory connection in between.
@@ -340,6 +369,34 @@ function loadSimulators() {
     }
 }
 
+/**
+ * The dashboard's address, from the ui-base config node of an enabled dashboard tab
+ * (Dashboard 2.0 serves it under Node-RED's HTTP node root); null when no dashboard is deployed.
+ */
+function dashboardUrlOf(flows, tabs, baseUrl) {
+    const live = tabs.filter((t) => t.dashboard && !t.disabled);
+    if (live.length === 0) { return null; }
+    const base = flows.find((n) => n.type === 'ui-base');
+    const route = String((base && base.path) || '/dashboard').replace(/^\/+/, '');
+    return baseUrl.replace(/\/$/, '') + '/' + route;
+}
+
+/** Check mode: the dashboard page must answer with its HTML. Returns a problem text or null. */
+async function checkDashboard(url) {
+    return new Promise((resolve) => {
+        const req = http.get(url, { timeout: 10000 }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c) => { body += c; });
+            res.on('end', () => {
+                resolve(res.statusCode === 200 && /<html/i.test(body) ? null : `dashboard ${url} answered ${res.statusCode}`);
+            });
+        });
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        req.on('error', (err) => resolve(`dashboard ${url}: ${err.message}`));
+    });
+}
+
 // ---------------------------------------------------------------------------
 
 async function main() {
@@ -435,7 +492,12 @@ async function main() {
 
         // 4. Example flows, pointed at the simulators.
         const files = exampleFiles();
-        const { flows, tabs } = mergeExamples(files, { enableMqtt: opts.enableMqtt });
+        const hasDashboard = (nodeSets || []).some((set) => set.module === DASHBOARD_MODULE && set.enabled && !set.err);
+        if (!hasDashboard) {
+            console.warn(`demo: ${DASHBOARD_MODULE} is not installed (run "npm ci"): the dashboard example stays disabled`);
+        }
+        const { flows, tabs } = mergeExamples(files, { enableMqtt: opts.enableMqtt, hasDashboard });
+        const dashboardUrl = dashboardUrlOf(flows, tabs, editorUrl);
         pointAtSimulators(flows, {
             pfUrl: pfSim.url,
             durstUrl: durstSim.url,
@@ -472,27 +534,36 @@ async function main() {
         console.log([
             '', line,
             `  Node-RED editor:          ${editorUrl}`,
+            ...(dashboardUrl ? [`  Print floor dashboard:    ${dashboardUrl}`] : []),
             `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s)`,
             `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s)`,
             `  User directory:           ${opts.userDir}`,
             '  Example tabs:',
             ...tabs.map((t) => `    - ${t.label}  [${t.file}]`),
             '',
-            '  Open the editor and the Debug sidebar (bug icon, top right) to watch events.',
-            opts.check ? '  Check mode: exits once both simulators reach a debug node.' : '  Press Ctrl+C to stop.',
+            '  Open the editor and the Debug sidebar (bug icon, top right) to watch events' +
+                (dashboardUrl ? ', or the dashboard.' : '.'),
+            opts.check ? '  Check mode: exits once both simulators reach a debug node (and the dashboard answers).' : '  Press Ctrl+C to stop.',
             line, ''
         ].join('\n'));
 
         if (opts.check) {
-            const ok = await new Promise((resolve) => {
+            let ok = await new Promise((resolve) => {
                 if (seen.printfactory > 0 && seen.durst > 0) { resolve(true); return; }
                 const timer = setTimeout(() => resolve(false), opts.checkTimeoutMs);
                 onBothSeen = () => { clearTimeout(timer); resolve(true); };
             });
-            if (ok) {
+            let dashboardProblem = null;
+            if (ok && dashboardUrl) {
+                dashboardProblem = await checkDashboard(dashboardUrl);
+            }
+            if (ok && dashboardProblem) {
+                console.error('demo check: FAILED: ' + dashboardProblem);
+                ok = false;
+            } else if (ok) {
                 console.log(`demo check: OK: debug messages from PrintFactory (first topic ${firstSeen.printfactory}) ` +
-                    `and Durst (first topic ${firstSeen.durst})`);
-            } else {
+                    `and Durst (first topic ${firstSeen.durst})` + (dashboardUrl ? `; dashboard answers at ${dashboardUrl}` : ''));
+            } else if (!dashboardProblem) {
                 const missing = Object.keys(seen).filter((s) => seen[s] === 0);
                 const hints = missing.map((s) => watched[s].size === 0
                     ? `${s}: no enabled debug node is wired from a ${OUR_SOURCE_TYPES[s]} node`
@@ -509,7 +580,8 @@ async function main() {
     }
 }
 
-module.exports = { mergeExamples, pointAtSimulators, debugNodesBySource, exampleFiles, readOptions, DEMO_MIS_KEY };
+module.exports = { mergeExamples, pointAtSimulators, debugNodesBySource, exampleFiles, readOptions, dashboardUrlOf, dashboardDir,
+    DASHBOARD_MODULE, DEMO_MIS_KEY };
 
 if (require.main === module) {
     main().catch((err) => {
