@@ -381,20 +381,23 @@ function dashboardUrlOf(flows, tabs, baseUrl) {
     return baseUrl.replace(/\/$/, '') + '/' + route;
 }
 
-/** Check mode: the dashboard page must answer with its HTML. Returns a problem text or null. */
-async function checkDashboard(url) {
-    return new Promise((resolve) => {
+/** Check mode: the dashboard page must answer with its HTML (following its redirects). Returns a problem text or null. */
+async function checkDashboard(url, redirectsLeft = 3) {
+    const answer = await new Promise((resolve) => {
         const req = http.get(url, { timeout: 10000 }, (res) => {
             let body = '';
             res.setEncoding('utf8');
             res.on('data', (c) => { body += c; });
-            res.on('end', () => {
-                resolve(res.statusCode === 200 && /<html/i.test(body) ? null : `dashboard ${url} answered ${res.statusCode}`);
-            });
+            res.on('end', () => resolve({ status: res.statusCode, location: res.headers.location, body }));
         });
         req.on('timeout', () => req.destroy(new Error('timed out')));
-        req.on('error', (err) => resolve(`dashboard ${url}: ${err.message}`));
+        req.on('error', (err) => resolve({ error: err.message }));
     });
+    if (answer.error) { return `dashboard ${url}: ${answer.error}`; }
+    if (answer.status >= 300 && answer.status < 400 && answer.location && redirectsLeft > 0) {
+        return checkDashboard(new URL(answer.location, url).href, redirectsLeft - 1);
+    }
+    return answer.status === 200 && /<html/i.test(answer.body) ? null : `dashboard ${url} answered ${answer.status}`;
 }
 
 // ---------------------------------------------------------------------------

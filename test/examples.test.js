@@ -38,10 +38,22 @@ function coreNodeModules() {
 }
 const CORE = coreNodeModules();
 
+// FlowFuse Dashboard 2.0 (a devDependency): its node types -> the module file that registers them.
+const DASHBOARD_MODULE = '@flowfuse/node-red-dashboard';
+function dashboardNodeModules() {
+    const dir = path.dirname(require.resolve(DASHBOARD_MODULE + '/package.json'));
+    const nodes = require(path.join(dir, 'package.json'))['node-red'].nodes;
+    return new Map(Object.entries(nodes).map(([type, file]) => [type, path.join(dir, file)]));
+}
+const DASHBOARD = dashboardNodeModules();
+// An example may use dashboard widgets only when a comment node tells the user it needs the dashboard.
+const saysItNeedsDashboard = (flow) => flow.some((n) => n.type === 'comment' && `${n.name} ${n.info}`.includes(DASHBOARD_MODULE));
+
 function modulesFor(flow) {
     const mods = new Set(Object.values(OUR_MODULES));
     for (const n of flow) {
         if (CORE.has(n.type)) { mods.add(require(CORE.get(n.type))); }
+        if (DASHBOARD.has(n.type)) { mods.add(require(DASHBOARD.get(n.type))); }
     }
     return [...mods];
 }
@@ -165,10 +177,14 @@ describe('example flows (examples/*.json)', function () {
                 }
             });
 
-            it('uses only our node types and Node-RED core nodes', function () {
-                const unknown = readExample(file).map((n) => n.type)
-                    .filter((t) => !OUR_TYPES.includes(t) && !CORE.has(t) && !STRUCTURAL_TYPES.has(t));
+            it('uses only our node types, Node-RED core nodes and (when a comment says it needs it) FlowFuse Dashboard 2.0 nodes', function () {
+                const flow = readExample(file);
+                const dashboardOk = saysItNeedsDashboard(flow);
+                const unknown = flow.map((n) => n.type)
+                    .filter((t) => !OUR_TYPES.includes(t) && !CORE.has(t) && !STRUCTURAL_TYPES.has(t) && !(dashboardOk && DASHBOARD.has(t)));
                 assert.deepStrictEqual([...new Set(unknown)], []);
+                // No custom web UI: Dashboard 2.0's ui-template would be one.
+                assert.deepStrictEqual(flow.filter((n) => n.type === 'ui-template').map((n) => n.id), [], 'no ui-template');
             });
 
             it('references only nodes that exist in the example', function () {
@@ -177,7 +193,8 @@ describe('example flows (examples/*.json)', function () {
                 for (const n of flow) {
                     for (const target of (n.wires || []).flat()) { assert.ok(ids.has(target), `${n.id} is wired to missing ${target}`); }
                     if (n.z && flow.some((x) => x.type === 'tab')) { assert.ok(ids.has(n.z), `${n.id} sits on missing tab ${n.z}`); }
-                    const refs = n.type.startsWith('mqtt ') ? ['broker'] : ['account', 'subscriber'];
+                    const refs = n.type.startsWith('mqtt ') ? ['broker']
+                        : DASHBOARD.has(n.type) ? ['group', 'page', 'ui', 'theme'] : ['account', 'subscriber'];
                     for (const key of refs) {
                         if (n[key]) { assert.ok(ids.has(n[key]), `${n.id}.${key} points at missing config ${n[key]}`); }
                     }
@@ -222,6 +239,18 @@ describe('demo merge of example files (scripts/demo.js)', function () {
         assert.deepStrictEqual(demo.mergeExamples([f]).tabs.map((t) => [t.disabled, t.label]),
             [[true, 'mqtt (disabled: needs an MQTT broker)']]);
         assert.deepStrictEqual(demo.mergeExamples([f], { enableMqtt: true }).tabs.map((t) => t.disabled), [false]);
+    });
+    it('keeps a dashboard tab disabled, and says why, when the dashboard is not installed; names the dashboard URL otherwise', function () {
+        const f = write('dash.json', [
+            { id: 'c1', type: 'comment', name: 'needs @flowfuse/node-red-dashboard', x: 1, y: 1, wires: [] },
+            { id: 'base', type: 'ui-base', name: 'b', path: '/floor' },
+            { id: 't1', type: 'ui-text', group: 'g', x: 2, y: 1, wires: [] }]);
+        const without = demo.mergeExamples([f], { hasDashboard: false });
+        assert.deepStrictEqual(without.tabs.map((t) => [t.disabled, t.label]), [[true, 'dash (disabled: needs @flowfuse/node-red-dashboard)']]);
+        assert.strictEqual(demo.dashboardUrlOf(without.flows, without.tabs, 'http://127.0.0.1:1880/'), null);
+        const withIt = demo.mergeExamples([f]);
+        assert.deepStrictEqual(withIt.tabs.map((t) => t.disabled), [false]);
+        assert.strictEqual(demo.dashboardUrlOf(withIt.flows, withIt.tabs, 'http://127.0.0.1:1880/'), 'http://127.0.0.1:1880/floor');
     });
 });
 
@@ -424,6 +453,81 @@ describe('example flows deployed against the simulators', function () {
             assert.deepStrictEqual(errors(), [], `${name} logged errors`);
         });
     }
+
+    const dashboardFile = EXAMPLE_FILES.find((f) => JSON.parse(fs.readFileSync(f, 'utf8')).some((n) => DASHBOARD.has(n.type)));
+    it('the print floor dashboard example feeds every card, gauge and table from simulated events', async function () {
+        assert.ok(dashboardFile, 'an example uses FlowFuse Dashboard 2.0 widgets');
+        const { flows: flow } = demo.mergeExamples([dashboardFile]);
+        const { errors } = await deploy(flow);
+        assertAllNodesStarted(flow);
+        const hits = new Map();
+        const widgets = flow.filter((n) => DASHBOARD.has(n.type) && n.group);
+        for (const w of widgets) {
+            helper.getNode(w.id).on('input', (msg) => hits.set(w.id, [...(hits.get(w.id) || []), msg]));
+        }
+        const byType = (type) => widgets.filter((w) => w.type === type);
+        const last = (w) => (hits.get(w.id) || []).slice(-1)[0];
+        const deviceGroups = new Set(byType('ui-gauge').map((w) => w.group));
+        assert.strictEqual(deviceGroups.size, 3, 'three device cards with gauges');
+
+        await waitFor(() => pfSim.connectionCount > 0, 'the PrintFactory connection');
+        const sentJobs = [];
+        for (let i = 0; i < 6; i++) {
+            pfSim.broadcast(pfSim.floor.nextDeviceStatus());
+            const job = pfSim.floor.nextJobEvent();
+            sentJobs.push(job);
+            pfSim.broadcast(job);
+        }
+        await waitForActiveSubscriptions(flow);
+        await durstSim.fireStatus('PRODUCTION_JOB', 2068, 'CREATED');
+        await durstSim.fireStatus('PRODUCTION_JOB', 2068, 'PRINTING');
+        await durstSim.fireStatus('PRODUCTION_JOB', 2069, 'IMPOSED');
+        await durstSim.fireWorkflow('motif-checkin', 12842, { status: 'RUNNING', progress: 40, stateMessage: 'Preflight' });
+
+        // Every ink gauge shows a percentage, labelled with its ink's name.
+        await waitFor(() => byType('ui-gauge').every((w) => hits.has(w.id)), 'a value on every ink gauge');
+        for (const w of byType('ui-gauge')) {
+            const msg = last(w);
+            assert.ok(Number.isInteger(msg.payload) && msg.payload >= 0 && msg.payload <= 100, `${w.id}: ${msg.payload}`);
+            assert.ok(['Cyan', 'Magenta', 'Yellow', 'Black'].includes(msg.ui_update.label), msg.ui_update.label);
+        }
+        // Each card shows one device: its state as a coloured chip (a colour class of the theme).
+        const cardGuids = new Set();
+        for (const group of deviceGroups) {
+            const texts = byType('ui-text').filter((w) => w.group === group);
+            const state = texts.find((w) => w.label === 'State');
+            const device = texts.find((w) => w.label === 'Device');
+            assert.ok(['Printing', 'Idle', 'Error'].includes(last(state).payload));
+            assert.match(last(state).class, /\bbg-[a-z-]+\b.*rounded-pill/);
+            cardGuids.add(last(device).payload.slice(0, 8));
+            for (const label of ['Connection', 'Temperature', 'Queue']) {
+                assert.ok(last(texts.find((w) => w.label === label)), `${label} on the card`);
+            }
+        }
+        assert.deepStrictEqual([...cardGuids].sort(), pfSim.floor.devices.map((d) => d.DeviceGUID.slice(0, 8)).sort());
+
+        // A fourth device has no card: no widget shows it.
+        pfSim.broadcast({ ...pfSim.floor.devices[0], DeviceGUID: 'ffffffff-0000-4000-8000-000000000000' });
+        const jobsTable = widgets.find((w) => w.type === 'ui-table' && w.columns.some((c) => c.key === 'job' && c.title === 'JobGUID'));
+        await waitFor(() => last(jobsTable) && last(jobsTable).payload.length === sentJobs.length, 'the job events table');
+        // Arrays built inside a function node come from its sandbox: copy them before comparing.
+        const rows = JSON.parse(JSON.stringify(last(jobsTable).payload));
+        assert.deepStrictEqual(rows.map((r) => r.job), sentJobs.map((j) => j.JobGUID).reverse(), 'newest first');
+        assert.ok(rows.every((r) => /^\d\d:\d\d:\d\d$/.test(r.time) && /^(job|nester)\./.test(r.event)));
+
+        const durstTable = widgets.find((w) => w.type === 'ui-table' && w.columns.some((c) => c.key === 'printer'));
+        await waitFor(() => last(durstTable) && last(durstTable).payload.length === 2, 'the Durst table');
+        const job2068 = last(durstTable).payload.find((r) => r.job === 2068);
+        assert.deepStrictEqual(JSON.parse(JSON.stringify([job2068.status, job2068.printer])), ['PRINTING', 'P5 500'], 'one row per job, latest status');
+
+        const workflowTable = widgets.find((w) => w.type === 'ui-table' && w.columns.some((c) => c.type === 'progress'));
+        await waitFor(() => last(workflowTable), 'the workflow progress table');
+        assert.deepStrictEqual(JSON.parse(JSON.stringify(last(workflowTable).payload)).map((r) => [r.workflow, r.progress, r.status]), [['motif-checkin #12842', 40, 'RUNNING']]);
+
+        await sleep(200);
+        assert.ok(widgets.every((w) => (hits.get(w.id) || []).every((m) => !String(m.payload).startsWith('ffffffff'))), 'the fourth device is not shown');
+        assert.deepStrictEqual(errors(), [], 'the dashboard example logged errors');
+    });
 
     it('the demo\'s merge of all examples deploys together: shared config nodes once, events from both simulators', async function () {
         const { flows, tabs } = demo.mergeExamples(EXAMPLE_FILES);
