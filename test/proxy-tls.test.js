@@ -349,3 +349,69 @@ describe('both vendors behind a real squid proxy', function () {
         await helper.request().post('/print-events/durst/subscriber/register').send(registerForm(durstUrl(durstHttp))).expect(200);
     });
 });
+
+describe('a proxy that accepts connections but never answers', function () {
+    this.timeout(15000);
+    const net = require('net');
+    let hung;
+    let open;
+    let resourcesBefore;
+
+    before(async function () {
+        saveEnv();
+        await null; // mocha's hook timer is counted on both sides
+        resourcesBefore = activeResources();
+        open = new Set();
+        hung = net.createServer((socket) => {
+            open.add(socket);
+            socket.on('close', () => open.delete(socket));
+            socket.on('error', () => undefined);
+            socket.resume();
+        });
+        await new Promise((resolve) => hung.listen(0, '127.0.0.1', resolve));
+        await helper.startServer();
+    });
+
+    after(async function () {
+        await helper.stopServer();
+        for (const socket of open) { socket.destroy(); }
+        await new Promise((resolve) => hung.close(resolve));
+        restoreEnv();
+        await assertNoNewResources(resourcesBefore);
+    });
+
+    it('PrintFactory: the handshake timeout covers the tunnel, the warning names the proxy, and close leaves no socket', async function () {
+        proxyEnv({ HTTPS_PROXY: `http://u:secret@127.0.0.1:${hung.address().port}` });
+        await helper.load([pfConfigNode, pfNotificationNode], [
+            { id: 'cfg', type: 'printfactory-config', url: 'wss://printfactory.test:27489', handshakeTimeout: 0.3, reconnectMin: 0.05, reconnectMax: 0.1 },
+            { id: 'pfn', type: 'printfactory-notification', account: 'cfg', events: [], wires: [[]] }
+        ], { cfg: { misKey: MIS_KEY } });
+        const warned = () => helper.log().getCalls().map((c) => String(c.args[0]?.msg ?? ''))
+            .find((m) => /proxy http:\/\/127\.0\.0\.1:\d+ did not open a tunnel within 300 ms/.test(m));
+        await waitFor(() => warned(), 'the tunnel timeout warning');
+        assert.ok(!warned().includes('secret'));
+        await helper.unload();
+        await waitFor(() => open.size === 0, 'every socket to the proxy to close');
+    });
+
+    it('Durst: a pending CONNECT times out naming the proxy, and close() aborts one still waiting', async function () {
+        proxyEnv({ HTTPS_PROXY: `http://127.0.0.1:${hung.address().port}` });
+        const quick = new DurstRestClient({ apiUrl: 'https://durst.test:8443', timeoutMs: 300, attempts: 1 });
+        // Whichever fires first, the tunnel's or axios's timeout, the error names the proxy.
+        await assert.rejects(quick.getSubscriber(1), (err) =>
+            /not reached: proxy http:\/\/127\.0\.0\.1:\d+ did not open a tunnel within 300 ms|timeout of 300ms exceeded \(through proxy http:\/\/127\.0\.0\.1:\d+\)/
+                .test(err.message));
+        quick.close();
+        await waitFor(() => open.size === 0, 'the timed-out tunnel to close');
+
+        const slow = new DurstRestClient({ apiUrl: 'https://durst.test:8443', timeoutMs: 10000, attempts: 1 });
+        const pending = slow.getSubscriber(1).then(() => 'resolved', (err) => err);
+        await waitFor(() => open.size === 1, 'the CONNECT to reach the proxy');
+        const started = Date.now();
+        slow.close();
+        const outcome = await pending;
+        assert.ok(outcome instanceof Error, 'the call must fail');
+        assert.ok(Date.now() - started < 2000, 'close() must not wait for the tunnel timeout');
+        await waitFor(() => open.size === 0, 'the aborted tunnel to close', 2000);
+    });
+});

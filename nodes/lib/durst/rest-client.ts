@@ -225,7 +225,8 @@ export class DurstRestClient {
                     continue;
                 }
                 const e = err as { code?: string; message?: string };
-                lastError = new DurstApiError(`Durst API ${method} ${path} failed: ${e.code ?? ''} ${e.message ?? String(err)}`.replace(/\s+/g, ' '),
+                const route = this.proxy ? ` (through proxy ${describeProxy(this.proxy)})` : '';
+                lastError = new DurstApiError(`Durst API ${method} ${path} failed: ${e.code ?? ''} ${e.message ?? String(err)}${route}`.replace(/\s+/g, ' '),
                     { code: e.code });
                 continue;
             }
@@ -309,11 +310,6 @@ function proxyErrorOf(err: unknown): ProxyError | undefined {
     if (e instanceof ProxyError) { return e; }
     if (e?.cause instanceof ProxyError) { return e.cause; }
     return undefined;
-}
-
-/** For logs: where this client's calls go. */
-export function describeRoute(client: DurstRestClient): string {
-    return client.proxy ? `through proxy ${describeProxy(client.proxy)}` : 'direct';
 }
 
 function enc(id: number | string): string { return encodeURIComponent(String(id)); }
