@@ -91,7 +91,8 @@ function testConnection(url: string, misKey: string, tlsOptions: TlsOptions | un
             res.resume();
             ws.terminate();
         });
-        ws.on('error', (err) => { error = err.message + viaProxy; });
+        // A proxy's own error already names it.
+        ws.on('error', (err) => { error = err.message + ((err as { code?: string }).code === 'EPROXY' ? '' : viaProxy); });
         ws.on('open', () => {
             finish({ result: 'accepted' });
             // Give the organisation's single connection slot back at once.
