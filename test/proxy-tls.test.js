@@ -287,6 +287,40 @@ describe('both vendors behind a real squid proxy', function () {
         assert.strictEqual(res.body.action, 'created');
     });
 
+    it('a client certificate from tls-config reaches a server that demands one, for both vendors, through the proxy', async function () {
+        proxyEnv({ HTTPS_PROXY: withAuth() });
+        const tls = { key: certs.key, cert: certs.cert, clientCa: certs.ca };
+        const pfMtls = new PrintFactorySimulator({ port: 0, misKeys: [MIS_KEY], tls });
+        const durstMtls = new DurstSimulator({ tls });
+        await pfMtls.start();
+        await durstMtls.start();
+        try {
+            // tls-config with the CA only: the servers refuse the handshake without a client certificate.
+            await helper.load(modules, [TLS_NODE], { tls: { cadata: certs.ca } });
+            const pfNoCert = await helper.request().post('/print-events/printfactory/test')
+                .send({ url: `wss://printfactory.test:${pfMtls.port}`, misKey: MIS_KEY, tls: 'tls' }).expect(200);
+            assert.strictEqual(pfNoCert.body.result, 'unreachable');
+            assert.match(pfNoCert.body.error, /certificate required/);
+            await helper.request().post('/print-events/durst/subscriber/register')
+                .send(registerForm(`https://durst.test:${durstMtls.port}`, { tls: 'tls' })).expect(502)
+                .then((res) => assert.match(res.body.error, /certificate required/));
+            assert.strictEqual(durstMtls.subscribers().length, 0);
+            await helper.unload();
+            // With the client certificate and key as well: both connect.
+            const credentials = { cadata: certs.ca, certdata: certs.clientCert, keydata: certs.clientKey };
+            await helper.load(modules, [...pfFlow(`wss://printfactory.test:${pfMtls.port}`, { tls: 'tls' }), TLS_NODE,
+                subscriber(`https://durst.test:${durstMtls.port}`, { tls: 'tls' })], { cfg: { misKey: MIS_KEY }, tls: credentials });
+            await waitFor(() => pfMtls.connectionCount === 1, 'the PrintFactory connection with a client certificate');
+            const result = await helper.getNode('sub').ensureRegistered();
+            assert.strictEqual(result.action, 'created');
+            assert.strictEqual(durstMtls.subscribers().length, 1);
+        } finally {
+            await helper.unload();
+            await pfMtls.stop();
+            await durstMtls.stop();
+        }
+    });
+
     it('a 407 names the proxy (never its password) and is not blamed on PrintFactory or Durst', async function () {
         for (const [proxyUrl, hint] of [[withoutAuth(), /wants credentials/], [`http://${encodeURIComponent(PROXY_USER)}:wrong%40pw@127.0.0.1:${squid.port}`, /did not accept/]]) {
             proxyEnv({ HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl });

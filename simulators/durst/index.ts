@@ -4,6 +4,7 @@
 import * as crypto from 'crypto';
 import * as http from 'http';
 import * as https from 'https';
+import { SimulatorTls, serverTlsOptions } from '../tls';
 import { EventEmitter } from 'events';
 import * as jwt from 'jsonwebtoken';
 import { topicMatches } from '../../nodes/lib/durst/topics';
@@ -24,7 +25,7 @@ export interface DurstSimulatorOptions {
      */
     subscriptionCreatePaths?: Array<'create' | 'plain'>;
     /** Serve the API over https:// with this key and certificate (e.g. from a private CA). */
-    tls?: { key: string | Buffer; cert: string | Buffer };
+    tls?: SimulatorTls;
 }
 
 export interface SubscriberRecord {
@@ -69,7 +70,7 @@ export function echoSecret(secret: string): string {
 export class DurstSimulator extends EventEmitter {
     readonly deliveries: Delivery[] = [];
     private readonly options: Required<Omit<DurstSimulatorOptions, 'apiAuth' | 'tls'>> & { apiAuth: SimApiAuth };
-    private readonly tls?: { key: string | Buffer; cert: string | Buffer };
+    private readonly tls?: SimulatorTls;
     private server?: http.Server;
     private readonly subscriberMap = new Map<number, SubscriberRecord>();
     private readonly subscriptionMap = new Map<number, SubscriptionRecord>();
@@ -114,7 +115,7 @@ export class DurstSimulator extends EventEmitter {
     start(): Promise<void> {
         return new Promise((resolve, reject) => {
             const handler = (req: http.IncomingMessage, res: http.ServerResponse) => { this.onRequest(req, res); };
-            const server: http.Server = this.tls ? https.createServer({ key: this.tls.key, cert: this.tls.cert }, handler) : http.createServer(handler);
+            const server: http.Server = this.tls ? https.createServer(serverTlsOptions(this.tls), handler) : http.createServer(handler);
             server.on('connection', (socket) => {
                 this.connections += 1;
                 this.sockets.add(socket);

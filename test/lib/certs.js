@@ -6,7 +6,10 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-/** { ca, key, cert } as PEM strings; the server certificate is valid for `names` (DNS) and 127.0.0.1. */
+/**
+ * { ca, key, cert, clientKey, clientCert } as PEM strings: the server certificate is valid for `names` (DNS) and
+ * 127.0.0.1; the client certificate (CN print-events-client) is for TLS client authentication. Both signed by `ca`.
+ */
 function makeCertificates(names) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-certs-'));
     const file = (name) => path.join(dir, name);
@@ -25,7 +28,14 @@ function makeCertificates(names) {
         ].join('\n') + '\n');
         openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'),
             '-set_serial', '0x' + Date.now().toString(16), '-out', file('server.crt'), '-days', '2', '-extfile', file('ext.cnf'));
+        openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+            '-keyout', file('client.key'), '-out', file('client.csr'), '-subj', '/CN=print-events-client');
+        fs.writeFileSync(file('client.cnf'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n');
+        openssl('x509', '-req', '-in', file('client.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'),
+            '-set_serial', '0x' + (Date.now() + 1).toString(16), '-out', file('client.crt'), '-days', '2', '-extfile', file('client.cnf'));
         return {
+            clientKey: fs.readFileSync(file('client.key'), 'utf8'),
+            clientCert: fs.readFileSync(file('client.crt'), 'utf8'),
             ca: fs.readFileSync(file('ca.crt'), 'utf8'),
             key: fs.readFileSync(file('server.key'), 'utf8'),
             cert: fs.readFileSync(file('server.crt'), 'utf8')
