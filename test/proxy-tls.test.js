@@ -121,6 +121,9 @@ describe('proxy policy shared by both vendors', function () {
         assert.strictEqual(describeProxy(proxy), 'http://proxy.example:3128');
         proxyEnv({ HTTPS_PROXY: 'http://user:secret-value@bad host:3128' });
         assert.throws(() => proxyFor('wss://cloud.example'), (err) => err instanceof ProxyError && !/secret-value/.test(err.message));
+        proxyEnv({ HTTPS_PROXY: 'http://user:100%secret@proxy.example:3128' });
+        assert.throws(() => proxyFor('wss://cloud.example'), (err) => err instanceof ProxyError && /URL-escaping/.test(err.message) &&
+            !/secret/.test(err.message));
     });
 });
 

@@ -64,6 +64,13 @@ export function proxyFor(target: URL | string): URL | undefined {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
         throw new ProxyError(`proxy scheme ${parsed.protocol} is not supported (use http:// or https://)`, describeProxy(parsed));
     }
+    try {
+        decodeURIComponent(parsed.username);
+        decodeURIComponent(parsed.password);
+    } catch {
+        throw new ProxyError(`the user or password in the proxy URL of ${describeProxy(parsed)} is not valid URL-escaping ` +
+            '(write % as %25)', describeProxy(parsed));
+    }
     return parsed;
 }
 
@@ -75,8 +82,8 @@ export function describeProxy(proxy: URL): string {
 /** User and password of the proxy URL, URL-decoded (`sqx%40user` is `sqx@user`), or undefined. */
 export function proxyCredentials(proxy: URL): { username: string; password: string } | undefined {
     if (!proxy.username && !proxy.password) { return undefined; }
-    const decode = (value: string) => { try { return decodeURIComponent(value); } catch { return value; } };
-    return { username: decode(proxy.username), password: decode(proxy.password) };
+    // proxyFor() has checked that both decode.
+    return { username: decodeURIComponent(proxy.username), password: decodeURIComponent(proxy.password) };
 }
 
 /** The error for a proxy's non-2xx answer, with a hint for the usual causes. */

@@ -355,7 +355,9 @@ export class PrintFactoryConnection {
                 ...this.tlsOptions
             });
         } catch (err) {
+            // E.g. an invalid proxy URL in the environment: a configuration error, not retried.
             this.setStatus({ state: 'error', reason: (err as Error).message });
+            this.logger.warn(`cannot connect to ${this.url}: ${(err as Error).message}`);
             return;
         }
         this.attempts += 1;
