@@ -244,16 +244,35 @@ describe('both vendors behind a real squid proxy', function () {
         assert.ok(entriesFor(`printfactory.test:${pfTls.port}`).every((e) => e.method === 'CONNECT' && e.user === PROXY_USER));
     });
 
+    it('Durst http:// keeps its connection to the proxy alive: three calls, one client connection at squid', async function () {
+        proxyEnv({ HTTP_PROXY: withAuth() });
+        // Its own node id: the subscriber id a node registered is remembered per node (and the next test registers anew).
+        await helper.load(modules, [subscriber(durstUrl(durstHttp), { id: 'sub-keepalive' })]);
+        const node = helper.getNode('sub-keepalive');
+        const created = await node.ensureRegistered();
+        await node.client.getSubscriber(created.id);
+        await node.client.listSubscriptions(created.id);
+        const prefix = `http://durst.test:${durstHttp.port}/api/v1/subscribers/`;
+        const mine = () => squid.entries().filter((e) => e.target.startsWith(prefix) && (e.method === 'GET' || e.target.endsWith('/create')))
+            .slice(-3);
+        await squid.waitForEntries(() => mine().length === 3 && mine()[2].method === 'GET', 'three calls');
+        assert.deepStrictEqual(mine().map((e) => e.method), ['POST', 'GET', 'GET']);
+        assert.strictEqual(new Set(mine().map((e) => e.clientPort)).size, 1, 'three calls over one connection: ' + JSON.stringify(mine()));
+    });
+
     it('Durst http:// goes through HTTP_PROXY with URL-escaped credentials, from the button and the deployed node', async function () {
         proxyEnv({ HTTP_PROXY: withAuth() });
+        const prefix = `http://durst.test:${durstHttp.port}/`;
+        const loggedBefore = squid.entries().filter((e) => e.target.startsWith(prefix)).length;
+        const subscribersBefore = durstHttp.subscribers().length;
         await helper.load(modules, [subscriber(durstUrl(durstHttp))]);
         const res = await helper.request().post('/print-events/durst/subscriber/register').send(registerForm(durstUrl(durstHttp))).expect(200);
         assert.strictEqual(res.body.action, 'created');
         const result = await helper.getNode('sub').ensureRegistered();
         assert.strictEqual(result.action, 'created');
-        assert.strictEqual(durstHttp.subscribers().length, 2);
-        await squid.waitForEntries((all) => all.filter((e) => e.target.startsWith(`http://durst.test:${durstHttp.port}/`)).length === 2, 'two POSTs');
-        const entries = squid.entries().filter((e) => e.target.startsWith(`http://durst.test:${durstHttp.port}/`));
+        assert.strictEqual(durstHttp.subscribers().length, subscribersBefore + 2);
+        await squid.waitForEntries((all) => all.filter((e) => e.target.startsWith(prefix)).length === loggedBefore + 2, 'two POSTs');
+        const entries = squid.entries().filter((e) => e.target.startsWith(prefix)).slice(loggedBefore);
         assert.deepStrictEqual(entries.map((e) => [e.method, e.status, e.user]),
             [['POST', 'TCP_MISS/201', PROXY_USER], ['POST', 'TCP_MISS/201', PROXY_USER]]);
     });

@@ -58,7 +58,9 @@ async function startSquid({ user, password, sslPorts = '443 1025-65535', hosts =
         `http_port 127.0.0.1:${port}`,
         'visible_hostname print-events-test-proxy',
         `pid_filename ${file('squid.pid')}`,
-        `access_log stdio:${file('access.log')}`,
+        // squid's native format plus the client's source port, so tests can tell connection reuse apart.
+        'logformat squidport %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt %>p',
+        `access_log stdio:${file('access.log')} squidport`,
         `cache_log ${file('cache.log')}`,
         'cache_store_log none',
         'logfile_rotate 0',
@@ -97,13 +99,13 @@ async function startSquid({ user, password, sslPorts = '443 1025-65535', hosts =
     const proxy = {
         port,
         url: `http://127.0.0.1:${port}`,
-        /** The access log's entries: { method, target, status, user }. */
+        /** The access log's entries: { method, target, status, user, clientPort }. */
         entries() {
             let text = '';
             try { text = fs.readFileSync(file('access.log'), 'utf8'); } catch { return []; }
             return text.split('\n').filter(Boolean).map((line) => {
                 const f = line.trim().split(/\s+/);
-                return { status: f[3], method: f[5], target: f[6], user: f[7] };
+                return { status: f[3], method: f[5], target: f[6], user: f[7], clientPort: f[10] };
             });
         },
         /** Resolves when `predicate(entries)` holds (bounded), else rejects with the log. */
