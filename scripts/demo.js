@@ -11,7 +11,7 @@
 //
 // Environment: HOST, PORT, PF_SIM_PORT, DURST_SIM_PORT, MQTT_PORT, DEMO_USER_DIR,
 // DEMO_EXIT_AFTER (seconds; implies --check with that timeout), DEMO_KEEP_FLOWS,
-// PF_TRICKLE_MS, DURST_TRICKLE_MS, NODE_RED_LOG_LEVEL.
+// PF_TRICKLE_MS, DURST_TRICKLE_MS, PF_DROP_EVERY_MS, NODE_RED_LOG_LEVEL.
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -77,6 +77,8 @@ function readOptions(argv, env) {
         keepFlows: envFlag('DEMO_KEEP_FLOWS'),
         pfTrickleMs: envMs('PF_TRICKLE_MS', 2000),
         durstTrickleMs: envMs('DURST_TRICKLE_MS', 3000),
+        // Off unless set: the simulator drops the PrintFactory connection this often, so tab 07 shows a gap.
+        pfDropEveryMs: envMs('PF_DROP_EVERY_MS', 0),
         logLevel: env.NODE_RED_LOG_LEVEL || 'info',
         check,
         checkTimeoutMs: (exitAfter || 90) * 1000
@@ -509,12 +511,17 @@ async function main() {
         pfSim.startTrickle(opts.pfTrickleMs);
         durstSim.startTrickle(opts.durstTrickleMs);
         cleanups.push(() => { pfSim.stopTrickle(); durstSim.stopTrickle(); });
+        if (opts.pfDropEveryMs > 0) {
+            const dropTimer = setInterval(() => pfSim.dropAll(), opts.pfDropEveryMs);
+            cleanups.push(() => clearInterval(dropTimer));
+        }
 
         const line = '-'.repeat(72);
         console.log([
             '', line,
             `  Node-RED editor:          ${editorUrl}`,
-            `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s)`,
+            `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s` +
+                (opts.pfDropEveryMs > 0 ? `, connection dropped every ${opts.pfDropEveryMs / 1000} s)` : ')'),
             `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s)`,
             `  MQTT broker (Aedes):      ${mqttBroker.url}  (fan-out tabs publish and subscribe here)`,
             `  User directory:           ${opts.userDir}`,
