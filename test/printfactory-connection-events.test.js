@@ -203,8 +203,9 @@ describe('printfactory-notification connection events', function () {
         // Keep the server from answering the reconnect: the outage lasts until setHangHandshake(false).
         sim.setHangHandshake(true);
         sim.dropAll();
-        const lostBefore = Date.now();
-        await sleep(100);
+        const connection = helper.getNode('cfg').connection;
+        await waitFor(() => connection.status.state !== 'connected', 'the client to notice the drop');
+        const lateDeployedAt = Date.now();
         await helper.setFlows([...flow, notification('late', {}, 'out2'), sink('out2')], 'nodes', CREDS);
         const late = collect('out2');
         await waitFor(() => topics(late).length === 1, 'connection.down on the late node');
@@ -212,7 +213,9 @@ describe('printfactory-notification connection events', function () {
         sim.setHangHandshake(false);
         await waitFor(() => topics(late).length === 2, 'connection.up on the late node', 8000);
         const up = late[1];
-        assert.ok(Date.parse(up.payload.disconnectedAt) <= lostBefore, 'the gap starts when the connection was lost, not when the node started');
-        assert.ok(up.payload.downtimeMs >= 100);
+        const lostAt = Date.parse(up.payload.disconnectedAt);
+        assert.ok(lostAt <= lateDeployedAt, 'the gap starts when the connection was lost, not when the node started');
+        const backAt = lostAt + up.payload.downtimeMs;
+        assert.ok(lateDeployedAt <= backAt && backAt <= Date.parse(up.receivedAt), 'downtimeMs runs from the loss to the reconnect');
     });
 });
