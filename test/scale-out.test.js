@@ -9,7 +9,7 @@ const os = require('os');
 const path = require('path');
 const { PrintFactorySimulator, EXAMPLE_NAMES, expectedEvent, freshExample } = require('../dist/simulators/printfactory');
 const demo = require('../scripts/demo.js');
-const { startNodeRed, ROOT } = require('./lib/node-red-process');
+const { startStockNodeRed } = require('./lib/stock-node-red');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function waitFor(predicate, what, timeoutMs = 20000) {
@@ -20,8 +20,18 @@ async function waitFor(predicate, what, timeoutMs = 20000) {
     }
 }
 
-const FANOUT_EXAMPLE = path.join(ROOT, 'examples', '05-printfactory-mqtt-fanout.json');
+const FANOUT_EXAMPLE = path.join(__dirname, '..', 'examples', '05-printfactory-mqtt-fanout.json');
 const key = (topic, payload) => `${topic} ${JSON.stringify(payload)}`;
+
+/** A Node-RED process running `flows`; `credentials` on nodes go to its flows_cred.json as Node-RED stores them. */
+function startNodeRed(flows) {
+    const credentials = {};
+    const nodes = flows.map(({ credentials: creds, ...n }) => {
+        if (creds) { credentials[n.id] = creds; }
+        return n;
+    });
+    return startStockNodeRed({ flows: nodes, credentials });
+}
 
 describe('scale-out: one Node-RED holds PrintFactory, another consumes through a real MQTT broker', function () {
     this.timeout(60000);
@@ -97,7 +107,7 @@ describe('scale-out: one Node-RED holds PrintFactory, another consumes through a
         await pfSim.start();
         pfSim.on('connection', () => { simEvents.connections += 1; });
         pfSim.on('rejected', (reason) => { if (reason === 'duplicate') { simEvents.duplicates += 1; } });
-        [holder, consumer] = await Promise.all([startNodeRed('holder', holderFlows()), startNodeRed('consumer', consumerFlows())]);
+        [holder, consumer] = await Promise.all([startNodeRed(holderFlows()), startNodeRed(consumerFlows())]);
     });
 
     after(async function () {
@@ -124,7 +134,7 @@ describe('scale-out: one Node-RED holds PrintFactory, another consumes through a
 
     it('when the holder crashes, a standby running the same flow takes the connection over and the consumer carries on', async function () {
         const before = consumed().length;
-        standby = await startNodeRed('standby', holderFlows());
+        standby = await startNodeRed(holderFlows());
         // The vendor allows one connection per organisation: the standby is refused (409) and retries with backoff.
         await waitFor(() => simEvents.duplicates >= 2, 'the standby being refused while the holder is connected');
         assert.strictEqual(pfSim.connectionCount, 1);
