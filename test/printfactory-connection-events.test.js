@@ -3,6 +3,7 @@
 // test helper against the real PrintFactory simulator on loopback: first connection, drops, half-open
 // sockets, auth failures, another client holding the organisation's connection, redeploys and stops.
 const assert = require('assert');
+const net = require('net');
 const WebSocket = require('ws');
 const helper = require('node-red-node-test-helper');
 const configNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
@@ -217,5 +218,44 @@ describe('printfactory-notification connection events', function () {
         assert.ok(lostAt <= lateDeployedAt, 'the gap starts when the connection was lost, not when the node started');
         const backAt = lostAt + up.payload.downtimeMs;
         assert.ok(lateDeployedAt <= backAt && backAt <= Date.parse(up.receivedAt), 'downtimeMs runs from the loss to the reconnect');
+    });
+    describe('the reason of a connection that cannot be opened', function () {
+        let closedPort;
+        before(async function () {
+            // A port that was just free: nothing listens there, so connecting is refused.
+            const server = net.createServer();
+            await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+            closedPort = server.address().port;
+            await new Promise((resolve) => server.close(resolve));
+        });
+        const cases = [
+            { reason: 'handshake timeout', detail: /handshake has timed out/i, setup: () => sim.setHangHandshake(true) },
+            { reason: 'unreachable', detail: /ECONNREFUSED/, url: () => `ws://127.0.0.1:${closedPort}` },
+            { reason: 'invalid URL', detail: /ws:\/\//, url: () => 'http://127.0.0.1:9' },
+            { reason: 'no MisKey', detail: /no MisKey/, credentials: {} }
+        ];
+        for (const c of cases) {
+            it(`"${c.reason}"`, async function () {
+                if (c.setup) { c.setup(); }
+                await load([TAB, config(c.url ? c.url() : sim.url), notification('pf'), sink()], c.credentials || CREDS);
+                const msgs = collect();
+                await waitFor(() => topics(msgs).length === 1, 'connection.down');
+                assert.strictEqual(msgs[0].topic, 'connection.down');
+                assert.strictEqual(msgs[0].payload.reason, c.reason);
+                assert.match(msgs[0].payload.detail, c.detail);
+            });
+        }
+
+        it('"MisKey in use" for a second config node with the same MisKey in this runtime', async function () {
+            await load([TAB, config(sim.url), { ...config(sim.url), id: 'cfg2', name: 'second' },
+                notification('pf'), notification('pf2', { account: 'cfg2' }, 'out2'), sink(), sink('out2')],
+            { cfg: { misKey: MIS_KEY }, cfg2: { misKey: MIS_KEY } });
+            const first = collect();
+            const second = collect('out2');
+            await waitFor(() => topics(first).length === 1 && topics(second).length === 1, 'an event on each node');
+            assert.strictEqual(first[0].topic, 'connection.up');
+            assert.deepStrictEqual([second[0].topic, second[0].payload.reason], ['connection.down', 'MisKey in use']);
+            assert.match(second[0].payload.detail, /account/);
+        });
     });
 });
