@@ -125,6 +125,16 @@ describe('printfactory-notification connection events', function () {
         assert.ok(msgs[2].payload.downtimeMs >= 0);
     });
 
+    it('a frame above the 16 MB limit gives connection.down "frame too large"', async function () {
+        await load([TAB, config(sim.url), notification('pf'), sink()]);
+        const msgs = collect();
+        await waitFor(() => topics(msgs).length === 1, 'connection.up');
+        sim.broadcast('"' + 'x'.repeat(17 * 1024 * 1024) + '"');
+        await waitFor(() => topics(msgs).length === 3, 'connection.down and the reconnect');
+        assert.deepStrictEqual([msgs[1].topic, msgs[1].payload.reason], ['connection.down', 'frame too large']);
+        assert.strictEqual(msgs[2].topic, 'connection.up');
+    });
+
     it('a refused MisKey gives one connection.down "auth failed", however often the retry fails', async function () {
         const rejected = [];
         sim.on('rejected', (reason) => rejected.push(reason));
