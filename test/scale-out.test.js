@@ -44,12 +44,18 @@ describe('scale-out: one Node-RED holds PrintFactory, another consumes through a
     let tmpDir;
     const simEvents = { connections: 0, duplicates: 0 };
 
-    /** Example 05 as the holder runs it: PrintFactory simulator, the broker, quick retries for the failover. */
-    function holderFlows() {
+    /**
+     * Example 05 as a publishing instance runs it: PrintFactory simulator, the broker, quick retries for the
+     * failover, and the README's Last Will on a topic of the instance's own.
+     */
+    function holderFlows(instance) {
         const { flows } = demo.mergeExamples([FANOUT_EXAMPLE]);
         demo.pointAtSimulators(flows, { pfUrl: pfSim.url, durstUrl: 'http://127.0.0.1:9', callbackBase: 'http://127.0.0.1:9', mqttPort: broker.port });
         for (const n of flows.filter((x) => x.type === 'printfactory-config')) {
             Object.assign(n, { reconnectMin: 0.05, reconnectMax: 0.5 });
+        }
+        for (const n of flows.filter((x) => x.type === 'mqtt-broker')) {
+            Object.assign(n, { willTopic: `printfactory/instance/${instance}`, willPayload: '{"online":false}', willQos: '1', willRetain: 'true' });
         }
         return flows;
     }
@@ -68,11 +74,13 @@ describe('scale-out: one Node-RED holds PrintFactory, another consumes through a
                 createDir: true, overwriteFile: 'false', encoding: 'utf8', x: 600, y: 300, wires: [[]] }];
     }
 
-    /** What the consumer process wrote so far, as topic+payload keys. */
-    function consumed() {
+    /** What the consumer process wrote so far, as topic+payload keys: events, or (`instances`) the Last Wills. */
+    function consumed({ instances = false } = {}) {
         if (!fs.existsSync(linesFile)) { return []; }
         return fs.readFileSync(linesFile, 'utf8').split('\n').filter((l) => l.trim() !== '')
-            .map((l) => JSON.parse(l)).map((m) => key(m.topic, m.payload));
+            .map((l) => JSON.parse(l))
+            .filter((m) => m.topic.startsWith('printfactory/instance/') === instances)
+            .map((m) => key(m.topic, m.payload));
     }
     // What the broker saw: PUBLISHes on printfactory/... from clients, and every SUBSCRIBE topic.
     let published = [];
@@ -100,14 +108,14 @@ describe('scale-out: one Node-RED holds PrintFactory, another consumes through a
         linesFile = path.join(tmpDir, 'received.jsonl');
         broker = await demo.startMqttBroker({ port: 0 });
         broker.aedes.on('publish', (packet, client) => {
-            if (client && packet.topic.startsWith('printfactory/')) { published.push(key(packet.topic, JSON.parse(packet.payload.toString('utf8')))); }
+            if (client && packet.topic.startsWith('printfactory/') && !packet.topic.startsWith('printfactory/instance/')) { published.push(key(packet.topic, JSON.parse(packet.payload.toString('utf8')))); }
         });
         broker.aedes.on('subscribe', (subs) => { subscriptions.push(...subs.map((s) => s.topic)); });
         pfSim = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [demo.DEMO_MIS_KEY] });
         await pfSim.start();
         pfSim.on('connection', () => { simEvents.connections += 1; });
         pfSim.on('rejected', (reason) => { if (reason === 'duplicate') { simEvents.duplicates += 1; } });
-        [holder, consumer] = await Promise.all([startNodeRed(holderFlows()), startNodeRed(consumerFlows())]);
+        [holder, consumer] = await Promise.all([startNodeRed(holderFlows('holder')), startNodeRed(consumerFlows())]);
     });
 
     after(async function () {
@@ -134,12 +142,15 @@ describe('scale-out: one Node-RED holds PrintFactory, another consumes through a
 
     it('when the holder crashes, a standby running the same flow takes the connection over and the consumer carries on', async function () {
         const before = consumed().length;
-        standby = await startNodeRed(holderFlows());
+        standby = await startNodeRed(holderFlows('standby'));
         // The vendor allows one connection per organisation: the standby is refused (409) and retries with backoff.
         await waitFor(() => simEvents.duplicates >= 2, 'the standby being refused while the holder is connected');
         assert.strictEqual(pfSim.connectionCount, 1);
         const connectionsBefore = simEvents.connections;
         await holder.kill();
+        // The README's Last Will: the broker tells the consumers that the crashed instance is gone.
+        await waitFor(() => consumed({ instances: true }).includes(key('printfactory/instance/holder', { online: false })),
+            'the holder\'s Last Will at the consumer');
         await waitFor(() => simEvents.connections === connectionsBefore + 1 && pfSim.connectionCount === 1, 'the standby to connect');
         await waitFor(() => subscribers('printfactory/#') >= 3, 'the standby\'s MQTT subscription');
         published = [];
