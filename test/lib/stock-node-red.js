@@ -29,7 +29,7 @@ process.on('SIGTERM', () => RED.stop().then(() => process.exit(0)));
 
 /**
  * Starts Node-RED with `flows` and plain-text `credentials` (credentialSecret false: fine for a throw-away
- * dir) and `env` added to its environment. Resolves with { baseUrl, output(), stop() } once flows started.
+ * dir) and `env` added to its environment. Resolves with { baseUrl, output(), stop(), kill() } once flows started.
  */
 async function startStockNodeRed({ flows, credentials = {}, env = {}, timeoutMs = 30000 }) {
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-stock-'));
@@ -61,7 +61,14 @@ async function startStockNodeRed({ flows, credentials = {}, env = {}, timeoutMs 
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    return { baseUrl: `http://127.0.0.1:${port}`, output: () => output, stop };
+    // kill(): the process ends at once (SIGKILL, no close handlers), like a crash; stop() still cleans up.
+    const kill = async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGKILL');
+            await exited;
+        }
+    };
+    return { baseUrl: `http://127.0.0.1:${port}`, output: () => output, stop, kill };
 }
 
 module.exports = { startStockNodeRed };
