@@ -87,7 +87,7 @@ function table(header: string[], rows: string[][]): string {
     return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
 }
 
-/** Markdown tables: printed to the console and pasted into README.md, "Benchmarks". */
+/** Markdown tables: printed to the console and pasted into docs/benchmarks.md, "Latest results". */
 export function renderMarkdown(r: BenchReport): string {
     const parts: string[] = [];
     parts.push(`Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}, Node-RED ${r.machine.nodeRed}, ${r.date}; ` +

@@ -1,6 +1,6 @@
 'use strict';
 // Fault cases of the Durst REST side (durst-subscriber + durst-subscription with ensureOnDeploy)
-// against the Durst simulator: one table row per case (README.md, "Faults and bad input" lists them).
+// against the Durst simulator: one table row per case (docs/faults.md lists them).
 // Every row checks what users care about: the node status tells the truth, exactly one
 // subscriber and one ACTIVE subscription exist when things recover (no duplicates), the runtime
 // keeps serving msgs, and no secret appears in a log line or msg.

@@ -1,5 +1,5 @@
 'use strict';
-// Fault and bad-input cases of durst-webhook-in, one table row per case (README.md, "Faults and bad input" lists them).
+// Fault and bad-input cases of durst-webhook-in, one table row per case (docs/faults.md lists them).
 // Each row asserts what users care about: the HTTP answer, how many msgs came out (none for a
 // rejected request, exactly one for a valid one), no secret in any msg or log line, and that
 // the node's status counts the rejections. After the table: the runtime still answers, and the

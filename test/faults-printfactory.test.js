@@ -1,7 +1,7 @@
 'use strict';
 // Fault and bad-input cases of the PrintFactory side (printfactory-config + printfactory-notification)
 // against the PrintFactory simulator over real loopback sockets, one table row per case
-// (README.md, "Faults and bad input" lists them). Every row asserts what users care about: the status tells
+// (docs/faults.md lists them). Every row asserts what users care about: the status tells
 // the truth, every notification the server sent while connected arrives exactly once, the
 // runtime keeps working, and the MisKey never appears in a log line, msg or status.
 const http = require('http');

@@ -1,5 +1,5 @@
 'use strict';
-// The scale-out path of the README ("Several Node-RED instances"), with real processes: one Node-RED
+// The scale-out path of docs/several-instances.md ("Several Node-RED instances"), with real processes: one Node-RED
 // holds the organisation's single PrintFactory connection and publishes every event to a real MQTT
 // broker (example 05); another Node-RED only subscribes to the broker and must receive every event
 // exactly once. Then the holder crashes and a standby with the same flow takes the connection over.
@@ -46,7 +46,7 @@ describe('scale-out: one Node-RED holds PrintFactory, another consumes through a
 
     /**
      * Example 05 as a publishing instance runs it: PrintFactory simulator, the broker, quick retries for the
-     * failover, and the README's Last Will on a topic of the instance's own.
+     * failover, and the Last Will of docs/several-instances.md on a topic of the instance's own.
      */
     function holderFlows(instance) {
         const { flows } = demo.mergeExamples([FANOUT_EXAMPLE]);
@@ -148,7 +148,7 @@ describe('scale-out: one Node-RED holds PrintFactory, another consumes through a
         assert.strictEqual(pfSim.connectionCount, 1);
         const connectionsBefore = simEvents.connections;
         await holder.kill();
-        // The README's Last Will: the broker tells the consumers that the crashed instance is gone.
+        // The Last Will of docs/several-instances.md: the broker tells the consumers that the crashed instance is gone.
         await waitFor(() => consumed({ instances: true }).includes(key('printfactory/instance/holder', { online: false })),
             'the holder\'s Last Will at the consumer');
         await waitFor(() => simEvents.connections === connectionsBefore + 1 && pfSim.connectionCount === 1, 'the standby to connect');

@@ -1,6 +1,6 @@
 // Pure classification of PrintFactory Cloud notifications into event names.
 // The vendor sends bare JSON objects without a type field; the documented shapes
-// are told apart by which keys they carry (see README.md, "PrintFactory Cloud notifications").
+// are told apart by which keys they carry (see docs/printfactory.md, "Event names").
 
 export type PrintFactoryEvent =
     | 'job.created'
