@@ -6,6 +6,7 @@ import { DurstRestClient, DurstApiError, ApiAuth } from '../lib/durst/rest-clien
 import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubscriberNode } from '../lib/durst/registration';
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
+import { stateStoreFor, subscriberKey } from '../lib/durst/state-store';
 
 interface SubscriberDef extends NodeDef {
     apiUrl: string;
@@ -30,8 +31,9 @@ interface SubscriberCredentials {
 const PLACEHOLDER = '__PWRD__';
 const AUTH_TYPES: ExternalAuthType[] = ['NONE', 'XAUTH', 'JWT_SIGNING'];
 
-// Ids learnt at runtime (created or re-registered), so redeploys reuse them even when the form has none.
-const rememberedIds = new Map<string, number>();
+// Work that must finish before the config node's API client closes (e.g. switching off the subscription of
+// a deleted durst-subscription node); a close waits at most this long for it.
+const CLOSE_WAIT_MS = 10000;
 
 function parseId(value: unknown): number | undefined {
     if (value === undefined || value === null || String(value).trim() === '') { return undefined; }
@@ -75,14 +77,19 @@ export = function (RED: NodeAPI): void {
         const creds: SubscriberCredentials = node.credentials ?? {};
         const apiUrl = String(config.apiUrl ?? '').trim();
         const settings = settingsFrom(config, creds);
-        const memoryKey = `${apiUrl}|${node.id}`;
+        // Ids learnt at runtime (created or re-registered) are remembered in the user dir, so restarts and
+        // redeploys reuse them even when the flow pins none.
+        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
+        const storeKey = subscriberKey(node.id, apiUrl, settings.hostUri);
+        const pinnedId = parseId(config.subscriberId);
+        const held = new Set<Promise<unknown>>();
         node.hostUri = settings.hostUri;
         (node as DurstSubscriberNode & { apiUrl?: string }).apiUrl = apiUrl;
         node.client = new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds)));
         let pending: Promise<RegistrationResult> | undefined;
         let closed = false;
 
-        node.knownSubscriberId = () => rememberedIds.get(memoryKey) ?? parseId(config.subscriberId);
+        node.knownSubscriberId = () => store.subscriberId(storeKey, pinnedId) ?? pinnedId;
 
         node.ensureRegistered = () => {
             if (pending) { return pending; }
@@ -91,7 +98,9 @@ export = function (RED: NodeAPI): void {
                 warn: (text) => node.warn(text),
                 fingerprintScope: apiUrl
             }).then((result) => {
-                rememberedIds.set(memoryKey, result.id);
+                if (result.id !== node.knownSubscriberId()) {
+                    store.rememberSubscriber(storeKey, result.id, pinnedId, { apiUrl, hostUri: settings.hostUri, configNode: node.id });
+                }
                 if (!closed && result.action !== 'unchanged') {
                     node.log(`Durst subscriber ${result.id} ${result.action}`);
                 }
@@ -114,10 +123,25 @@ export = function (RED: NodeAPI): void {
             jwtKey: settings.jwtKey
         });
 
+        node.holdOpen = (work) => {
+            held.add(work);
+            const release = () => { held.delete(work); };
+            work.then(release, release);
+            return work;
+        };
+
         node.on('close', (_removed: boolean, done: () => void) => {
             closed = true;
-            node.client.close();
-            done();
+            let finished = false;
+            const finish = () => {
+                if (finished) { return; }
+                finished = true;
+                node.client.close();
+                done();
+            };
+            if (held.size === 0) { finish(); return; }
+            const timer = setTimeout(finish, CLOSE_WAIT_MS);
+            Promise.allSettled([...held]).then(() => { clearTimeout(timer); finish(); });
         });
     }
 
@@ -161,12 +185,16 @@ export = function (RED: NodeAPI): void {
         }
         const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds)));
         const settings = settingsFrom(body, creds);
-        const memoryKey = body.id ? `${apiUrl}|${body.id}` : undefined;
-        const knownId = parseId(body.subscriberId) ?? (memoryKey ? rememberedIds.get(memoryKey) : undefined);
+        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
+        const storeKey = body.id ? subscriberKey(body.id, apiUrl, settings.hostUri) : undefined;
+        const pinnedId = parseId(body.subscriberId);
+        const knownId = pinnedId ?? (storeKey ? store.subscriberId(storeKey, undefined) : undefined);
         reconcileSubscriber(client, settings, knownId, { forceUpdate: newSecret, fingerprintScope: apiUrl })
             .finally(() => client.close())
             .then((result) => {
-                if (memoryKey) { rememberedIds.set(memoryKey, result.id); }
+                if (storeKey && body.id && result.id !== knownId) {
+                    store.rememberSubscriber(storeKey, result.id, pinnedId, { apiUrl, hostUri: settings.hostUri, configNode: body.id });
+                }
                 res.json({ subscriberId: result.id, action: result.action });
             })
             .catch((err: DurstApiError) => {

@@ -4,6 +4,8 @@ import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'nod
 import { DurstApiError, SubscriptionRecord } from '../lib/durst/rest-client';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
 import { DURST_TOPICS, validateTopic } from '../lib/durst/topics';
+import { ensureSubscription, switchOffPending, SwitchOffOutcome } from '../lib/durst/ensure';
+import { stateStoreFor } from '../lib/durst/state-store';
 
 interface SubscriptionDef extends NodeDef {
     subscriber: string;
@@ -20,11 +22,9 @@ interface SubscriptionNode extends Node {
 type Action = 'create' | 'update' | 'activate' | 'deactivate' | 'list' | 'get' | 'test';
 const ACTIONS: Action[] = ['create', 'update', 'activate', 'deactivate', 'list', 'get', 'test'];
 
-/** Paths compare without leading/trailing slashes (Durst answers "path/after/baseUri/" for "path/after/baseUri"). */
-function samePath(a: unknown, b: unknown): boolean {
-    const norm = (v: unknown) => (typeof v === 'string' ? v.trim().replace(/^\/+|\/+$/g, '') : '');
-    return norm(a) === norm(b);
-}
+// On close, how long to wait for an ensure in flight (so a redeploy starts from a settled state), and for
+// switching off the subscription of a deleted node.
+const CLOSE_WAIT_MS = 5000;
 
 function idOf(value: unknown): string | undefined {
     if (typeof value === 'number' && Number.isInteger(value) && value >= 0) { return String(value); }
@@ -45,6 +45,8 @@ export = function (RED: NodeAPI): void {
         const configPath = String(config.path ?? '').trim();
         let closed = false;
         let retryTimer: NodeJS.Timeout | undefined;
+        let inFlight: Promise<void> = Promise.resolve();
+        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
         const settings = RED.settings as unknown as Record<string, unknown>;
         const firstRetryMs = typeof settings.durstEnsureRetryDelay === 'number' ? settings.durstEnsureRetryDelay : 5000;
         const maxRetryMs = Math.max(firstRetryMs, 120000);
@@ -73,9 +75,15 @@ export = function (RED: NodeAPI): void {
         // Durst may be unreachable at deploy time: retry with growing delays until it works or the node closes.
         // Rejections that a retry cannot fix (401/403/400) are not retried.
         function ensureWithRetry(sub: DurstSubscriberNode, attempt: number): void {
-            ensureSubscription(sub).then((record) => {
-                node.subscriptionId = record.id;
-                status('green', 'dot', 'active', { id: record.id, topic: record.topic });
+            const work = ensureOwned(sub);
+            inFlight = work.then(() => undefined, () => undefined);
+            work.then(({ id, topic, off }) => {
+                node.subscriptionId = id;
+                if (off.length > 0) {
+                    status('green', 'dot', 'activeSwitchedOff', { id, topic, off: off.map((n) => '#' + n).join(', ') });
+                } else {
+                    status('green', 'dot', 'active', { id, topic });
+                }
             }).catch((err: DurstApiError) => {
                 if (closed) { return; }
                 if (err.statusCode === 404) { sub.invalidateRegistration(); }
@@ -88,25 +96,54 @@ export = function (RED: NodeAPI): void {
             });
         }
 
-        // Exactly one ACTIVE subscription for topic+path: reuse, reactivate an INACTIVE one, or create.
-        async function ensureSubscription(sub: DurstSubscriberNode): Promise<SubscriptionRecord> {
+        function checkOpen(): void {
+            if (closed) { throw new DurstApiError('ensure stopped: the node was closed', { code: 'ECLOSED' }); }
+        }
+
+        // Exactly one ACTIVE subscription for topic+path, remembered as this node's; what the node ensured
+        // before (other topic or path) is switched off once the new one is ACTIVE.
+        async function ensureOwned(sub: DurstSubscriberNode): Promise<{ id: number; topic: string; off: number[] }> {
             const { id: subscriberId } = await sub.ensureRegistered();
-            const list = (await sub.client.listSubscriptions(subscriberId)).body;
-            const matching = list.filter((s) => s.topic === configTopic && samePath(s.path, configPath));
-            const active = matching.filter((s) => s.status === 'ACTIVE');
-            const body = { path: configPath || null, topic: configTopic, publishInitialState: !!config.publishInitialState };
-            if (active.length > 0) {
-                // Duplicates left behind by older tools are switched off, so callbacks arrive once.
-                for (const extra of active.slice(1)) {
-                    await sub.client.updateSubscription(subscriberId, extra.id as number, { ...body, path: extra.path ?? null, status: 'INACTIVE' });
-                }
-                return active[0];
+            checkOpen();
+            const apiUrl = (sub as DurstSubscriberNode & { apiUrl?: string }).apiUrl ?? '';
+            const result = await ensureSubscription(sub.client, {
+                subscriberId, topic: configTopic, path: configPath, publishInitialState: !!config.publishInitialState, checkOpen
+            });
+            checkOpen();
+            const id = result.record.id;
+            if (result.action !== 'kept') { node.log(`Durst subscription #${id} ${result.action} for ${configTopic} on path "${configPath}"`); }
+            if (result.duplicatesOff.length > 0) {
+                node.log(`switched off duplicate Durst subscription(s) ${result.duplicatesOff.map((n) => '#' + n).join(', ')} for ${configTopic} on path "${configPath}": #${id} is kept`);
             }
-            const inactive = matching.find((s) => s.id !== undefined);
-            if (inactive) {
-                return (await sub.client.updateSubscription(subscriberId, inactive.id as number, { ...body, status: 'ACTIVE' })).body;
+            const previous = store.ownedSubscription(node.id);
+            if (previous && previous.apiUrl !== apiUrl) {
+                node.warn(`the Durst subscription #${previous.subscriptionId} this node ensured at ${previous.apiUrl} is not switched off: that API is no longer configured`);
             }
-            return (await sub.client.createSubscription(subscriberId, { ...body, status: 'ACTIVE' })).body;
+            store.replaceSubscription(node.id, { apiUrl, subscriberId, subscriptionId: id, topic: configTopic, path: configPath });
+            const outcome = await switchOffPending(sub.client, store, apiUrl);
+            reportSwitchOff(outcome, 'no longer configured');
+            return { id, topic: configTopic, off: [...result.duplicatesOff, ...outcome.off.map((r) => r.subscriptionId)] };
+        }
+
+        function reportSwitchOff(outcome: SwitchOffOutcome, why: string): void {
+            for (const ref of outcome.off) {
+                node.log(`switched off Durst subscription #${ref.subscriptionId} of subscriber ${ref.subscriberId} (${why})`);
+            }
+            for (const { ref, reason } of outcome.failed) {
+                node.warn(`could not switch off Durst subscription #${ref.subscriptionId} of subscriber ${ref.subscriberId}: ${reason}`);
+            }
+        }
+
+        // A deleted node switches off the subscription it ensured; the subscriber config node keeps its API
+        // client open until that is done (bounded), even when it is closing in the same deploy.
+        function retire(sub: DurstSubscriberNode): Promise<void> {
+            const ref = store.retireSubscription(node.id);
+            if (!ref) { return Promise.resolve(); }
+            const apiUrl = (sub as DurstSubscriberNode & { apiUrl?: string }).apiUrl ?? '';
+            if (ref.apiUrl !== apiUrl) { return Promise.resolve(); }
+            return sub.holdOpen(switchOffPending(sub.client, store, apiUrl)).then(
+                (outcome) => reportSwitchOff(outcome, 'its durst-subscription node was deleted'),
+                (err: Error) => node.warn(`Durst subscription #${ref.subscriptionId} not switched off yet (${err.message}); the next ensure at this API retries it`));
         }
 
         async function run(msg: NodeMessageInFlow & Record<string, any>, sub: DurstSubscriberNode): Promise<{ statusCode: number; body: unknown }> {
@@ -186,10 +223,16 @@ export = function (RED: NodeAPI): void {
             });
         });
 
-        node.on('close', (_removed: boolean, done: () => void) => {
+        node.on('close', (removed: boolean, done: () => void) => {
             closed = true;
             if (retryTimer) { clearTimeout(retryTimer); }
-            done();
+            let timer: NodeJS.Timeout | undefined;
+            const bounded = (work: Promise<void>) => Promise.race([work, new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_WAIT_MS); })]);
+            // A restart or redeploy keeps the subscription; only a deleted node gives it up. The hold is taken
+            // now, synchronously: the subscriber config node may be closing in this same deploy, right after.
+            const sub = removed && subscriber && typeof subscriber.holdOpen === 'function' ? subscriber : undefined;
+            const work = sub ? sub.holdOpen(inFlight.then(() => retire(sub))) : inFlight;
+            bounded(work).catch(() => undefined).then(() => { clearTimeout(timer); done(); });
         });
     }
 

@@ -142,4 +142,6 @@ export interface DurstSubscriberNode extends Node {
     /** Forgets the cached registration (e.g. after a 404), so the next ensureRegistered() checks again. */
     invalidateRegistration(): void;
     verificationSettings(): VerifySettings;
+    /** Keeps the API client open until `work` settles: a close of this config node waits for it (bounded). */
+    holdOpen<T>(work: Promise<T>): Promise<T>;
 }
