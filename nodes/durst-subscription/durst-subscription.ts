@@ -1,7 +1,7 @@
 // durst-subscription: manages Durst Workflow subscriptions of one subscriber. On deploy it can make sure
 // exactly one ACTIVE subscription for its topic+path exists; on input it runs msg.action against the API.
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
-import { DurstApiError, SubscriptionRecord } from '../lib/durst/rest-client';
+import { DurstApiError } from '../lib/durst/rest-client';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
 import { DURST_TOPICS, validateTopic } from '../lib/durst/topics';
 import { ensureSubscription, switchOffPending, SwitchOffOutcome } from '../lib/durst/ensure';
