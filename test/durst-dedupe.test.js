@@ -110,7 +110,11 @@ describe('durst-webhook-in repeat suppression', function () {
         }
     }
 
-    const lastStatus = (node) => node.status.lastCall && node.status.lastCall.args[0];
+    // node.status is one spy for all nodes: pick this node's calls.
+    const lastStatus = (node) => {
+        const calls = node.status.getCalls().filter((c) => c.thisValue === node);
+        return calls.length > 0 ? calls[calls.length - 1].args[0] : undefined;
+    };
     const body = (newStatus, created = '2026-11-24T07:00:00.000Z') => JSON.stringify({ entityType: 'PRODUCTION_JOB', entityId: 2068, created, newStatus });
 
     it('is on by default: a repeat is answered 200, not sent on, and counted in the status', async function () {
@@ -125,7 +129,7 @@ describe('durst-webhook-in repeat suppression', function () {
         assert.strictEqual((await post(body('PRINTED'))).status, 200);
         await waitFor(() => msgs.length === 2, 'the next status');
         assert.deepStrictEqual(msgs.map((m) => m.payload.newStatus), ['PRINTING', 'PRINTED']);
-        await waitFor(() => /listeningRepeats/.test(lastStatus(hook).text), 'the repeat count in the status');
+        await waitFor(() => /listeningRepeats/.test((lastStatus(hook) || {}).text), 'the repeat count in the status');
         assert.strictEqual(lastStatus(hook).fill, 'green');
     });
 

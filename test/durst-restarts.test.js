@@ -142,7 +142,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
         const on = active();
         assert.strictEqual(on.length, 1, JSON.stringify(on));
         assert.strictEqual(on[0].path, 'durst/b');
-        assert.ok(red.count(/switched off Durst subscription #\d+ .*no longer configured/) >= 1, 'the switch-off is logged');
+        assert.ok(red.count(/switched off Durst subscription #\d+ .*no node ensures it any more/) >= 1, 'the switch-off is logged');
         assert.deepStrictEqual(await fireOnce(), { sent: 1, emitted: 1 });
         // And it stays that way over a restart.
         const beforeRestart = red.count(ENSURED);

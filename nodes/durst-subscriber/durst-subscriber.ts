@@ -31,10 +31,6 @@ interface SubscriberCredentials {
 const PLACEHOLDER = '__PWRD__';
 const AUTH_TYPES: ExternalAuthType[] = ['NONE', 'XAUTH', 'JWT_SIGNING'];
 
-// Work that must finish before the config node's API client closes (e.g. switching off the subscription of
-// a deleted durst-subscription node); a close waits at most this long for it.
-const CLOSE_WAIT_MS = 10000;
-
 function parseId(value: unknown): number | undefined {
     if (value === undefined || value === null || String(value).trim() === '') { return undefined; }
     const id = Number(value);
@@ -82,10 +78,10 @@ export = function (RED: NodeAPI): void {
         const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
         const storeKey = subscriberKey(node.id, apiUrl, settings.hostUri);
         const pinnedId = parseId(config.subscriberId);
-        const held = new Set<Promise<unknown>>();
         node.hostUri = settings.hostUri;
         (node as DurstSubscriberNode & { apiUrl?: string }).apiUrl = apiUrl;
-        node.client = new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds)));
+        node.newClient = () => new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds)));
+        node.client = node.newClient();
         let pending: Promise<RegistrationResult> | undefined;
         let closed = false;
 
@@ -123,25 +119,10 @@ export = function (RED: NodeAPI): void {
             jwtKey: settings.jwtKey
         });
 
-        node.holdOpen = (work) => {
-            held.add(work);
-            const release = () => { held.delete(work); };
-            work.then(release, release);
-            return work;
-        };
-
         node.on('close', (_removed: boolean, done: () => void) => {
             closed = true;
-            let finished = false;
-            const finish = () => {
-                if (finished) { return; }
-                finished = true;
-                node.client.close();
-                done();
-            };
-            if (held.size === 0) { finish(); return; }
-            const timer = setTimeout(finish, CLOSE_WAIT_MS);
-            Promise.allSettled([...held]).then(() => { clearTimeout(timer); finish(); });
+            node.client.close();
+            done();
         });
     }
 

@@ -1,7 +1,7 @@
 // durst-subscription: manages Durst Workflow subscriptions of one subscriber. On deploy it can make sure
 // exactly one ACTIVE subscription for its topic+path exists; on input it runs msg.action against the API.
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
-import { DurstApiError } from '../lib/durst/rest-client';
+import { DurstApiError, DurstRestClient } from '../lib/durst/rest-client';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
 import { DURST_TOPICS, validateTopic } from '../lib/durst/topics';
 import { ensureSubscription, switchOffPending, SwitchOffOutcome } from '../lib/durst/ensure';
@@ -109,9 +109,8 @@ export = function (RED: NodeAPI): void {
             const result = await ensureSubscription(sub.client, {
                 subscriberId, topic: configTopic, path: configPath, publishInitialState: !!config.publishInitialState, checkOpen
             });
-            checkOpen();
+            // Recorded even if the node closed meanwhile: the subscription exists now, and it is this node's.
             const id = result.record.id;
-            if (result.action !== 'kept') { node.log(`Durst subscription #${id} ${result.action} for ${configTopic} on path "${configPath}"`); }
             if (result.duplicatesOff.length > 0) {
                 node.log(`switched off duplicate Durst subscription(s) ${result.duplicatesOff.map((n) => '#' + n).join(', ')} for ${configTopic} on path "${configPath}": #${id} is kept`);
             }
@@ -121,7 +120,8 @@ export = function (RED: NodeAPI): void {
             }
             store.replaceSubscription(node.id, { apiUrl, subscriberId, subscriptionId: id, topic: configTopic, path: configPath });
             const outcome = await switchOffPending(sub.client, store, apiUrl);
-            reportSwitchOff(outcome, 'no longer configured');
+            reportSwitchOff(outcome, 'no node ensures it any more');
+            node.log(`Durst subscription #${id} ${result.action} for ${configTopic} on path "${configPath}"`);
             return { id, topic: configTopic, off: [...result.duplicatesOff, ...outcome.off.map((r) => r.subscriptionId)] };
         }
 
@@ -134,14 +134,13 @@ export = function (RED: NodeAPI): void {
             }
         }
 
-        // A deleted node switches off the subscription it ensured; the subscriber config node keeps its API
-        // client open until that is done (bounded), even when it is closing in the same deploy.
-        function retire(sub: DurstSubscriberNode): Promise<void> {
+        // A deleted node switches off the subscription it ensured, with a client of its own: the subscriber
+        // config node may be closing its client in the same deploy.
+        function retire(sub: DurstSubscriberNode, client: DurstRestClient): Promise<void> {
             const ref = store.retireSubscription(node.id);
-            if (!ref) { return Promise.resolve(); }
             const apiUrl = (sub as DurstSubscriberNode & { apiUrl?: string }).apiUrl ?? '';
-            if (ref.apiUrl !== apiUrl) { return Promise.resolve(); }
-            return sub.holdOpen(switchOffPending(sub.client, store, apiUrl)).then(
+            if (!ref || ref.apiUrl !== apiUrl) { return Promise.resolve(); }
+            return switchOffPending(client, store, apiUrl).then(
                 (outcome) => reportSwitchOff(outcome, 'its durst-subscription node was deleted'),
                 (err: Error) => node.warn(`Durst subscription #${ref.subscriptionId} not switched off yet (${err.message}); the next ensure at this API retries it`));
         }
@@ -226,13 +225,25 @@ export = function (RED: NodeAPI): void {
         node.on('close', (removed: boolean, done: () => void) => {
             closed = true;
             if (retryTimer) { clearTimeout(retryTimer); }
-            let timer: NodeJS.Timeout | undefined;
-            const bounded = (work: Promise<void>) => Promise.race([work, new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_WAIT_MS); })]);
-            // A restart or redeploy keeps the subscription; only a deleted node gives it up. The hold is taken
-            // now, synchronously: the subscriber config node may be closing in this same deploy, right after.
-            const sub = removed && subscriber && typeof subscriber.holdOpen === 'function' ? subscriber : undefined;
-            const work = sub ? sub.holdOpen(inFlight.then(() => retire(sub))) : inFlight;
-            bounded(work).catch(() => undefined).then(() => { clearTimeout(timer); done(); });
+            // A restart or redeploy keeps the subscription; only a deleted node gives it up. An ensure still in
+            // flight is awaited first, so a redeploy starts from a settled state. Bounded: what is not done in
+            // time stays queued in the store for the next ensure at this API.
+            const sub = removed && subscriber && typeof subscriber.newClient === 'function' ? subscriber : undefined;
+            let client: DurstRestClient | undefined;
+            let finished = false;
+            const finish = () => {
+                if (finished) { return; }
+                finished = true;
+                clearTimeout(timer);
+                client?.close();
+                done();
+            };
+            const timer = setTimeout(finish, CLOSE_WAIT_MS);
+            inFlight.then(() => {
+                if (!sub || finished) { return undefined; }
+                client = sub.newClient();
+                return retire(sub, client);
+            }).catch(() => undefined).then(finish);
         });
     }
 

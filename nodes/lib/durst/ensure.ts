@@ -13,7 +13,7 @@ export interface EnsureRequest {
     topic: string;
     path: string;
     publishInitialState: boolean;
-    /** Called between API calls; throwing stops the ensure (the node was closed). */
+    /** Called before each change; throwing stops the ensure (the node was closed) before it changes more. */
     checkOpen?: () => void;
 }
 
@@ -67,7 +67,6 @@ export async function ensureSubscription(client: DurstRestClient, req: EnsureReq
             action = 'created';
         }
         if (!withId(made)) { throw new DurstApiError('Durst API answered without a subscription id', { body: made }); }
-        check();
         // Another instance may have done the same meanwhile: look again and keep the lowest id.
         matching = await matchingSubscriptions(client, req);
         active = matching.filter((s) => s.status === 'ACTIVE');
@@ -111,7 +110,8 @@ export async function switchOffPending(client: DurstRestClient, store: DurstStat
         } catch (err) {
             const apiErr = err as DurstApiError;
             if (apiErr.statusCode === 404) { store.switchedOff(ref); continue; }
-            if (retryable(apiErr)) { throw err; }
+            // Retryable, or cut short by a close: it stays queued.
+            if (retryable(apiErr) || apiErr.code === 'ECLOSED') { throw err; }
             store.switchedOff(ref);
             outcome.failed.push({ ref, reason: apiErr.message });
         }

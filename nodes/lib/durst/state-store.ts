@@ -167,17 +167,27 @@ function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const stores = new Map<string, DurstStateStore>();
+const fileStores = new Map<string, DurstStateStore>();
+// Without a user dir (embedded runtimes, the test helper) each runtime's settings object gets its own memory.
+const memoryStores = new WeakMap<object, DurstStateStore>();
 
 /** The store for this Node-RED runtime: `<userDir>/.print-events-durst.json`, or memory when there is no userDir. */
 export function stateStoreFor(settings: unknown, warn?: (text: string) => void): DurstStateStore {
     const { userDir } = (settings ?? {}) as { userDir?: unknown };
-    const file = typeof userDir === 'string' && userDir !== '' ? path.join(userDir, STATE_FILE_NAME) : undefined;
-    const key = file ?? '';
-    let store = stores.get(key);
+    if (typeof userDir === 'string' && userDir !== '') {
+        const file = path.join(userDir, STATE_FILE_NAME);
+        let store = fileStores.get(file);
+        if (!store) {
+            store = new DurstStateStore(file, warn);
+            fileStores.set(file, store);
+        }
+        return store;
+    }
+    const owner = typeof settings === 'object' && settings !== null ? settings : memoryStores;
+    let store = memoryStores.get(owner);
     if (!store) {
-        store = new DurstStateStore(file, warn);
-        stores.set(key, store);
+        store = new DurstStateStore(undefined, warn);
+        memoryStores.set(owner, store);
     }
     return store;
 }
