@@ -182,4 +182,16 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         await waitFor(() => activeIds().length === 1, 'the ensured one switched off');
         assert.strictEqual(all().find((s) => s.status === 'ACTIVE').path, 'manual');
     });
+
+    it('unticking "ensure on deploy" hands the subscription over: a later delete leaves it ACTIVE', async function () {
+        await helper.load(modules, [subscriber(), subscription('s1')], creds());
+        await waitFor(() => /active/.test(statusText('s1')), 'ensured');
+        await helper.setFlows([subscriber(), subscription('s1', { ensureOnDeploy: false })], 'nodes');
+        const state = JSON.parse(fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8'));
+        assert.deepStrictEqual(state.subscriptions, {});
+        await helper.setFlows([subscriber()], 'nodes');
+        await sleep(100);
+        assert.strictEqual(activeIds().length, 1);
+        assert.ok(!helper.log().getCalls().some((c) => /switched off/.test(c.args[0].msg)));
+    });
 });

@@ -69,6 +69,9 @@ export = function (RED: NodeAPI): void {
                 ensureWithRetry(subscriber, 0);
             }
         } else if (subscriber) {
+            // Without "ensure on deploy" the user manages the subscription: what this node ensured before is
+            // handed over as it is, and never switched off by the package.
+            if (store.releaseSubscription(node.id)) { node.log('no longer ensures its Durst subscription; it is left as it is'); }
             status('grey', 'ring', 'idle');
         }
 

@@ -106,6 +106,13 @@ export class DurstStateStore {
         return this.read().subscriptions[nodeId];
     }
 
+    /** Forgets the node's record without queueing anything; answers whether there was one. */
+    releaseSubscription(nodeId: string): boolean {
+        if (!this.read().subscriptions[nodeId]) { return false; }
+        this.update((state) => { delete state.subscriptions[nodeId]; });
+        return true;
+    }
+
     /** Drops the node's record and queues its subscription to be switched off; answers the queued ref. */
     retireSubscription(nodeId: string): SubscriptionRef | undefined {
         let retired: SubscriptionRef | undefined;
