@@ -194,4 +194,31 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         assert.strictEqual(activeIds().length, 1);
         assert.ok(!helper.log().getCalls().some((c) => /switched off/.test(c.args[0].msg)));
     });
+
+    it('a path edit deployed while the first ensure is still in flight ends with one ACTIVE subscription, on the new path', async function () {
+        sim.setLatency(150);
+        await helper.load(modules, [subscriber(), subscription('s1')], creds());
+        // The subscriber is being registered or the subscription created right now.
+        await waitFor(() => sim.requests.length >= 1, 'the first API call');
+        await helper.setFlows([subscriber(), subscription('s1', { path: 'durst/b' })], 'nodes');
+        await waitFor(() => /active/.test(statusText('s1')), 'the edited node ensured', 10000);
+        assert.strictEqual(sim.subscribers().length, 1);
+        const on = all().filter((s) => s.status === 'ACTIVE');
+        assert.deepStrictEqual(on.map((s) => s.path), ['durst/b'], JSON.stringify(all()));
+        const state = JSON.parse(fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8'));
+        assert.strictEqual(state.subscriptions.s1.subscriptionId, on[0].id);
+    });
+
+    it('"Register / check" remembers the id it registered, so the deployed node without a pin uses it', async function () {
+        await helper.load(modules, [subscriber()], creds());
+        const form = { id: 'sub', apiUrl: sim.url, apiAuth: 'none', hostUri: 'http://127.0.0.1:9/', externalAuthType: 'XAUTH', xAuthUser: 'durst',
+            subscriberId: '', credentials: { xAuthPassword: '__PWRD__' } };
+        const answer = await helper.request().post('/print-events/durst/subscriber/register').send(form).expect(200);
+        assert.strictEqual(answer.body.action, 'created');
+        // Deployed without pressing deploy on the new id: the remembered one is used, nothing is registered again.
+        await helper.setFlows([subscriber({ name: 'redeployed' }), subscription('s1')], 'full', creds());
+        await waitFor(() => /active/.test(statusText('s1')), 'ensured');
+        assert.deepStrictEqual(sim.subscribers().map((s) => s.id), [answer.body.subscriberId]);
+        assert.ok(!fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8').includes('owner-test-xauth-secret'));
+    });
 });

@@ -46,6 +46,8 @@ export = function (RED: NodeAPI): void {
         let closed = false;
         let retryTimer: NodeJS.Timeout | undefined;
         let inFlight: Promise<void> = Promise.resolve();
+        // Set once close() has finished: a node of the next deploy (same id) may own the record by then.
+        let released = false;
         const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
         const settings = RED.settings as unknown as Record<string, unknown>;
         const firstRetryMs = typeof settings.durstEnsureRetryDelay === 'number' ? settings.durstEnsureRetryDelay : 5000;
@@ -112,8 +114,15 @@ export = function (RED: NodeAPI): void {
             const result = await ensureSubscription(sub.client, {
                 subscriberId, topic: configTopic, path: configPath, publishInitialState: !!config.publishInitialState, checkOpen
             });
-            // Recorded even if the node closed meanwhile: the subscription exists now, and it is this node's.
             const id = result.record.id;
+            if (released) {
+                // Too late to be this node's (close gave up waiting): queue it, so it is switched off unless the
+                // node that replaced this one ensures the same subscription.
+                store.queueSwitchOff({ apiUrl, subscriberId, subscriptionId: id });
+                await switchOffPending(sub.client, store, apiUrl).catch(() => undefined);
+                throw new DurstApiError('ensure finished after the node was closed', { code: 'ECLOSED' });
+            }
+            // Recorded even if the node is closing: the subscription exists now, and close waits for this.
             if (result.duplicatesOff.length > 0) {
                 node.log(`switched off duplicate Durst subscription(s) ${result.duplicatesOff.map((n) => '#' + n).join(', ')} for ${configTopic} on path "${configPath}": #${id} is kept`);
             }
@@ -237,13 +246,19 @@ export = function (RED: NodeAPI): void {
             const finish = () => {
                 if (finished) { return; }
                 finished = true;
+                released = true;
                 clearTimeout(timer);
                 client?.close();
                 done();
             };
-            const timer = setTimeout(finish, CLOSE_WAIT_MS);
+            const timer = setTimeout(() => {
+                // Out of time: a deleted node's subscription stays queued for the next ensure at its API.
+                if (removed) { store.retireSubscription(node.id); }
+                finish();
+            }, CLOSE_WAIT_MS);
             inFlight.then(() => {
-                if (!sub || finished) { return undefined; }
+                if (!removed || finished) { return undefined; }
+                if (!sub) { store.retireSubscription(node.id); return undefined; }
                 client = sub.newClient();
                 return retire(sub, client);
             }).catch(() => undefined).then(finish);

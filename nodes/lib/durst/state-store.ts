@@ -141,6 +141,13 @@ export class DurstStateStore {
         return replaced;
     }
 
+    /** Queues one subscription to be switched off (see pendingSwitchOff for when that is skipped). */
+    queueSwitchOff(ref: SubscriptionRef): void {
+        this.update((state) => {
+            if (!state.switchOff.some((r) => sameRef(r, ref))) { state.switchOff.push(refOf(ref)); }
+        });
+    }
+
     /** Queued switch-offs at one API. One that a live node owns again (two nodes may share one) is dropped. */
     pendingSwitchOff(apiUrl: string): SubscriptionRef[] {
         let pending: SubscriptionRef[] = [];
