@@ -221,4 +221,24 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         assert.deepStrictEqual(sim.subscribers().map((s) => s.id), [answer.body.subscriberId]);
         assert.ok(!fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8').includes('owner-test-xauth-secret'));
     });
+
+    it('a Durst that lost its data (ids counted from the start again): registered again, every ensured node ends ACTIVE', async function () {
+        await helper.load(modules, [subscriber(), subscription('s1')], creds());
+        await waitFor(() => /active/.test(statusText('s1')), 's1 ensured');
+        await helper.setFlows([subscriber(), subscription('s1'), subscription('s2', { path: 'durst/b' })], 'nodes', creds());
+        await waitFor(() => /active/.test(statusText('s2')), 's2 ensured');
+        const port = Number(new URL(sim.url).port);
+        await sim.stop();
+        sim = new DurstSimulator({ port });
+        await sim.start();
+        // As after a restart of Node-RED: every node starts again and finds its remembered ids gone.
+        await helper.setFlows([subscriber({ name: 'again' }), subscription('s1'), subscription('s2', { path: 'durst/b' })], 'full', creds());
+        await waitFor(() => all().filter((s) => s.status === 'ACTIVE').length === 2 && /active/.test(statusText('s1')) && /active/.test(statusText('s2')), 'both ensured again');
+        await sleep(100);
+        assert.strictEqual(sim.subscribers().length, 1);
+        assert.deepStrictEqual(all().map((s) => [s.path, s.status]).sort(), [['durst/a', 'ACTIVE'], ['durst/b', 'ACTIVE']]);
+        const state = JSON.parse(fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8'));
+        assert.deepStrictEqual([state.subscriptions.s1.path, state.subscriptions.s2.path], ['durst/a', 'durst/b']);
+        assert.deepStrictEqual(state.switchOff, []);
+    });
 });

@@ -94,6 +94,7 @@ export = function (RED: NodeAPI): void {
                 warn: (text) => node.warn(text),
                 fingerprintScope: apiUrl
             }).then((result) => {
+                if (result.action === 'created' || result.action === 'recreated') { store.forgetSubscriptionsOf(apiUrl, result.id); }
                 if (result.id !== node.knownSubscriberId()) {
                     store.rememberSubscriber(storeKey, result.id, pinnedId, { apiUrl, hostUri: settings.hostUri, configNode: node.id });
                 }
@@ -173,6 +174,7 @@ export = function (RED: NodeAPI): void {
         reconcileSubscriber(client, settings, knownId, { forceUpdate: newSecret, fingerprintScope: apiUrl })
             .finally(() => client.close())
             .then((result) => {
+                if (result.action === 'created' || result.action === 'recreated') { store.forgetSubscriptionsOf(apiUrl, result.id); }
                 if (storeKey && body.id && result.id !== knownId) {
                     store.rememberSubscriber(storeKey, result.id, pinnedId, { apiUrl, hostUri: settings.hostUri, configNode: body.id });
                 }

@@ -102,6 +102,19 @@ export class DurstStateStore {
         this.update((state) => { state.subscribers[key] = { id, pinned: pinned ?? null, ...where }; });
     }
 
+    /**
+     * A subscriber that was just created has no subscriptions: anything remembered under its id at this API is
+     * from an earlier life of that id (a Durst that lost its data and counts from the start again) and is dropped.
+     */
+    forgetSubscriptionsOf(apiUrl: string, subscriberId: number): void {
+        this.update((state) => {
+            for (const [nodeId, owned] of Object.entries(state.subscriptions)) {
+                if (owned.apiUrl === apiUrl && owned.subscriberId === subscriberId) { delete state.subscriptions[nodeId]; }
+            }
+            state.switchOff = state.switchOff.filter((r) => !(r.apiUrl === apiUrl && r.subscriberId === subscriberId));
+        });
+    }
+
     ownedSubscription(nodeId: string): OwnedSubscription | undefined {
         return this.read().subscriptions[nodeId];
     }
