@@ -8,11 +8,64 @@ const http = require('http');
 const path = require('path');
 const { DurstSimulator } = require('../dist/simulators/durst');
 const { STATE_FILE_NAME } = require('../dist/nodes/lib/durst/state-store');
-const { NodeRedProcess, freePort, makeUserDir, waitFor } = require('./lib/node-red-process');
+const { startStockNodeRed, makeUserDir, freePort } = require('./lib/stock-node-red');
+const { waitFor } = require('./e2e/harness');
 
 // Fast retries, so "Durst unreachable" recovers within the test.
 const SETTINGS = { durstEnsureRetryDelay: 200, durstApiRetryDelay: 50, durstApiAttempts: 2, durstApiTimeout: 3000 };
 const ENSURED = /Durst subscription #\d+ (kept|created|reactivated) for /;
+
+/**
+ * One Node-RED installation (user dir + port) that can be stopped and started again, as a restart does. The log
+ * of every run is kept, so a test can count lines across restarts. Edits are deployed through the admin API.
+ */
+class RestartableNodeRed {
+    constructor({ port, flows }) {
+        this.port = port;
+        this.userDir = makeUserDir();
+        this.flows = flows;
+        this.runs = [];
+        this.current = undefined;
+    }
+
+    get baseUrl() { return `http://127.0.0.1:${this.port}`; }
+    get log() { return this.runs.map((run) => run.output()).join(''); }
+
+    async start() {
+        // Flows are written on the first start only; later starts find whatever the deploys left.
+        const flows = this.runs.length === 0 ? this.flows : undefined;
+        this.current = await startStockNodeRed({ flows, userDir: this.userDir, port: this.port, timeoutMs: 60000,
+            settings: { ...SETTINGS, logging: { console: { level: 'info' } } } });
+        this.runs.push(this.current);
+    }
+
+    async stop() {
+        if (this.current) { await this.current.stop(); }
+        this.current = undefined;
+    }
+
+    async restart() {
+        await this.stop();
+        await this.start();
+    }
+
+    remove() { fs.rmSync(this.userDir, { recursive: true, force: true }); }
+
+    /** Number of log lines matching re, over every run so far. */
+    count(re) {
+        return this.log.split('\n').filter((line) => re.test(line)).length;
+    }
+
+    /** Deploys like the editor: type 'full', 'nodes' (modified nodes) or 'flows' (modified flows). */
+    async deploy(flows, type) {
+        const res = await fetch(this.baseUrl + '/flows', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v1', 'Node-RED-Deployment-Type': type },
+            body: JSON.stringify(flows)
+        });
+        if (res.status !== 204 && res.status !== 200) { throw new Error(`deploy answered ${res.status}: ${await res.text()}`); }
+    }
+}
 
 function startCollector() {
     const received = [];
@@ -50,7 +103,6 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
     let simPort;
     let collector;
     let red;
-    let userDir;
     let hostUri;
     let nextJob = 5000;
 
@@ -78,11 +130,9 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
         sim = new DurstSimulator({ port: simPort });
         await sim.start();
         collector = await startCollector();
-        userDir = makeUserDir();
         const port = await freePort();
         hostUri = `http://127.0.0.1:${port}/`;
-        red = new NodeRedProcess({ userDir, port, settings: SETTINGS });
-        red.writeFlows(durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url }));
+        red = new RestartableNodeRed({ port, flows: durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url }) });
     });
 
     after(async function () {
@@ -92,7 +142,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
             collector.server.closeAllConnections();
             await new Promise((resolve) => collector.server.close(resolve));
         }
-        if (userDir) { fs.rmSync(userDir, { recursive: true, force: true }); }
+        if (red) { red.remove(); }
     });
 
     afterEach(function () {
@@ -115,7 +165,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
             assert.deepStrictEqual(await fireOnce(), { sent: 1, emitted: 1 }, `after restart ${restart}`);
         }
         assert.strictEqual(sim.requests.filter((r) => r.method === 'POST').length, 2, 'one subscriber and one subscription created, ever');
-        const state = fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8');
+        const state = fs.readFileSync(path.join(red.userDir, STATE_FILE_NAME), 'utf8');
         assert.match(state, /"subscriptionId": \d+/);
         assert.doesNotMatch(state, /password|jwtKey|secret/i);
     });
@@ -192,7 +242,6 @@ describe('durst: two Node-RED instances sharing one pinned subscriber id deploy 
     this.timeout(180000);
     let sim;
     let reds = [];
-    const dirs = [];
 
     before(async function () {
         sim = new DurstSimulator();
@@ -200,9 +249,11 @@ describe('durst: two Node-RED instances sharing one pinned subscriber id deploy 
     });
 
     after(async function () {
-        for (const red of reds) { await red.stop(); }
+        for (const red of reds) {
+            await red.stop();
+            red.remove();
+        }
         await sim.stop();
-        for (const dir of dirs) { fs.rmSync(dir, { recursive: true, force: true }); }
     });
 
     afterEach(function () {
@@ -219,11 +270,7 @@ describe('durst: two Node-RED instances sharing one pinned subscriber id deploy 
         const flows = (withSubscription) => durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: 'http://127.0.0.1:9/',
             subscriberId: String(registered.id), withSubscription });
         reds = ports.map((port) => {
-            const dir = makeUserDir();
-            dirs.push(dir);
-            const red = new NodeRedProcess({ userDir: dir, port, settings: SETTINGS });
-            red.writeFlows(flows(false));
-            return red;
+            return new RestartableNodeRed({ port, flows: flows(false) });
         });
         await Promise.all(reds.map((red) => red.start()));
         // Every API answer is slow, so both instances list before either has created: a real race.
