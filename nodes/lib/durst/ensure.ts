@@ -35,7 +35,8 @@ function byId(a: SubscriptionRecord, b: SubscriptionRecord): number {
 }
 
 function withId(record: SubscriptionRecord): record is SubscriptionRecord & { id: number } {
-    return Number.isInteger(Number(record.id)) && record.id !== undefined && record.id !== null;
+    const id: unknown = record.id;
+    return (typeof id === 'number' && Number.isInteger(id)) || (typeof id === 'string' && /^\d+$/.test(id));
 }
 
 async function matchingSubscriptions(client: DurstRestClient, req: EnsureRequest): Promise<Array<SubscriptionRecord & { id: number }>> {
