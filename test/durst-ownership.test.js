@@ -11,6 +11,8 @@ const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.
 const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
 const { DurstSimulator } = require('../dist/simulators/durst');
 const { DurstStateStore, STATE_FILE_NAME, subscriberKey, stateStoreFor } = require('../dist/nodes/lib/durst/state-store');
+const { ensureSubscription } = require('../dist/nodes/lib/durst/ensure');
+const { DurstRestClient } = require('../dist/nodes/lib/durst/rest-client');
 
 helper.init(require.resolve('node-red'));
 
@@ -73,6 +75,54 @@ describe('durst state store', function () {
         assert.strictEqual(b.ownedSubscription('n1'), undefined);
         assert.strictEqual(a.file, undefined);
         assert.strictEqual(stateStoreFor({ userDir: dir }).file, path.join(dir, STATE_FILE_NAME));
+    });
+});
+
+describe('durst ensure (lib, against the simulator)', function () {
+    let sim;
+    const clients = [];
+    const client = () => { const c = new DurstRestClient({ apiUrl: sim.url, attempts: 1 }); clients.push(c); return c; };
+    const req = { subscriberId: 17, topic: 'STATUS/PRODUCTION_JOB/*', path: 'durst/a', publishInitialState: false };
+
+    beforeEach(async function () {
+        sim = new DurstSimulator();
+        await sim.start();
+        await client().createSubscriber({ externalAuthType: 'NONE', hostUri: 'http://127.0.0.1:9' });
+    });
+
+    afterEach(async function () {
+        for (const c of clients.splice(0)) { c.close(); }
+        await sim.stop();
+    });
+
+    it('keeps the lowest-id ACTIVE match and switches the other matches off; other topics and paths stay', async function () {
+        const c = client();
+        for (const body of [{ path: 'durst/a/' }, { path: 'durst/a' }, { path: 'other' }, { path: 'durst/a', topic: 'STATUS/*' }, { path: '/durst/a' }]) {
+            await c.createSubscription(17, { topic: req.topic, status: 'ACTIVE', publishInitialState: false, ...body });
+        }
+        const result = await ensureSubscription(c, req);
+        assert.strictEqual(result.action, 'kept');
+        assert.strictEqual(result.record.id, 4);
+        assert.deepStrictEqual(result.duplicatesOff, [5, 8]);
+        assert.deepStrictEqual(sim.subscriptions(17).map((s) => [s.id, s.status]), [[4, 'ACTIVE'], [5, 'INACTIVE'], [6, 'ACTIVE'], [7, 'ACTIVE'], [8, 'INACTIVE']]);
+    });
+
+    it('two ensures racing (both list before either creates) end with one ACTIVE subscription, the lowest id', async function () {
+        sim.setLatency(100);
+        const results = await Promise.all([ensureSubscription(client(), req), ensureSubscription(client(), req)]);
+        const subs = sim.subscriptions(17);
+        assert.strictEqual(subs.length, 2, 'both created one: the race happened');
+        assert.deepStrictEqual(subs.filter((s) => s.status === 'ACTIVE').map((s) => s.id), [4]);
+        assert.deepStrictEqual(results.map((r) => r.record.id), [4, 4]);
+    });
+
+    it('reactivates the lowest INACTIVE match instead of creating', async function () {
+        const c = client();
+        await c.createSubscription(17, { topic: req.topic, path: 'durst/a', status: 'INACTIVE', publishInitialState: false });
+        await c.createSubscription(17, { topic: req.topic, path: 'durst/a', status: 'INACTIVE', publishInitialState: false });
+        const result = await ensureSubscription(c, req);
+        assert.strictEqual(result.action, 'reactivated');
+        assert.deepStrictEqual(sim.subscriptions(17).map((s) => s.status), ['ACTIVE', 'INACTIVE']);
     });
 });
 
