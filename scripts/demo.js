@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The README's first command (`npm start` runs the build, then this script).
 // Starts both vendor simulators with a steady trickle of realistic events and an
-// embedded Node-RED 4 with this package installed in a local user directory, then
+// embedded Node-RED (whatever require('node-red') resolves to: 4.1 from the devDependencies,
+// 5.0 in CI's second leg) with this package installed in a local user directory, then
 // deploys every example flow against the simulators. No cloud account, no printer.
 //
 //   node scripts/demo.js            run until Ctrl+C
@@ -326,6 +327,15 @@ function keepRawJsonBody() {
     return bodyParser.json({ limit: '5mb', verify: (req, _res, buf) => { req.rawBody = Buffer.from(buf); } });
 }
 
+/** The version of the Node-RED this demo embeds (whatever require('node-red') resolved to). */
+function nodeRedVersion(RED) {
+    try {
+        return require(require.resolve('node-red/package.json')).version;
+    } catch {
+        return typeof RED.version === 'function' ? RED.version() : String(RED.version);
+    }
+}
+
 function loadSimulators() {
     const pf = path.join(ROOT, 'dist', 'simulators', 'printfactory');
     const durst = path.join(ROOT, 'dist', 'simulators', 'durst');
@@ -472,6 +482,7 @@ async function main() {
         console.log([
             '', line,
             `  Node-RED editor:          ${editorUrl}`,
+            `  Runtime:                  Node-RED ${nodeRedVersion(RED)} on Node.js ${process.version}`,
             `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s)`,
             `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s)`,
             `  User directory:           ${opts.userDir}`,
