@@ -6,6 +6,8 @@ import { DurstRestClient, DurstApiError, ApiAuth } from '../lib/durst/rest-clien
 import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubscriberNode } from '../lib/durst/registration';
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
+import { editorSecrets } from '../lib/editor-secrets';
+import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 
 interface SubscriberDef extends NodeDef {
     apiUrl: string;
@@ -16,6 +18,8 @@ interface SubscriberDef extends NodeDef {
     jwtHeaderName: string;
     jwtMethod: JwtMethod;
     subscriberId: string | number;
+    /** Optional id of a core tls-config node (CA, client certificate, verify) for an https:// API. */
+    tls?: string;
 }
 
 interface SubscriberCredentials {
@@ -26,8 +30,6 @@ interface SubscriberCredentials {
     jwtKey?: string;
 }
 
-
-const PLACEHOLDER = '__PWRD__';
 const AUTH_TYPES: ExternalAuthType[] = ['NONE', 'XAUTH', 'JWT_SIGNING'];
 
 // Ids learnt at runtime (created or re-registered), so redeploys reuse them even when the form has none.
@@ -57,11 +59,11 @@ function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentia
     };
 }
 
-function clientOptions(RED: NodeAPI, apiUrl: string, auth: ApiAuth) {
+function clientOptions(RED: NodeAPI, apiUrl: string, auth: ApiAuth, tls?: TlsOptions) {
     const settings = RED.settings as unknown as Record<string, unknown>;
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
     return {
-        apiUrl: apiUrl.trim(), auth,
+        apiUrl: apiUrl.trim(), auth, tls,
         timeoutMs: num(settings.durstApiTimeout),
         attempts: num(settings.durstApiAttempts),
         backoffMs: num(settings.durstApiRetryDelay)
@@ -78,7 +80,9 @@ export = function (RED: NodeAPI): void {
         const memoryKey = `${apiUrl}|${node.id}`;
         node.hostUri = settings.hostUri;
         (node as DurstSubscriberNode & { apiUrl?: string }).apiUrl = apiUrl;
-        node.client = new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds)));
+        const tls = tlsOptionsFor(RED, config.tls);
+        if (tls.error) { node.error(tls.error); }
+        node.client = new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds), tls.options));
         let pending: Promise<RegistrationResult> | undefined;
         let closed = false;
 
@@ -87,6 +91,7 @@ export = function (RED: NodeAPI): void {
         node.ensureRegistered = () => {
             if (pending) { return pending; }
             if (!apiUrl) { return Promise.reject(new DurstApiError('apiUrl is not set on the durst-subscriber node')); }
+            if (tls.error) { return Promise.reject(new DurstApiError(tls.error)); }
             const attempt = reconcileSubscriber(node.client, settings, node.knownSubscriberId(), {
                 warn: (text) => node.warn(text),
                 fingerprintScope: apiUrl
@@ -132,34 +137,29 @@ export = function (RED: NodeAPI): void {
     });
 
     // Editor "Register / check": creates or checks the subscriber with the values in the form and answers
-    // the id to put into the subscriberId field. Secrets the form shows as placeholders come from the
-    // stored credentials of the deployed node.
+    // the id to put into the subscriberId field. Which secrets it may use (stored ones only with the deployed
+    // API URL, `${VAR}` resolved as the runtime does) is decided in ../lib/editor-secrets.ts.
     RED.httpAdmin.post('/print-events/durst/subscriber/register', RED.auth.needsPermission('durst-subscriber.write'), (req: any, res: any) => {
         const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; credentials?: SubscriberCredentials };
-        const apiUrl = String(body.apiUrl ?? '').trim();
-        if (!apiUrl) { res.status(400).json({ error: 'apiUrl is required' }); return; }
-        // Stored secrets are only sent to the API URL they were deployed with, so the form cannot be used to
-        // send them to another server.
-        const deployed = body.id ? RED.nodes.getNode(body.id) as (DurstSubscriberNode & { apiUrl?: string }) | null : null;
-        const storedUsable = !!deployed && deployed.apiUrl === apiUrl;
-        const stored = (storedUsable && body.id ? RED.nodes.getCredentials(body.id) : undefined) as SubscriberCredentials | undefined ?? {};
-        const formCreds = body.credentials ?? {};
-        const creds: SubscriberCredentials = {};
-        let newSecret = false;
-        for (const key of ['apiUser', 'apiPassword', 'apiToken', 'xAuthPassword', 'jwtKey'] as const) {
-            const value = formCreds[key];
-            if (value === PLACEHOLDER || value === undefined) {
-                if (value === PLACEHOLDER && !storedUsable) {
-                    res.status(400).json({ error: 'enter the secrets again: stored credentials are only used with the deployed API URL' });
-                    return;
-                }
-                creds[key] = stored[key];
-            } else {
-                creds[key] = value;
-                if (value !== '' && (key === 'xAuthPassword' || key === 'jwtKey')) { newSecret = true; }
-            }
-        }
-        const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds)));
+        if (!String(body.apiUrl ?? '').trim()) { res.status(400).json({ ok: false, error: 'apiUrl is required' }); return; }
+        const secrets = editorSecrets(RED, {
+            type: 'durst-subscriber',
+            id: body.id,
+            url: String(body.apiUrl).trim(),
+            deployedUrl: (deployed) => (deployed as DurstSubscriberNode & { apiUrl?: string }).apiUrl,
+            form: (body.credentials ?? {}) as Record<string, unknown>,
+            fields: ['apiUser', 'apiPassword', 'apiToken', 'xAuthPassword', 'jwtKey'],
+            properties: { hostUri: body.hostUri, xAuthUser: body.xAuthUser, jwtHeaderName: body.jwtHeaderName }
+        });
+        if (!secrets.ok) { res.status(400).json({ ok: false, error: secrets.error, code: secrets.code }); return; }
+        const apiUrl = secrets.url;
+        const creds = secrets.credentials as SubscriberCredentials;
+        const newSecret = secrets.typed.includes('xAuthPassword') || secrets.typed.includes('jwtKey');
+        Object.assign(body, secrets.properties);
+        // The tls-config node chosen in the form; it must be deployed, like the core nodes' config nodes.
+        const tls = tlsOptionsFor(RED, body.tls);
+        if (tls.error) { res.status(400).json({ ok: false, error: tls.error }); return; }
+        const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds), tls.options));
         const settings = settingsFrom(body, creds);
         const memoryKey = body.id ? `${apiUrl}|${body.id}` : undefined;
         const knownId = parseId(body.subscriberId) ?? (memoryKey ? rememberedIds.get(memoryKey) : undefined);
@@ -173,7 +173,7 @@ export = function (RED: NodeAPI): void {
                 const status = err.statusCode;
                 // 502: Durst unreachable or failing; 400: rejected request or invalid form values.
                 const upstreamFault = (status !== undefined && status >= 500) || err.code !== undefined;
-                res.status(upstreamFault ? 502 : 400).json({ error: err.message, statusCode: status });
+                res.status(upstreamFault ? 502 : 400).json({ ok: false, error: err.message, statusCode: status });
             });
     });
 };

@@ -7,14 +7,13 @@
 //  - a module-level registry keyed by a hash of the MisKey lets only one connection per
 //    MisKey in this runtime connect; a second one reports `duplicate` and waits;
 //  - a new socket is never opened before the previous one has emitted 'close'.
-// Proxy tunnelling lives in ./proxy.ts, event classification in ./classify.ts.
+// The proxy policy lives in ../net/proxy.ts (shared with Durst), event classification in ./classify.ts.
 import { createHash } from 'crypto';
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { classify, guidsOf, PrintFactoryEvent } from './classify';
-import { describeProxy, proxyFor, tunnelAgent } from './proxy';
-
-export { describeProxy, noProxyCovers, proxyFor, tunnelAgent } from './proxy';
+import { describeProxy, proxyFor, tunnelAgent } from '../net/proxy';
+import type { TlsOptions } from '../net/tls';
 
 export interface ConnectionTimings {
     /** Heartbeat: a ping every this many ms; no pong before the next one means terminate + reconnect. */
@@ -54,11 +53,22 @@ export const MAX_JSON_DEPTH = 64;
 
 export type BadFrameReason = 'binary' | 'tooLarge' | 'notJson' | 'tooDeep';
 
+/** Why a socket closed or failed, as a short code (printfactory-notification turns it into its connection.down reason). */
+export type DisconnectCause =
+    | 'serverClosed'      // an open socket was closed by the server or the network, without an error
+    | 'heartbeatMissed'   // no pong (and no frame) within a ping interval: a half-open socket, terminated
+    | 'networkError'      // an open socket failed with an error (reset, ...)
+    | 'frameTooLarge'     // a frame above MAX_PAYLOAD_BYTES made ws close the socket (1009)
+    | 'unreachable'       // the socket never opened (refused, DNS, proxy, TLS)
+    | 'handshakeTimeout'  // the opening handshake did not finish within handshakeTimeout
+    | 'refused';          // the server answered the upgrade with an HTTP status other than 401/403 (e.g. 409)
+
 export type ConnectionStatus =
     | { state: 'idle' }
     | { state: 'connecting' }
-    | { state: 'connected' }
-    | { state: 'reconnecting'; retryInMs: number; reason: string }
+    /** `disconnectedAt`: when the previous socket of this connection was lost (ms epoch), null on the first open. */
+    | { state: 'connected'; disconnectedAt: number | null }
+    | { state: 'reconnecting'; retryInMs: number; reason: string; cause: DisconnectCause }
     | { state: 'authFailed'; statusCode: number; retryInMs: number }
     | { state: 'duplicate'; holder: string }
     | { state: 'error'; reason: string };
@@ -89,10 +99,10 @@ export interface ConnectionOptions {
     label: string;
     timings?: Partial<ConnectionTimings>;
     logger: ConnectionLogger;
-    /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from (tests pass their own). */
-    env?: NodeJS.ProcessEnv;
-    /** Extra TLS options for wss:// (e.g. `ca` for a private certificate authority). */
-    tlsOptions?: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean };
+    /** TLS options for wss:// (from a tls-config node: CA, client certificate, verify). */
+    tlsOptions?: TlsOptions;
+    /** A configuration problem found by the config node (e.g. its TLS configuration is missing): never connect, show it. */
+    setupError?: string;
     /** For tests: replaces Math.random in the backoff jitter. */
     random?: () => number;
 }
@@ -173,9 +183,9 @@ export class PrintFactoryConnection {
     private readonly keyHash: string;
     private readonly timings: ConnectionTimings;
     private readonly logger: ConnectionLogger;
-    private readonly env: NodeJS.ProcessEnv;
     private readonly random: () => number;
     private readonly tlsOptions: ConnectionOptions['tlsOptions'];
+    private readonly setupError?: string;
     private readonly users = new Set<ConnectionUser>();
     private current: ConnectionStatus = { state: 'idle' };
     private running = false;
@@ -189,6 +199,8 @@ export class PrintFactoryConnection {
     private stopping: Promise<void> | null = null;
     private badFrameWarnedAt = 0;
     private badFramesSuppressed = 0;
+    /** When an open socket was last lost while running (not by our own stop); null while none was. */
+    private lostAt: number | null = null;
     /** Sockets opened over this connection's life (tests use it to prove there is no tight loop). */
     attempts = 0;
 
@@ -198,9 +210,9 @@ export class PrintFactoryConnection {
         this.keyHash = misKeyHash(this.misKey);
         this.label = options.label;
         this.logger = options.logger;
-        this.env = options.env ?? process.env;
         this.random = options.random ?? Math.random;
         this.tlsOptions = options.tlsOptions;
+        this.setupError = options.setupError;
         this.timings = { ...DEFAULT_TIMINGS };
         for (const [key, value] of Object.entries(options.timings ?? {})) {
             if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
@@ -248,6 +260,10 @@ export class PrintFactoryConnection {
             this.setStatus({ state: 'error', reason: 'noMisKey' });
             return;
         }
+        if (this.setupError) {
+            this.setStatus({ state: 'error', reason: this.setupError });
+            return;
+        }
         this.tryAcquire();
     }
 
@@ -290,6 +306,8 @@ export class PrintFactoryConnection {
             if (!this.running) {
                 this.release();
                 this.current = { state: 'idle' };
+                // Closing on purpose is no outage: the next open is a first connection again.
+                this.lostAt = null;
             }
         });
         this.stopping = stopping;
@@ -319,7 +337,7 @@ export class PrintFactoryConnection {
             } catch (err) {
                 // Not expected: every step of openSocket handles its own errors. Retry rather than stall.
                 this.socket = null;
-                this.scheduleReconnect((err as Error).message);
+                this.scheduleReconnect((err as Error).message, 'unreachable');
             }
         });
     }
@@ -334,21 +352,27 @@ export class PrintFactoryConnection {
             this.setStatus({ state: 'error', reason: 'badUrl' });
             return;
         }
-        const proxy = proxyFor(target, this.env);
-        const secure = target.protocol === 'wss:';
+        let proxy: URL | undefined;
+        let agent: import('http').Agent | undefined;
         let ws: WebSocket;
         try {
+            proxy = proxyFor(target);
+            agent = proxy ? tunnelAgent(proxy, {
+                secureTarget: target.protocol === 'wss:', keepAlive: false, connectTimeoutMs: this.timings.handshakeTimeoutMs
+            }) : undefined;
             ws = new WebSocket(this.url, {
                 headers: { MisKey: this.misKey },
                 handshakeTimeout: this.timings.handshakeTimeoutMs,
                 maxPayload: MAX_PAYLOAD_BYTES,
                 perMessageDeflate: false,
                 followRedirects: false,
-                agent: proxy ? tunnelAgent(proxy, secure, this.timings.handshakeTimeoutMs) : undefined,
+                agent,
                 ...this.tlsOptions
             });
         } catch (err) {
+            // E.g. an invalid proxy URL in the environment: a configuration error, not retried.
             this.setStatus({ state: 'error', reason: (err as Error).message });
+            this.logger.warn(`cannot connect to ${this.url}: ${(err as Error).message}`);
             return;
         }
         this.attempts += 1;
@@ -359,6 +383,7 @@ export class PrintFactoryConnection {
         let lastError = '';
         let opened = false;
         let awaitingPong = false;
+        let heartbeatMissed = false;
 
         ws.on('unexpected-response', (_req, res) => {
             rejectedWith = res.statusCode ?? 0;
@@ -370,12 +395,15 @@ export class PrintFactoryConnection {
             opened = true;
             if (!this.running) { ws.close(1000, 'closing'); return; }
             this.lastFailureWarned = '';
-            this.setStatus({ state: 'connected' });
+            const disconnectedAt = this.lostAt;
+            this.lostAt = null;
+            this.setStatus({ state: 'connected', disconnectedAt });
             this.logger.log(`connected to ${this.url}${proxy ? ` through proxy ${describeProxy(proxy)}` : ''}`);
             this.stableTimer = setTimeout(() => { this.stableTimer = null; this.failures = 0; }, this.timings.stableAfterMs);
             this.heartbeatTimer = setInterval(() => {
                 if (awaitingPong) {
                     lastError = `no pong within ${this.timings.pingIntervalMs} ms`;
+                    heartbeatMissed = true;
                     ws.terminate();
                     return;
                 }
@@ -393,26 +421,36 @@ export class PrintFactoryConnection {
             if (this.heartbeatTimer) { clearInterval(this.heartbeatTimer); this.heartbeatTimer = null; }
             if (this.stableTimer) { clearTimeout(this.stableTimer); this.stableTimer = null; }
             if (this.socket === ws) { this.socket = null; }
+            // Also ends a proxy tunnel that was still being opened when the socket was terminated.
+            agent?.destroy();
             ws.removeAllListeners();
             // Errors after this point (none are expected) must not be unhandled 'error' events.
             ws.on('error', () => undefined);
             resolveClosed();
             if (!this.running) { return; }
+            if (opened && this.lostAt === null) { this.lostAt = Date.now(); }
             if (rejectedWith === 401 || rejectedWith === 403) {
                 this.scheduleAuthRetry(rejectedWith);
                 return;
             }
             let reason: string;
+            let cause: DisconnectCause;
             if (rejectedWith) {
                 reason = rejectedWith === 409
                     ? 'HTTP 409: another connection for this organisation is already open'
                     : `HTTP ${rejectedWith}`;
+                cause = 'refused';
             } else if (opened) {
                 reason = lastError || `closed by server (code ${code})`;
+                cause = heartbeatMissed ? 'heartbeatMissed'
+                    : code === 1009 || /max payload/i.test(lastError) ? 'frameTooLarge'
+                        : lastError ? 'networkError' : 'serverClosed';
             } else {
                 reason = lastError || 'connection failed';
+                // ws's own handshake timeout, or the proxy tunnel's (proxy.ts)
+                cause = /handshake has timed out|did not open a tunnel within/i.test(lastError) ? 'handshakeTimeout' : 'unreachable';
             }
-            this.scheduleReconnect(reason);
+            this.scheduleReconnect(reason, cause);
         });
     }
 
@@ -474,10 +512,10 @@ export class PrintFactoryConnection {
         if (this.reconnectTimer) { clearTimeout(this.reconnectTimer); this.reconnectTimer = null; }
     }
 
-    private scheduleReconnect(reason: string): void {
+    private scheduleReconnect(reason: string, cause: DisconnectCause): void {
         this.failures += 1;
         const delay = backoffDelay(this.failures, this.timings.reconnectMinMs, this.timings.reconnectMaxMs, this.random);
-        this.setStatus({ state: 'reconnecting', retryInMs: delay, reason });
+        this.setStatus({ state: 'reconnecting', retryInMs: delay, reason, cause });
         // Warn when the reason changes, not on every attempt of an outage.
         if (reason !== this.lastFailureWarned) {
             this.lastFailureWarned = reason;
