@@ -1,7 +1,7 @@
 'use strict';
 // test/lib/runtime.js decides whether a CI leg ran on the Node.js and Node-RED it was meant to.
 const assert = require('assert');
-const { versionMatches, checkExpected, nodeRedPackage, describeRuntime } = require('./lib/runtime');
+const { versionMatches, checkExpected, checkPartsMatch, nodeRedPackage, describeRuntime } = require('./lib/runtime');
 
 describe('test runtime report (which Node.js and Node-RED the tests run on)', function () {
     it('matches a version against a major or major.minor prefix, with or without "v" and pre-release suffixes', function () {
@@ -22,6 +22,11 @@ describe('test runtime report (which Node.js and Node-RED the tests run on)', fu
             { PRINT_EVENTS_EXPECT_NODE: '24', PRINT_EVENTS_EXPECT_NODE_RED: '5.0' }), /Node\.js v20\.1\.0 \(expected 24\.x\)/);
         assert.throws(() => checkExpected({ nodeVersion: 'v24.21.0', nodeRedVersion: '4.1.8' },
             { PRINT_EVENTS_EXPECT_NODE_RED: '5.0' }), /Node-RED 4\.1\.8 \(expected 5\.0\.x\)/);
+    });
+
+    it('finds the @node-red/* parts the tests load directly to be the same release as node-red', function () {
+        assert.doesNotThrow(() => checkPartsMatch());
+        assert.throws(() => checkPartsMatch('0.0.1'), /mixed Node-RED install: node-red 0\.0\.1 but @node-red\/runtime/);
     });
 
     it('reports the Node-RED that require("node-red") resolves to, and this process\'s Node.js', function () {

@@ -7,6 +7,7 @@ const runtime = require('./lib/runtime');
 // Say which Node.js and Node-RED this run uses (and fail at once if .ci/run expected others).
 console.log(runtime.describeRuntime());
 runtime.checkExpected({ nodeRedVersion: runtime.nodeRedPackage().version });
+runtime.checkPartsMatch();
 
 const unhandled = [];
 function onUnhandled(reason) { unhandled.push(reason); }

@@ -11,6 +11,23 @@ function nodeRedPackage() {
     return { version: require(file).version, dir: path.dirname(file) };
 }
 
+// Test files also load core nodes and runtime parts directly (e.g. require('@node-red/nodes/...')).
+const PARTS = ['@node-red/runtime', '@node-red/registry', '@node-red/nodes', '@node-red/util',
+    '@node-red/editor-api', '@node-red/editor-client'];
+
+/** Throws when an @node-red/* part that resolves from the checkout is another release than node-red itself. */
+function checkPartsMatch(nodeRedVersion = nodeRedPackage().version) {
+    const mixed = [];
+    for (const part of PARTS) {
+        let version;
+        try { version = require(require.resolve(`${part}/package.json`)).version; } catch { continue; }
+        if (version !== nodeRedVersion) { mixed.push(`${part} ${version}`); }
+    }
+    if (mixed.length > 0) {
+        throw new Error(`mixed Node-RED install: node-red ${nodeRedVersion} but ${mixed.join(', ')}`);
+    }
+}
+
 /** "1.2" matches 1.2.x, "1" matches 1.x.y; a leading "v" is ignored on both sides. */
 function versionMatches(actual, prefix) {
     const a = String(actual).replace(/^v/, '').split(/[.-]/);
@@ -43,4 +60,4 @@ function describeRuntime() {
     return `print-events runtime: Node.js ${process.version}, Node-RED ${nr.version} (${nr.dir})`;
 }
 
-module.exports = { nodeRedPackage, versionMatches, checkExpected, describeRuntime };
+module.exports = { nodeRedPackage, versionMatches, checkExpected, checkPartsMatch, describeRuntime };
