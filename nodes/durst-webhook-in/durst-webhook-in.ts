@@ -5,10 +5,13 @@ import { getDispatcher, normalisePath, WebhookDispatcher, WebhookRequest, Webhoo
 import { verifyCallback } from '../lib/durst/verify';
 import { classifyCallback } from '../lib/durst/callback';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
+import { CallbackDeduper, dedupeWindowMs } from '../lib/durst/dedupe';
 
 interface WebhookDef extends NodeDef {
     subscriber: string;
     url: string;
+    /** Seconds within which a repeated callback is answered 200 but not sent on; 0 = off. */
+    dedupeWindow?: number | string;
 }
 
 export = function (RED: NodeAPI): void {
@@ -19,16 +22,19 @@ export = function (RED: NodeAPI): void {
         const path = normalisePath(config.url || '/');
         let rejected = 0;
         let accepted = 0;
+        let repeats = 0;
+        const deduper = new CallbackDeduper(dedupeWindowMs(config.dedupeWindow));
         let dispatcher: WebhookDispatcher | undefined;
         let closed = false;
 
         const showStatus = () => {
             if (closed) { return; }
-            const vars = { path, rejected, accepted };
+            const vars = { path, rejected, accepted, repeats };
+            const withRepeats = repeats > 0 ? 'Repeats' : '';
             if (rejected > 0) {
-                node.status({ fill: 'yellow', shape: 'dot', text: RED._('durst-webhook-in.status.listeningRejected', vars as any) });
+                node.status({ fill: 'yellow', shape: 'dot', text: RED._('durst-webhook-in.status.listeningRejected' + withRepeats, vars as any) });
             } else {
-                node.status({ fill: 'green', shape: 'dot', text: RED._('durst-webhook-in.status.listening', vars as any) });
+                node.status({ fill: 'green', shape: 'dot', text: RED._('durst-webhook-in.status.listening' + withRepeats, vars as any) });
             }
         };
 
@@ -54,6 +60,12 @@ export = function (RED: NodeAPI): void {
                     rejected++;
                     showStatus();
                     return { status: 400, body: { ok: false, error: 'invalid JSON: ' + (err as Error).message } };
+                }
+                // A repeat is acknowledged, so the sender does not retry it, but not sent on a second time.
+                if (deduper.isRepeat(request.rawBody, payload)) {
+                    repeats++;
+                    showStatus();
+                    return { status: 200, body: { ok: true, repeat: true } };
                 }
                 const { topic, event } = classifyCallback(payload);
                 accepted++;
