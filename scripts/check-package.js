@@ -25,9 +25,10 @@ const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
 const MACHINE_CONFIG_WARNING = /Unknown (user|env|global|project|builtin|cli) config/i;
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
+// Thrown, not process.exit(): the scratch directory is removed on the way out.
+class CheckFailed extends Error {}
 function fail(message) {
-    console.error('check-package: FAILED: ' + message);
-    process.exit(1);
+    throw new CheckFailed(message);
 }
 
 function npm(args, cwd) {
@@ -174,4 +175,7 @@ async function main() {
     }
 }
 
-main().catch((err) => fail(err && err.stack ? err.stack : String(err)));
+main().catch((err) => {
+    console.error('check-package: FAILED: ' + (err instanceof CheckFailed ? err.message : (err && err.stack) || String(err)));
+    process.exitCode = 1;
+});
