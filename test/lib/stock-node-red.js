@@ -1,0 +1,115 @@
+'use strict';
+// A real Node-RED process wired exactly like its own red.js: one express app, the editor's admin app
+// (JSON and urlencoded body parsers for every request) mounted on '/' first, then RED.httpNode on '/',
+// the default of every install. The package is linked into the user dir's node_modules as a user
+// installs it; test/lib/fault-nodes.js is copied into the user dir's nodes/. Over IPC the test reads
+// what the process saw: msgs that reached test-recorder nodes, node status events and log lines.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+const SERVER = `
+const http = require('http');
+const express = require(require.resolve('express', { paths: [require('path').dirname(require.resolve('node-red'))] }));
+const RED = require('node-red');
+const statuses = [];
+const logs = [];
+const app = express();
+const server = http.createServer(app);
+const settings = Object.assign({ userDir: process.env.USER_DIR, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/',
+    uiHost: '127.0.0.1', uiPort: 0, credentialSecret: false, telemetry: { enabled: false, updateNotification: false },
+    logging: { console: { level: 'off' }, test: { level: 'warn', metrics: false, audit: false,
+        handler: () => (entry) => { if (logs.length < 20000) { logs.push({ level: entry.level, type: entry.type, id: entry.id, msg: String(entry.msg && entry.msg.stack || entry.msg) }); } } } } },
+    JSON.parse(process.env.STOCK_SETTINGS || '{}'));
+RED.init(server, settings);
+app.use(settings.httpAdminRoot, RED.httpAdmin);
+app.use(settings.httpNodeRoot, RED.httpNode);
+RED.events.on('node-status', (event) => { if (statuses.length < 50000) { statuses.push({ id: event.id, status: event.status }); } });
+process.on('message', (m) => {
+    if (m && m.cmd === 'state') {
+        const msgs = globalThis[Symbol.for('print-events.test.recorded-msgs')] || [];
+        process.send({ reply: m.seq, msgs, statuses, logs, memory: process.memoryUsage().rss });
+    }
+});
+server.listen(0, '127.0.0.1', () => {
+    const started = new Promise((resolve) => RED.events.once('flows:started', resolve));
+    RED.start().then(() => started).then(() => process.send({ port: server.address().port }));
+});
+process.on('SIGTERM', () => RED.stop().then(() => process.exit(0), () => process.exit(1)));
+`;
+
+/**
+ * Starts the process with `flows` (an array as in flows.json) and `credentials` ({ nodeId: {...} }, stored
+ * unencrypted: throw-away dirs only). `settings` are merged into the red.js-like settings.
+ */
+async function startStockNodeRed({ flows, credentials = {}, settings = {}, timeoutMs = 45000 }) {
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-stock-'));
+    fs.mkdirSync(path.join(userDir, 'node_modules'));
+    fs.symlinkSync(ROOT, path.join(userDir, 'node_modules', 'node-red-contrib-print-events'), 'dir');
+    fs.writeFileSync(path.join(userDir, 'package.json'), '{"name":"stock","private":true}');
+    fs.mkdirSync(path.join(userDir, 'nodes'));
+    fs.copyFileSync(path.join(__dirname, 'fault-nodes.js'), path.join(userDir, 'nodes', 'fault-nodes.js'));
+    fs.writeFileSync(path.join(userDir, 'nodes', 'fault-nodes.html'),
+        '<script type="text/javascript">RED.nodes.registerType("test-recorder",{category:"common",defaults:{},inputs:1,outputs:0});' +
+        'RED.nodes.registerType("test-broken-subscriber",{category:"config",defaults:{}});</script>');
+    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
+    fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
+    const child = spawn(process.execPath, ['-e', SERVER], {
+        cwd: ROOT,
+        env: { ...process.env, USER_DIR: userDir, STOCK_SETTINGS: JSON.stringify(settings) },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc']
+    });
+    let output = '';
+    child.stdout.on('data', (c) => { output += c; });
+    child.stderr.on('data', (c) => { output += c; });
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const waiting = new Map();
+    let seq = 0;
+    child.on('message', (m) => {
+        if (m && m.reply !== undefined && waiting.has(m.reply)) { waiting.get(m.reply)(m); waiting.delete(m.reply); }
+    });
+    const cleanup = () => fs.rmSync(userDir, { recursive: true, force: true });
+    const port = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`stock Node-RED did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+        child.on('message', (m) => { if (m && m.port) { clearTimeout(timer); resolve(m.port); } });
+        exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`stock Node-RED exited (code ${code}, signal ${signal}):\n${output}`)); });
+    }).catch(async (err) => {
+        if (child.exitCode === null) { child.kill('SIGKILL'); await exited; }
+        cleanup();
+        throw err;
+    });
+    return {
+        port,
+        baseUrl: `http://127.0.0.1:${port}`,
+        child,
+        output: () => output,
+        /** True while the process runs. */
+        alive: () => child.exitCode === null && child.signalCode === null,
+        /** { msgs: [{ node, msg }], statuses: [{ id, status }], logs: [{ level, msg }] } as the process saw them. */
+        state() {
+            if (child.exitCode !== null || child.signalCode !== null) {
+                return Promise.reject(new Error(`stock Node-RED is not running:\n${output}`));
+            }
+            const id = ++seq;
+            return new Promise((resolve, reject) => {
+                const timer = setTimeout(() => { waiting.delete(id); reject(new Error('stock Node-RED did not answer a state request')); }, 10000);
+                waiting.set(id, (m) => { clearTimeout(timer); resolve(m); });
+                child.send({ cmd: 'state', seq: id });
+            });
+        },
+        async stop() {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill('SIGTERM');
+                const killTimer = setTimeout(() => child.kill('SIGKILL'), 15000);
+                await exited;
+                clearTimeout(killTimer);
+            }
+            cleanup();
+        }
+    };
+}
+
+module.exports = { startStockNodeRed, ROOT };
