@@ -10,14 +10,9 @@ const http = require('http');
 const crypto = require('crypto');
 const assert = require('assert');
 const jwt = require('jsonwebtoken');
-const helper = require('node-red-node-test-helper');
-const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
-const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
-const faultNodes = require('./lib/fault-nodes');
-const { startStockNodeRed, ROOT } = require('./lib/stock-node-red');
+const { WEBHOOK_LAYOUTS } = require('./lib/webhook-layouts');
+const { ROOT } = require('./lib/stock-node-red');
 const { activeResources, assertNoNewResources } = require('./lib/resources');
-
-helper.init(require.resolve('node-red'));
 
 const JWT_KEY = 'faults-jwt-signing-key-0123456789';
 const XAUTH_USER = 'durst';
@@ -200,54 +195,7 @@ function assertJsonAnswer(res) {
     for (const secret of SECRETS) { assert.ok(!res.text.includes(secret), 'no secret in the answer'); }
 }
 
-// Two ways to run the same flow. Each gives: port, recorded msgs, status updates per node, log lines, alive().
-const LAYOUTS = [
-    {
-        name: 'test helper (RED.httpNode served on its own)',
-        async start() {
-            faultNodes.recorded().length = 0;
-            helper.settings(SETTINGS);
-            await helper.startServer();
-            let RED;
-            // The helper gives node modules an httpNode app of its own; capture it to serve it on a real socket.
-            const captureRed = (red) => { RED = red; };
-            await helper.load([captureRed, subscriberNode, webhookNode, faultNodes], flow(), CREDENTIALS);
-            const server = http.createServer((req, res) => RED.httpNode(req, res, () => { res.statusCode = 404; res.end(); }));
-            await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-            const statusCalls = (id) => { const node = helper.getNode(id); return node.status.getCalls().filter((c) => c.thisValue === node); };
-            return {
-                port: server.address().port,
-                msgs: async () => faultNodes.recorded(),
-                statuses: async (id) => statusCalls(id).map((c) => c.args[0]),
-                logLines: async () => helper.log().getCalls().map((c) => JSON.stringify(c.args)),
-                alive: async () => true,
-                async stop() {
-                    await helper.unload();
-                    server.closeAllConnections();
-                    await new Promise((resolve) => server.close(resolve));
-                    await helper.stopServer();
-                    helper.settings({});
-                }
-            };
-        }
-    },
-    {
-        name: 'real Node-RED process wired like red.js (editor and HTTP nodes both on "/")',
-        async start() {
-            const nodeRed = await startStockNodeRed({ flows: flow(), credentials: CREDENTIALS, settings: SETTINGS });
-            return {
-                port: nodeRed.port,
-                msgs: async () => (await nodeRed.state()).msgs,
-                statuses: async (id) => (await nodeRed.state()).statuses.filter((s) => s.id === id).map((s) => s.status),
-                logLines: async () => (await nodeRed.state()).logs.map((l) => JSON.stringify(l)),
-                alive: async () => nodeRed.alive(),
-                stop: () => nodeRed.stop()
-            };
-        }
-    }
-];
-
-for (const layout of LAYOUTS) {
+for (const layout of WEBHOOK_LAYOUTS) {
     describe(`faults: durst-webhook-in in the ${layout.name}`, function () {
         this.timeout(60000);
         let resourcesBefore;
@@ -257,7 +205,7 @@ for (const layout of LAYOUTS) {
             // After one await, so mocha's own hook timer is counted on both sides.
             await null;
             resourcesBefore = activeResources();
-            ctx = await layout.start();
+            ctx = await layout.start({ flows: flow(), credentials: CREDENTIALS, settings: SETTINGS });
         });
 
         after(async function () {
