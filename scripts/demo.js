@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 // The README's first command (`npm start` runs the build, then this script).
-// Starts both vendor simulators with a steady trickle of realistic events and an
-// embedded Node-RED 4 with this package installed in a local user directory, then
-// deploys every example flow against the simulators. No cloud account, no printer.
+// Starts both vendor simulators with a steady trickle of realistic events, an MQTT
+// broker (Aedes, a devDependency) for the fan-out examples, and an embedded Node-RED 4
+// with this package installed in a local user directory, then deploys every example
+// flow against them. No cloud account, no printer, no external broker.
 //
 //   node scripts/demo.js            run until Ctrl+C
-//   node scripts/demo.js --check    exit 0 once debug messages from both simulators
-//                                   were produced (1 on timeout): used by tests/CI
+//   node scripts/demo.js --check    exit 0 once debug messages from both simulators and
+//                                   over MQTT were produced (1 on timeout): used by tests/CI
 //
-// Environment: HOST, PORT, PF_SIM_PORT, DURST_SIM_PORT, DEMO_USER_DIR,
+// Environment: HOST, PORT, PF_SIM_PORT, DURST_SIM_PORT, MQTT_PORT, DEMO_USER_DIR,
 // DEMO_EXIT_AFTER (seconds; implies --check with that timeout), DEMO_KEEP_FLOWS,
-// DEMO_ENABLE_MQTT, PF_TRICKLE_MS, DURST_TRICKLE_MS, NODE_RED_LOG_LEVEL.
+// PF_TRICKLE_MS, DURST_TRICKLE_MS, PF_DROP_EVERY_MS, NODE_RED_LOG_LEVEL.
 'use strict';
 const fs = require('fs');
+const net = require('net');
 const path = require('path');
 const http = require('http');
 const crypto = require('crypto');
@@ -28,12 +30,13 @@ const DEMO_DURST_CREDENTIALS = {
     xAuthPassword: 'demo-xauth-password'
 };
 
+// Sources whose debug messages the check mode waits for: both simulators, and the MQTT fan-out
+// (events that made the round trip through the demo broker).
 const OUR_SOURCE_TYPES = {
     printfactory: 'printfactory-notification',
-    durst: 'durst-webhook-in'
+    durst: 'durst-webhook-in',
+    mqtt: 'mqtt in'
 };
-const MQTT_TYPES = new Set(['mqtt out', 'mqtt in']);
-
 function envInt(name, fallback) {
     const raw = process.env[name];
     if (raw === undefined || raw === '') { return fallback; }
@@ -69,11 +72,13 @@ function readOptions(argv, env) {
         port: envInt('PORT', 1880),
         pfSimPort: envInt('PF_SIM_PORT', 27489),
         durstSimPort: envInt('DURST_SIM_PORT', 8090),
+        mqttPort: envInt('MQTT_PORT', 1883),
         userDir: path.resolve(env.DEMO_USER_DIR || path.join(ROOT, '.node-red-demo')),
         keepFlows: envFlag('DEMO_KEEP_FLOWS'),
-        enableMqtt: envFlag('DEMO_ENABLE_MQTT'),
         pfTrickleMs: envMs('PF_TRICKLE_MS', 2000),
         durstTrickleMs: envMs('DURST_TRICKLE_MS', 3000),
+        // Off unless set: the simulator drops the PrintFactory connection this often, so tab 07 shows a gap.
+        pfDropEveryMs: envMs('PF_DROP_EVERY_MS', 0),
         logLevel: env.NODE_RED_LOG_LEVEL || 'info',
         check,
         checkTimeoutMs: (exitAfter || 90) * 1000
@@ -116,7 +121,7 @@ function renameIds(value, renames) {
  * kept once; any other id clash is renamed so no example overwrites another.
  * Returns { flows, tabs: [{ id, file, label, disabled }] }.
  */
-function mergeExamples(files, { enableMqtt = false } = {}) {
+function mergeExamples(files) {
     const flows = [];
     const byId = new Map();
     const tabs = [];
@@ -140,12 +145,6 @@ function mergeExamples(files, { enableMqtt = false } = {}) {
             }
             nodes.unshift(tab);
         }
-        const needsBroker = nodes.some((n) => MQTT_TYPES.has(n.type));
-        if (needsBroker && !enableMqtt) {
-            // No MQTT broker exists in the demo: a live tab would only log connection errors.
-            tab.disabled = true;
-            tab.label = `${tab.label || base} (disabled: needs an MQTT broker)`;
-        }
         tabs.push({ id: tab.id, file: path.basename(file), label: tab.label, disabled: !!tab.disabled });
 
         for (const n of nodes) {
@@ -160,12 +159,16 @@ function mergeExamples(files, { enableMqtt = false } = {}) {
 }
 
 /**
- * Points the merged examples at the local simulators and adds the demo credentials.
- * Node-RED extracts `credentials` from posted nodes into its encrypted credential store.
+ * Points the merged examples at the local simulators (and MQTT broker, when given) and adds the demo
+ * credentials. Node-RED extracts `credentials` from posted nodes into its encrypted credential store.
  */
-function pointAtSimulators(flows, { pfUrl, durstUrl, callbackBase }) {
+function pointAtSimulators(flows, { pfUrl, durstUrl, callbackBase, mqttPort }) {
     for (const n of flows) {
-        if (n.type === 'printfactory-config') {
+        if (n.type === 'mqtt-broker' && mqttPort !== undefined) {
+            n.broker = '127.0.0.1';
+            n.port = String(mqttPort);
+            n.usetls = false;
+        } else if (n.type === 'printfactory-config') {
             n.url = pfUrl;
             n.credentials = { misKey: DEMO_MIS_KEY };
         } else if (n.type === 'durst-subscriber') {
@@ -326,6 +329,38 @@ function keepRawJsonBody() {
     return bodyParser.json({ limit: '5mb', verify: (req, _res, buf) => { req.rawBody = Buffer.from(buf); } });
 }
 
+/**
+ * A real MQTT broker (Aedes) on 127.0.0.1, so the fan-out examples run without installing one.
+ * Resolves to { aedes, port, url, stop() }; stop() disconnects every client and closes the port.
+ */
+async function startMqttBroker({ port = 0, host = '127.0.0.1' } = {}) {
+    let Aedes;
+    try {
+        // Aedes is an ES module and a devDependency: loaded only here, never by the nodes.
+        ({ Aedes } = await import('aedes'));
+    } catch (err) {
+        throw new Error(`cannot load the demo's MQTT broker "aedes" (${err.message}). It is a devDependency: run "npm ci" in the clone.`);
+    }
+    const aedes = await Aedes.createBroker();
+    const server = net.createServer(aedes.handle);
+    try {
+        await listen(server, port, host);
+    } catch (err) {
+        await new Promise((resolve) => aedes.close(resolve));
+        throw err;
+    }
+    const actualPort = server.address().port;
+    return {
+        aedes,
+        port: actualPort,
+        url: `mqtt://${host}:${actualPort}`,
+        stop: () => new Promise((resolve) => {
+            server.close(() => resolve());
+            aedes.close(() => undefined);
+        })
+    };
+}
+
 function loadSimulators() {
     const pf = path.join(ROOT, 'dist', 'simulators', 'printfactory');
     const durst = path.join(ROOT, 'dist', 'simulators', 'durst');
@@ -380,6 +415,13 @@ async function main() {
         const durstSim = new DurstSimulator({ port: opts.durstSimPort, host: '127.0.0.1', apiAuth: { type: 'none' } });
         try { await durstSim.start(); } catch (err) { throw explainStartError('Durst simulator', 'DURST_SIM_PORT', opts.durstSimPort, err); }
         cleanups.push(() => durstSim.stop());
+        let mqttBroker;
+        try {
+            mqttBroker = await startMqttBroker({ port: opts.mqttPort, host: '127.0.0.1' });
+        } catch (err) {
+            throw explainStartError('MQTT broker', 'MQTT_PORT', opts.mqttPort, err);
+        }
+        cleanups.push(() => mqttBroker.stop());
 
         // 2. Node-RED, embedded: admin (editor) and httpNode (webhooks) share one server.
         prepareUserDir(opts.userDir, opts.keepFlows);
@@ -435,16 +477,18 @@ async function main() {
 
         // 4. Example flows, pointed at the simulators.
         const files = exampleFiles();
-        const { flows, tabs } = mergeExamples(files, { enableMqtt: opts.enableMqtt });
+        const { flows, tabs } = mergeExamples(files);
         pointAtSimulators(flows, {
             pfUrl: pfSim.url,
             durstUrl: durstSim.url,
-            callbackBase: editorUrl.replace(/\/$/, '')
+            callbackBase: editorUrl.replace(/\/$/, ''),
+            mqttPort: mqttBroker.port
         });
         const watched = debugNodesBySource(flows);
-        const seen = { printfactory: 0, durst: 0 };
+        const seen = Object.fromEntries(Object.keys(OUR_SOURCE_TYPES).map((source) => [source, 0]));
+        const allSeen = () => Object.values(seen).every((count) => count > 0);
         const firstSeen = {};
-        let onBothSeen = null;
+        let onAllSeen = null;
         const comms = watchDebug(editorUrl, (data) => {
             for (const source of Object.keys(seen)) {
                 if (watched[source].has(data.id)) {
@@ -452,7 +496,7 @@ async function main() {
                     if (!firstSeen[source]) { firstSeen[source] = data.topic || '(no topic)'; }
                 }
             }
-            if (onBothSeen && seen.printfactory > 0 && seen.durst > 0) { onBothSeen(); }
+            if (onAllSeen && allSeen()) { onAllSeen(); }
         });
         cleanups.push(() => comms.terminate());
 
@@ -467,31 +511,37 @@ async function main() {
         pfSim.startTrickle(opts.pfTrickleMs);
         durstSim.startTrickle(opts.durstTrickleMs);
         cleanups.push(() => { pfSim.stopTrickle(); durstSim.stopTrickle(); });
+        if (opts.pfDropEveryMs > 0) {
+            const dropTimer = setInterval(() => pfSim.dropAll(), opts.pfDropEveryMs);
+            cleanups.push(() => clearInterval(dropTimer));
+        }
 
         const line = '-'.repeat(72);
         console.log([
             '', line,
             `  Node-RED editor:          ${editorUrl}`,
-            `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s)`,
+            `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s` +
+                (opts.pfDropEveryMs > 0 ? `, connection dropped every ${opts.pfDropEveryMs / 1000} s)` : ')'),
             `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s)`,
+            `  MQTT broker (Aedes):      ${mqttBroker.url}  (fan-out tabs publish and subscribe here)`,
             `  User directory:           ${opts.userDir}`,
             '  Example tabs:',
             ...tabs.map((t) => `    - ${t.label}  [${t.file}]`),
             '',
             '  Open the editor and the Debug sidebar (bug icon, top right) to watch events.',
-            opts.check ? '  Check mode: exits once both simulators reach a debug node.' : '  Press Ctrl+C to stop.',
+            opts.check ? '  Check mode: exits once both simulators and the MQTT fan-out reach a debug node.' : '  Press Ctrl+C to stop.',
             line, ''
         ].join('\n'));
 
         if (opts.check) {
             const ok = await new Promise((resolve) => {
-                if (seen.printfactory > 0 && seen.durst > 0) { resolve(true); return; }
+                if (allSeen()) { resolve(true); return; }
                 const timer = setTimeout(() => resolve(false), opts.checkTimeoutMs);
-                onBothSeen = () => { clearTimeout(timer); resolve(true); };
+                onAllSeen = () => { clearTimeout(timer); resolve(true); };
             });
             if (ok) {
-                console.log(`demo check: OK: debug messages from PrintFactory (first topic ${firstSeen.printfactory}) ` +
-                    `and Durst (first topic ${firstSeen.durst})`);
+                console.log(`demo check: OK: debug messages from PrintFactory (first topic ${firstSeen.printfactory}), ` +
+                    `Durst (first topic ${firstSeen.durst}) and over MQTT (first topic ${firstSeen.mqtt})`);
             } else {
                 const missing = Object.keys(seen).filter((s) => seen[s] === 0);
                 const hints = missing.map((s) => watched[s].size === 0
@@ -509,7 +559,7 @@ async function main() {
     }
 }
 
-module.exports = { mergeExamples, pointAtSimulators, debugNodesBySource, exampleFiles, readOptions, DEMO_MIS_KEY };
+module.exports = { mergeExamples, pointAtSimulators, debugNodesBySource, exampleFiles, readOptions, startMqttBroker, DEMO_MIS_KEY };
 
 if (require.main === module) {
     main().catch((err) => {

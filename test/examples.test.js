@@ -1,11 +1,11 @@
 'use strict';
 // Every example flow (examples/*.json, shown under Import > Examples) deployed in the test helper
-// against the real simulators on loopback: it must load without errors, use only our node types and
-// Node-RED core nodes, and actually carry simulated events to its debug nodes. The demo's merge of all
-// examples (scripts/demo.js) is deployed here too.
+// against the real simulators and the demo's real MQTT broker (Aedes) on loopback: it must load without
+// errors, use only our node types and Node-RED core nodes, and actually carry simulated events to its
+// debug nodes. The demo's merge of all examples (scripts/demo.js) is deployed here too, and the MQTT
+// fan-out (05) and re-sync (07) examples are checked message by message.
 const assert = require('assert');
 const fs = require('fs');
-const net = require('net');
 const http = require('http');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
@@ -55,71 +55,18 @@ async function waitFor(predicate, what, timeoutMs = 8000) {
 }
 
 /**
- * The smallest MQTT 3.1.1/5 broker that lets the fan-out example connect and publish:
- * CONNECT -> CONNACK, PUBLISH (QoS 0-2) recorded and acknowledged, PINGREQ -> PINGRESP.
+ * The demo's MQTT broker (Aedes) on an ephemeral port, recording every PUBLISH a client sent it
+ * ({ topic, payload: string, qos }) and every subscription.
  */
-async function startMiniBroker() {
-    const published = [];
-    const sockets = new Set();
-    const server = net.createServer((socket) => {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-        socket.on('error', () => undefined);
-        let buffer = Buffer.alloc(0);
-        let v5 = false;
-        const varint = (buf, offset) => {
-            let value = 0;
-            for (let i = 0; i < 4; i++) {
-                if (offset + i >= buf.length) { return null; }
-                value += (buf[offset + i] & 0x7f) * (128 ** i);
-                if ((buf[offset + i] & 0x80) === 0) { return { value, bytes: i + 1 }; }
-            }
-            return null;
-        };
-        socket.on('data', (chunk) => {
-            buffer = Buffer.concat([buffer, chunk]);
-            for (;;) {
-                if (buffer.length < 2) { return; }
-                const len = varint(buffer, 1);
-                if (!len || buffer.length < 1 + len.bytes + len.value) { return; }
-                const type = buffer[0] >> 4;
-                const flags = buffer[0] & 0x0f;
-                const body = buffer.subarray(1 + len.bytes, 1 + len.bytes + len.value);
-                buffer = buffer.subarray(1 + len.bytes + len.value);
-                if (type === 1) { // CONNECT
-                    const nameLen = body.readUInt16BE(0);
-                    v5 = body[2 + nameLen] === 5;
-                    socket.write(Buffer.from(v5 ? [0x20, 3, 0, 0, 0] : [0x20, 2, 0, 0]));
-                } else if (type === 3) { // PUBLISH
-                    const qos = (flags >> 1) & 3;
-                    const topicLen = body.readUInt16BE(0);
-                    const topic = body.subarray(2, 2 + topicLen).toString('utf8');
-                    let offset = 2 + topicLen;
-                    let packetId = 0;
-                    if (qos > 0) { packetId = body.readUInt16BE(offset); offset += 2; }
-                    if (v5) { const props = varint(body, offset); offset += props.bytes + props.value; }
-                    published.push({ topic, payload: body.subarray(offset).toString('utf8'), qos });
-                    if (qos === 1) { socket.write(Buffer.from([0x40, 2, packetId >> 8, packetId & 0xff])); }
-                    if (qos === 2) { socket.write(Buffer.from([0x50, 2, packetId >> 8, packetId & 0xff])); }
-                } else if (type === 6) { // PUBREL
-                    socket.write(Buffer.from([0x70, 2, body[0], body[1]]));
-                } else if (type === 12) { // PINGREQ
-                    socket.write(Buffer.from([0xd0, 0]));
-                } else if (type === 14) { // DISCONNECT
-                    socket.end();
-                }
-            }
-        });
+async function startBroker() {
+    const broker = await demo.startMqttBroker({ port: 0 });
+    broker.published = [];
+    broker.subscriptions = [];
+    broker.aedes.on('publish', (packet, client) => {
+        if (client) { broker.published.push({ topic: packet.topic, payload: packet.payload.toString('utf8'), qos: packet.qos }); }
     });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-        port: server.address().port,
-        published,
-        async stop() {
-            for (const s of sockets) { s.destroy(); }
-            await new Promise((resolve) => server.close(resolve));
-        }
-    };
+    broker.aedes.on('subscribe', (subscriptions) => { broker.subscriptions.push(...subscriptions.map((sub) => sub.topic)); });
+    return broker;
 }
 
 /** Splits `credentials` off the nodes the way Node-RED stores them (the helper takes them separately). */
@@ -216,12 +163,14 @@ describe('demo merge of example files (scripts/demo.js)', function () {
         assert.deepStrictEqual([...sources.durst], [target.id]);
     });
 
-    it('disables a tab that needs an MQTT broker unless asked not to, and says why', function () {
-        const f = write('mqtt.json', [{ id: 'b1', type: 'mqtt-broker', broker: 'localhost' },
+    it('keeps MQTT tabs enabled and points their broker config node at the demo broker', function () {
+        const f = write('mqtt.json', [{ id: 'b1', type: 'mqtt-broker', broker: 'localhost', port: '1883', usetls: true },
             { id: 'o1', type: 'mqtt out', broker: 'b1', x: 1, y: 1, wires: [] }]);
-        assert.deepStrictEqual(demo.mergeExamples([f]).tabs.map((t) => [t.disabled, t.label]),
-            [[true, 'mqtt (disabled: needs an MQTT broker)']]);
-        assert.deepStrictEqual(demo.mergeExamples([f], { enableMqtt: true }).tabs.map((t) => t.disabled), [false]);
+        const { flows, tabs } = demo.mergeExamples([f]);
+        assert.deepStrictEqual(tabs.map((t) => [t.disabled, t.label]), [[false, 'mqtt']]);
+        demo.pointAtSimulators(flows, { pfUrl: 'ws://127.0.0.1:1', durstUrl: 'http://127.0.0.1:2', callbackBase: 'http://127.0.0.1:3', mqttPort: 41883 });
+        const broker = flows.find((n) => n.type === 'mqtt-broker');
+        assert.deepStrictEqual([broker.broker, broker.port, broker.usetls], ['127.0.0.1', '41883', false]);
     });
 });
 
@@ -233,7 +182,7 @@ describe('the demo in check mode (node scripts/demo.js --check)', function () {
         try {
             const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.js'), '--check'], {
                 cwd: ROOT,
-                env: { ...process.env, HOST: '127.0.0.1', PORT: '0', PF_SIM_PORT: '0', DURST_SIM_PORT: '0', DEMO_USER_DIR: userDir,
+                env: { ...process.env, HOST: '127.0.0.1', PORT: '0', PF_SIM_PORT: '0', DURST_SIM_PORT: '0', MQTT_PORT: '0', DEMO_USER_DIR: userDir,
                     PF_TRICKLE_MS: '300', DURST_TRICKLE_MS: '300', DEMO_EXIT_AFTER: '60', NODE_RED_LOG_LEVEL: 'warn' },
                 stdio: ['ignore', 'pipe', 'pipe']
             });
@@ -273,7 +222,7 @@ describe('example flows deployed against the simulators', function () {
         await pfSim.start();
         durstSim = new DurstSimulator({ port: 0, host: '127.0.0.1' });
         await durstSim.start();
-        broker = await startMiniBroker();
+        broker = await startBroker();
         RED = undefined;
         // RED.httpNode in the helper is not bound to a server: serve it so Durst callbacks reach webhook-in.
         server = http.createServer((req, res) => {
@@ -297,14 +246,7 @@ describe('example flows deployed against the simulators', function () {
 
     /** Deploys a flow the way the demo does (simulator URLs + demo credentials) and records errors. */
     async function deploy(flow) {
-        demo.pointAtSimulators(flow, { pfUrl: pfSim.url, durstUrl: durstSim.url, callbackBase });
-        for (const n of flow) {
-            if (n.type === 'mqtt-broker') {
-                n.broker = '127.0.0.1';
-                n.port = String(broker.port);
-                n.usetls = false;
-            }
-        }
+        demo.pointAtSimulators(flow, { pfUrl: pfSim.url, durstUrl: durstSim.url, callbackBase, mqttPort: broker.port });
         const credentials = splitCredentials(flow);
         await helper.load([capture, ...modulesFor(flow)], flow, credentials);
         const debugHits = new Map();
@@ -352,8 +294,8 @@ describe('example flows deployed against the simulators', function () {
     for (const file of EXAMPLE_FILES) {
         const name = path.basename(file);
         it(`${name} deploys without errors and its debug nodes receive simulated events`, async function () {
-            // Deployed exactly as the demo deploys it: on its own tab, MQTT enabled (the mini broker is there).
-            const { flows: flow } = demo.mergeExamples([file], { enableMqtt: true });
+            // Deployed exactly as the demo deploys it: on its own tab, against the demo's MQTT broker.
+            const { flows: flow } = demo.mergeExamples([file]);
             const { debugHits, errors } = await deploy(flow);
             assertAllNodesStarted(flow);
 
@@ -361,12 +303,21 @@ describe('example flows deployed against the simulators', function () {
             const hasMqtt = flow.some((n) => n.type === 'mqtt out');
             if (flow.some((n) => n.type === 'printfactory-notification')) {
                 await firePrintFactoryExamples();
+                if (flow.some((n) => n.type === 'printfactory-notification' && n.connectionEvents)) {
+                    // Connection events need a change of connection: drop it once, the node reconnects.
+                    await waitFor(() => pfSim.connectionCount === 1, 'the PrintFactory connection');
+                    pfSim.dropAll();
+                    await waitFor(() => pfSim.connectionCount === 1, 'the PrintFactory reconnect');
+                }
                 if (sources.printfactory.size > 0) {
                     await waitFor(() => [...sources.printfactory].some((id) => debugHits.has(id)), 'a debug message from PrintFactory events');
                 }
                 if (hasMqtt) {
                     await waitFor(() => broker.published.length > 0, 'an MQTT publish of a PrintFactory event');
                     assert.ok(broker.published.every((p) => p.topic.length > 0), 'MQTT messages need a topic');
+                }
+                if (sources.mqtt.size > 0) {
+                    await waitFor(() => [...sources.mqtt].some((id) => debugHits.has(id)), 'a debug message fed by an mqtt in node');
                 }
             }
             if (flow.some((n) => n.type === 'durst-webhook-in')) {
@@ -434,9 +385,7 @@ describe('example flows deployed against the simulators', function () {
             const configs = flows.filter((n) => n.type === type);
             assert.deepStrictEqual(configs.map((n) => n.id), [id], `exactly one shared ${type}`);
         }
-        const mqttTabs = tabs.filter((t) => flows.some((n) => n.z === t.id && n.type === 'mqtt out'));
-        assert.ok(mqttTabs.length > 0 && mqttTabs.every((t) => t.disabled && /MQTT broker/.test(t.label)),
-            'the MQTT fan-out tab is disabled in the demo and says why');
+        assert.deepStrictEqual(tabs.filter((t) => t.disabled).map((t) => t.label), [], 'every demo tab runs, MQTT ones included');
 
         const { debugHits, errors } = await deploy(flows);
         assertAllNodesStarted(flows);
@@ -448,9 +397,81 @@ describe('example flows deployed against the simulators', function () {
         await fireDurstEvents();
         await waitFor(() => [...sources.printfactory].some((id) => debugHits.has(id)), 'a PrintFactory debug message');
         await waitFor(() => [...sources.durst].some((id) => debugHits.has(id)), 'a Durst debug message');
+        assert.ok(sources.mqtt.size > 0, 'no debug node shows what arrives over MQTT in the demo');
+        await waitFor(() => [...sources.mqtt].some((id) => debugHits.has(id)), 'a debug message that came through the broker');
         assert.strictEqual(pfSim.connectionCount, 1, 'all PrintFactory examples share one connection');
-        assert.strictEqual(broker.published.length, 0, 'the disabled MQTT tab must not publish');
+        await waitFor(() => broker.published.some((p) => /^printfactory\/(job|device|nester)\./.test(p.topic)),
+            'the fan-out tab publishing PrintFactory events to the demo broker');
         await sleep(200);
         assert.deepStrictEqual(errors(), [], 'the merged demo flows logged errors');
+    });
+    /** Every msg a debug node of the example (by name) received so far. */
+    const byName = (flow, debugHits, name) => debugHits.get(flow.find((n) => n.type === 'debug' && n.name === name).id) || [];
+    const key = (topic, payload) => `${topic} ${JSON.stringify(payload)}`;
+    const exampleFile = (prefix) => EXAMPLE_FILES.find((f) => path.basename(f).startsWith(prefix));
+
+    it('05 MQTT fan-out: every notification arrives exactly once on printfactory/<event>, for publisher and subscriber', async function () {
+        const { flows: flow } = demo.mergeExamples([exampleFile('05-')]);
+        const { debugHits, errors } = await deploy(flow);
+        await waitFor(() => pfSim.connectionCount === 1 && broker.subscriptions.includes('printfactory/#'),
+            'the PrintFactory connection and the mqtt in subscription');
+        // Each documented shape twice, with fresh GUIDs each time, then a last one to know that everything is through.
+        for (const example of [...EXAMPLE_NAMES, ...EXAMPLE_NAMES]) { pfSim.sendExample(example); }
+        const sentCount = EXAMPLE_NAMES.length * 2 + 1;
+        const emitted = () => byName(flow, debugHits, 'published events');
+        await waitFor(() => emitted().length === sentCount - 1, 'the notification node to emit every notification');
+        pfSim.broadcast({ JobGUID: 'last-of-the-run' });
+        const received = () => byName(flow, debugHits, 'received over MQTT');
+        const fanned = () => broker.published.filter((p) => p.topic.startsWith('printfactory/'));
+        const lastArrived = (list) => list.some((entry) => /last-of-the-run/.test(JSON.stringify(entry)));
+        await waitFor(() => lastArrived(fanned()) && lastArrived(received().map((m) => m.payload)), 'the last notification over MQTT');
+
+        const expected = emitted().map((m) => key(`printfactory/${m.event}`, m.payload)).sort();
+        assert.strictEqual(expected.length, sentCount, 'the notification node emitted each notification once');
+        assert.strictEqual(new Set(expected).size, sentCount, 'fresh GUIDs make every notification distinct');
+        assert.deepStrictEqual(fanned().map((p) => key(p.topic, JSON.parse(p.payload))).sort(), expected,
+            'the broker got each notification exactly once, on printfactory/<event>');
+        assert.ok(fanned().every((p) => p.qos === 1), 'published with QoS 1');
+        assert.deepStrictEqual(received().map((m) => key(m.topic, m.payload)).sort(), expected,
+            'the subscriber got each notification exactly once');
+        assert.strictEqual(pfSim.peakConnections, 1);
+        assert.deepStrictEqual(errors(), [], '05 logged errors');
+    });
+
+    it('07 re-sync: after an outage the missed window is told to the user and published once to printfactory/connection.gap', async function () {
+        const { flows: flow } = demo.mergeExamples([exampleFile('07-')]);
+        const { debugHits, errors } = await deploy(flow);
+        await waitFor(() => pfSim.connectionCount === 1 && broker.subscriptions.includes('printfactory/connection.gap'),
+            'the PrintFactory connection and the gap subscription');
+        const connectionEvents = () => byName(flow, debugHits, 'connection events');
+        await waitFor(() => connectionEvents().length === 1, 'connection.up of the first connection');
+        assert.deepStrictEqual(connectionEvents()[0].payload, { state: 'connected', downtimeMs: null, disconnectedAt: null });
+        // Notifications do not pass the switch: only connection events reach the recipe.
+        pfSim.sendExample('jobCreated');
+
+        const gaps = () => broker.published.filter((p) => p.topic === 'printfactory/connection.gap');
+        const told = () => byName(flow, debugHits, 'tell the user');
+        const consumed = () => byName(flow, debugHits, 'gap received over MQTT');
+        const droppedAt = [];
+        for (let outage = 1; outage <= 2; outage++) {
+            droppedAt.push(Date.now());
+            pfSim.dropAll();
+            await waitFor(() => gaps().length === outage && told().length === outage && consumed().length === outage,
+                `outage ${outage} reported to the user, the broker and the consumer`);
+        }
+        assert.deepStrictEqual(connectionEvents().map((m) => m.topic),
+            ['connection.up', 'connection.down', 'connection.up', 'connection.down', 'connection.up']);
+        for (let i = 0; i < 2; i++) {
+            const gap = JSON.parse(gaps()[i].payload);
+            assert.deepStrictEqual(Object.keys(gap).sort(), ['downtimeMs', 'from', 'reason', 'to']);
+            assert.strictEqual(gap.reason, 'server closed');
+            assert.ok(droppedAt[i] <= Date.parse(gap.from) && Date.parse(gap.from) <= Date.parse(gap.to) && gap.downtimeMs >= 0,
+                JSON.stringify(gap));
+            const up = connectionEvents()[2 + 2 * i];
+            assert.deepStrictEqual([gap.from, gap.to, gap.downtimeMs], [up.payload.disconnectedAt, up.receivedAt, up.payload.downtimeMs]);
+            assert.deepStrictEqual(consumed()[i].payload, gap, 'the consumer got the gap as published');
+            assert.match(told()[i].payload, /disconnected for .* s \(server closed\)\. Notifications between \S+ and \S+ are lost/);
+        }
+        assert.deepStrictEqual(errors(), [], '07 logged errors');
     });
 });

@@ -6,6 +6,7 @@ import { DurstRestClient, DurstApiError, ApiAuth } from '../lib/durst/rest-clien
 import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubscriberNode } from '../lib/durst/registration';
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
+import { editorSecrets } from '../lib/editor-secrets';
 
 interface SubscriberDef extends NodeDef {
     apiUrl: string;
@@ -26,8 +27,6 @@ interface SubscriberCredentials {
     jwtKey?: string;
 }
 
-
-const PLACEHOLDER = '__PWRD__';
 const AUTH_TYPES: ExternalAuthType[] = ['NONE', 'XAUTH', 'JWT_SIGNING'];
 
 // Ids learnt at runtime (created or re-registered), so redeploys reuse them even when the form has none.
@@ -132,33 +131,25 @@ export = function (RED: NodeAPI): void {
     });
 
     // Editor "Register / check": creates or checks the subscriber with the values in the form and answers
-    // the id to put into the subscriberId field. Secrets the form shows as placeholders come from the
-    // stored credentials of the deployed node.
+    // the id to put into the subscriberId field. Which secrets it may use (stored ones only with the deployed
+    // API URL, `${VAR}` resolved as the runtime does) is decided in ../lib/editor-secrets.ts.
     RED.httpAdmin.post('/print-events/durst/subscriber/register', RED.auth.needsPermission('durst-subscriber.write'), (req: any, res: any) => {
         const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; credentials?: SubscriberCredentials };
-        const apiUrl = String(body.apiUrl ?? '').trim();
-        if (!apiUrl) { res.status(400).json({ error: 'apiUrl is required' }); return; }
-        // Stored secrets are only sent to the API URL they were deployed with, so the form cannot be used to
-        // send them to another server.
-        const deployed = body.id ? RED.nodes.getNode(body.id) as (DurstSubscriberNode & { apiUrl?: string }) | null : null;
-        const storedUsable = !!deployed && deployed.apiUrl === apiUrl;
-        const stored = (storedUsable && body.id ? RED.nodes.getCredentials(body.id) : undefined) as SubscriberCredentials | undefined ?? {};
-        const formCreds = body.credentials ?? {};
-        const creds: SubscriberCredentials = {};
-        let newSecret = false;
-        for (const key of ['apiUser', 'apiPassword', 'apiToken', 'xAuthPassword', 'jwtKey'] as const) {
-            const value = formCreds[key];
-            if (value === PLACEHOLDER || value === undefined) {
-                if (value === PLACEHOLDER && !storedUsable) {
-                    res.status(400).json({ error: 'enter the secrets again: stored credentials are only used with the deployed API URL' });
-                    return;
-                }
-                creds[key] = stored[key];
-            } else {
-                creds[key] = value;
-                if (value !== '' && (key === 'xAuthPassword' || key === 'jwtKey')) { newSecret = true; }
-            }
-        }
+        if (!String(body.apiUrl ?? '').trim()) { res.status(400).json({ ok: false, error: 'apiUrl is required' }); return; }
+        const secrets = editorSecrets(RED, {
+            type: 'durst-subscriber',
+            id: body.id,
+            url: String(body.apiUrl).trim(),
+            deployedUrl: (deployed) => (deployed as DurstSubscriberNode & { apiUrl?: string }).apiUrl,
+            form: (body.credentials ?? {}) as Record<string, unknown>,
+            fields: ['apiUser', 'apiPassword', 'apiToken', 'xAuthPassword', 'jwtKey'],
+            properties: { hostUri: body.hostUri, xAuthUser: body.xAuthUser, jwtHeaderName: body.jwtHeaderName }
+        });
+        if (!secrets.ok) { res.status(400).json({ ok: false, error: secrets.error, code: secrets.code }); return; }
+        const apiUrl = secrets.url;
+        const creds = secrets.credentials as SubscriberCredentials;
+        const newSecret = secrets.typed.includes('xAuthPassword') || secrets.typed.includes('jwtKey');
+        Object.assign(body, secrets.properties);
         const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds)));
         const settings = settingsFrom(body, creds);
         const memoryKey = body.id ? `${apiUrl}|${body.id}` : undefined;
@@ -173,7 +164,7 @@ export = function (RED: NodeAPI): void {
                 const status = err.statusCode;
                 // 502: Durst unreachable or failing; 400: rejected request or invalid form values.
                 const upstreamFault = (status !== undefined && status >= 500) || err.code !== undefined;
-                res.status(upstreamFault ? 502 : 400).json({ error: err.message, statusCode: status });
+                res.status(upstreamFault ? 502 : 400).json({ ok: false, error: err.message, statusCode: status });
             });
     });
 };

@@ -5,9 +5,9 @@ import WebSocket from 'ws';
 import {
     ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding, describeProxy, proxyFor, tunnelAgent
 } from '../lib/printfactory/connection';
+import { editorSecrets } from '../lib/editor-secrets';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
-const PLACEHOLDER = '__PWRD__';
 const TEST_TIMEOUT_MS = 10000;
 
 interface PrintFactoryConfigDef extends NodeDef {
@@ -125,34 +125,37 @@ export = function (RED: NodeAPI): void {
 
     // Editor "Test connection". The vendor allows one connection per organisation, so a test
     // while this runtime holds the account's connection is skipped (it would be refused or,
-    // worse, disturb the live one); otherwise the test holds the slot for a moment only.
+    // worse, disturb the live one); otherwise the test holds the slot for a moment only. Which MisKey
+    // it may use (a stored one only with the deployed URL, `${VAR}` resolved) is ../lib/editor-secrets.ts.
     RED.httpAdmin.post('/print-events/printfactory/test', RED.auth.needsPermission('printfactory-config.write'), (req: any, res: any) => {
+        const invalid = (error: string, code?: string) => res.status(400).json({ ok: false, result: 'invalid', error, code });
         try {
             const body = (req.body ?? {}) as { id?: unknown; url?: unknown; misKey?: unknown };
-            const url = String(body.url ?? '').trim() || DEFAULT_URL;
-            if (!/^wss?:\/\/[^/]+/i.test(url)) {
-                res.status(400).json({ result: 'invalid', error: 'url must start with ws:// or wss://' });
-                return;
-            }
-            let misKey = typeof body.misKey === 'string' ? body.misKey : '';
-            if ((misKey === PLACEHOLDER || misKey === '') && typeof body.id === 'string' && body.id) {
-                const stored = RED.nodes.getCredentials(body.id) as PrintFactoryCredentials | undefined;
-                misKey = stored?.misKey ?? '';
-            }
-            if (!misKey || misKey === PLACEHOLDER) {
-                res.status(400).json({ result: 'invalid', error: 'no MisKey: enter one, or deploy the node first' });
-                return;
-            }
+            const secrets = editorSecrets(RED, {
+                type: 'printfactory-config',
+                id: body.id,
+                url: String(body.url ?? '').trim() || DEFAULT_URL,
+                deployedUrl: (deployed) => (deployed as PrintFactoryConfigNode).url,
+                // An emptied field means "not entered": the stored MisKey, if it may be used.
+                form: { misKey: body.misKey === '' ? undefined : body.misKey },
+                fields: ['misKey']
+            });
+            if (!secrets.ok) { invalid(secrets.error, secrets.code); return; }
+            const url = secrets.url;
+            if (!/^wss?:\/\/[^/]+/i.test(url)) { invalid('url must start with ws:// or wss://'); return; }
+            const misKey = secrets.credentials.misKey ?? '';
+            if (!misKey) { invalid('no MisKey: enter one, or deploy the node first'); return; }
+            // The organisation's one connection: report it instead of opening a second handshake.
             const holder = connectionHolding(misKey);
-            if (holder && holder.userCount > 0) {
+            if (holder) {
                 res.json({ result: 'inUse', state: holder.status.state } satisfies TestResult);
                 return;
             }
             testConnection(url, misKey).then((result) => res.json(result), (err: Error) => {
-                res.status(500).json({ result: 'unreachable', error: err.message });
+                res.status(500).json({ ok: false, result: 'unreachable', error: err.message });
             });
         } catch (err) {
-            res.status(500).json({ result: 'unreachable', error: (err as Error).message });
+            res.status(500).json({ ok: false, result: 'unreachable', error: (err as Error).message });
         }
     });
 };

@@ -1,12 +1,15 @@
 // printfactory-notification: emits one msg per PrintFactory Cloud notification received on the
 // account's shared WebSocket, classified into an event name (../lib/printfactory/classify.ts).
+// With `connectionEvents` it also emits connection.up / connection.down, because PrintFactory keeps
+// no history: a flow must learn when it may have missed notifications.
 import type { NodeAPI, Node, NodeDef, NodeMessage } from 'node-red';
 import { isPrintFactoryEvent } from '../lib/printfactory/classify';
-import type { BadFrameReason, ConnectionStatus, ConnectionUser, Notification } from '../lib/printfactory/connection';
+import type { BadFrameReason, ConnectionStatus, ConnectionUser, DisconnectCause, Notification } from '../lib/printfactory/connection';
 
 interface NotificationDef extends NodeDef {
     account: string;
     events?: unknown;
+    connectionEvents?: boolean | string;
 }
 
 interface AccountNode extends Node {
@@ -16,6 +19,32 @@ interface AccountNode extends Node {
 
 // Status updates go to every open editor: at most one per second while messages stream in.
 const STATUS_THROTTLE_MS = 1000;
+
+/** connection.down reasons: short, stable English (flows switch on them), whatever the editor language. */
+const DOWN_REASONS: Record<DisconnectCause, string> = {
+    serverClosed: 'server closed',
+    heartbeatMissed: 'heartbeat missed',
+    networkError: 'network error',
+    frameTooLarge: 'frame too large',
+    unreachable: 'unreachable',
+    handshakeTimeout: 'handshake timeout',
+    refused: 'refused by server'
+};
+
+/** The connection.down payload for a status that means "not connected", or null for connected/transitional ones. */
+function downPayload(status: ConnectionStatus): { state: 'disconnected'; reason: string; detail: string } | null {
+    const down = (reason: string, detail: string) => ({ state: 'disconnected' as const, reason, detail });
+    switch (status.state) {
+        case 'reconnecting': return down(DOWN_REASONS[status.cause] ?? 'error', status.reason);
+        case 'authFailed': return down('auth failed', `HTTP ${status.statusCode}`);
+        case 'duplicate': return down('MisKey in use', `another printfactory-config node (${status.holder}) holds this MisKey`);
+        case 'error':
+            if (status.reason === 'badUrl') { return down('invalid URL', 'the URL must start with ws:// or wss://'); }
+            if (status.reason === 'noMisKey') { return down('no MisKey', 'the account has no MisKey'); }
+            return down('error', status.reason);
+        default: return null;
+    }
+}
 
 /** The configured event filter as a Set, or null for "every event". Unknown names are reported. */
 function eventFilter(raw: unknown, warn: (text: string) => void): Set<string> | null {
@@ -37,6 +66,7 @@ export = function (RED: NodeAPI): void {
         RED.nodes.createNode(this, config);
         const node = this;
         const filter = eventFilter(config.events, (text) => node.warn(text));
+        const connectionEvents = config.connectionEvents === true || config.connectionEvents === 'true';
         const account = RED.nodes.getNode(config.account) as AccountNode | null;
         const t = (key: string, vars?: Record<string, unknown>): string =>
             RED._(`printfactory-notification.status.${key}`, vars as any);
@@ -46,6 +76,46 @@ export = function (RED: NodeAPI): void {
         let connected = false;
         let statusTimer: NodeJS.Timeout | null = null;
         let statusDirty = false;
+        // Connection events: `up` is null until the first state is known, so the first one is always reported.
+        let up: boolean | null = null;
+        let closing = false;
+        // Events arising inside the constructor (register() reports the current state at once) wait until the
+        // flow has created the nodes they are wired to; anything later flushes them first, keeping the order.
+        let constructing = true;
+        const pending: NodeMessage[] = [];
+        let pendingFlush: NodeJS.Immediate | null = null;
+
+        function flushPending(): void {
+            if (pendingFlush) { clearImmediate(pendingFlush); pendingFlush = null; }
+            while (pending.length > 0) { node.send(pending.shift() as NodeMessage); }
+        }
+
+        function emitConnectionEvent(event: 'connection.up' | 'connection.down', payload: object): void {
+            const msg = { payload, topic: event, event, receivedAt: new Date().toISOString() } as NodeMessage;
+            if (constructing) { pending.push(msg); return; }
+            flushPending();
+            node.send(msg);
+        }
+
+        function connectionChanged(status: ConnectionStatus): void {
+            if (!connectionEvents || closing) { return; }
+            if (status.state === 'connected') {
+                if (up === true) { return; }
+                up = true;
+                const disconnectedAt = status.disconnectedAt;
+                emitConnectionEvent('connection.up', {
+                    state: 'connected',
+                    downtimeMs: disconnectedAt === null ? null : Math.max(0, Date.now() - disconnectedAt),
+                    disconnectedAt: disconnectedAt === null ? null : new Date(disconnectedAt).toISOString()
+                });
+                return;
+            }
+            const down = downPayload(status);
+            // One connection.down per outage: retries that fail again change the status dot, not the flow.
+            if (!down || up === false) { return; }
+            up = false;
+            emitConnectionEvent('connection.down', down);
+        }
 
         function showConnected(): void {
             statusDirty = false;
@@ -66,6 +136,7 @@ export = function (RED: NodeAPI): void {
         }
 
         function showStatus(status: ConnectionStatus): void {
+            connectionChanged(status);
             connected = status.state === 'connected';
             switch (status.state) {
                 case 'connected': showConnected(); break;
@@ -85,6 +156,7 @@ export = function (RED: NodeAPI): void {
         const user: ConnectionUser = {
             onNotification(n: Notification): void {
                 if (filter && !filter.has(n.event)) { return; }
+                if (pending.length > 0) { flushPending(); }
                 received += 1;
                 const msg: NodeMessage & Record<string, unknown> = {
                     payload: n.payload,
@@ -113,8 +185,19 @@ export = function (RED: NodeAPI): void {
             return;
         }
         account.register(user);
+        constructing = false;
+        if (pending.length > 0) {
+            pendingFlush = setImmediate(() => {
+                pendingFlush = null;
+                try { flushPending(); } catch (err) { node.error(err); }
+            });
+        }
 
         node.on('close', (_removed: boolean, done: () => void) => {
+            // Our own redeploy or stop closes the socket on purpose: that is no connection.down for this node.
+            closing = true;
+            pending.length = 0;
+            if (pendingFlush) { clearImmediate(pendingFlush); pendingFlush = null; }
             if (statusTimer) { clearTimeout(statusTimer); statusTimer = null; }
             connected = false;
             // The last user's deregister resolves once the socket is closed.

@@ -82,8 +82,8 @@ export class DurstSimulator extends EventEmitter {
     private readonly sockets = new Set<import('net').Socket>();
     /** Number of API requests answered (including injected failures). */
     apiCalls = 0;
-    /** Method and path of every API request, in arrival order. */
-    readonly requests: Array<{ method: string; path: string }> = [];
+    /** Method, path and Authorization header (tests check which credentials arrived) of every API request, in arrival order. */
+    readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
 
     constructor(options: DurstSimulatorOptions = {}) {
         super();
@@ -296,7 +296,7 @@ export class DurstSimulator extends EventEmitter {
                 if (this.latencyMs > 0) { setTimeout(send, this.latencyMs); } else { send(); }
             };
             this.apiCalls++;
-            this.requests.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0] });
+            this.requests.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], authorization: req.headers.authorization });
             if (this.failures.count > 0) {
                 this.failures.count--;
                 answer(this.failures.status, { error: 'injected failure' });

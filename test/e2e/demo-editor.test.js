@@ -303,6 +303,31 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             // The demo already holds the one allowed connection for demo-mis-key: the button says so.
             await waitFor(async () => /already holds the connection|accepted/i.test(await result.textContent()),
                 { what: 'Test connection to recognise the deployed MisKey' });
+            // With another URL the stored MisKey is not used: the editor asks for it again and marks the field.
+            const url = page.locator('#node-config-input-url');
+            const deployedUrl = await url.inputValue();
+            await url.fill('ws://127.0.0.1:9/');
+            await page.locator('#node-config-printfactory-config-test').click();
+            const reenter = await page.evaluate(() => RED._('node-red-contrib-print-events/printfactory-config:printfactory-config.test.reenterSecret'));
+            await waitFor(async () => (await result.textContent()) === reenter, { what: 'Test connection to ask for the MisKey again' });
+            assert.ok(await misKey.evaluate((el) => el.classList.contains('input-error')), 'the MisKey field is not marked');
+            await screenshot(page, '06-config-printfactory-config-test-reenter-secret');
+            await url.fill(deployedUrl);
+        },
+        async 'durst-subscriber'() {
+            // A field showing a stored secret, and another API URL: the editor asks for the secret again.
+            const apiUrl = page.locator('#node-config-input-apiUrl');
+            const jwtKey = page.locator('#node-config-input-jwtKey');
+            const result = page.locator('#node-config-durst-subscriber-register-result');
+            const [deployedUrl, originalKey] = [await apiUrl.inputValue(), await jwtKey.inputValue()];
+            await apiUrl.fill('http://127.0.0.1:9');
+            await jwtKey.evaluate((el) => { el.value = '__PWRD__'; });
+            await page.locator('#node-config-durst-subscriber-register').click();
+            const reenter = await page.evaluate(() => RED._('node-red-contrib-print-events/durst-subscriber:durst-subscriber.register.reenterSecret'));
+            await waitFor(async () => (await result.textContent()) === reenter, { what: 'Register / check to ask for the secrets again' });
+            assert.ok(await jwtKey.evaluate((el) => el.classList.contains('input-error')), 'the JWT key field is not marked');
+            await jwtKey.evaluate((el, value) => { el.value = value; }, originalKey);
+            await apiUrl.fill(deployedUrl);
         },
         async 'durst-subscription'() {
             const topic = page.locator('#node-input-topic');

@@ -23,6 +23,7 @@ function startDemo({ userDir, env = {}, timeoutMs = 60000 } = {}) {
             PORT: '0',
             PF_SIM_PORT: '0',
             DURST_SIM_PORT: '0',
+            MQTT_PORT: '0',
             DEMO_USER_DIR: dir,
             PF_TRICKLE_MS: '1000',
             DURST_TRICKLE_MS: '1000',

@@ -2,8 +2,10 @@
 // A real Node-RED process wired exactly like its own red.js: one express app, the editor's admin app
 // (JSON and urlencoded body parsers for every request) mounted on '/' first, then RED.httpNode on '/',
 // the default of every install. The package is linked into the user dir's node_modules as a user
-// installs it; test/lib/fault-nodes.js is copied into the user dir's nodes/. Over IPC the test reads
-// what the process saw: msgs that reached test-recorder nodes, node status events and log lines.
+// installs it; test/lib/fault-nodes.js is copied into the user dir's nodes/. For tests of what only a real
+// runtime does: loading stored credentials from flows_cred.json, resolving their `${VAR}` from its own
+// environment, routing behind the editor's body parsers, a crash. Over IPC the test reads what the process
+// saw: msgs that reached test-recorder nodes, node status events and log lines.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -21,7 +23,7 @@ const app = express();
 const server = http.createServer(app);
 const settings = Object.assign({ userDir: process.env.USER_DIR, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/',
     uiHost: '127.0.0.1', uiPort: 0, credentialSecret: false, telemetry: { enabled: false, updateNotification: false },
-    logging: { console: { level: 'off' }, test: { level: 'warn', metrics: false, audit: false,
+    logging: { console: { level: 'warn' }, test: { level: 'warn', metrics: false, audit: false,
         handler: () => (entry) => { if (logs.length < 20000) { logs.push({ level: entry.level, type: entry.type, id: entry.id, msg: String(entry.msg && entry.msg.stack || entry.msg) }); } } } } },
     JSON.parse(process.env.STOCK_SETTINGS || '{}'));
 RED.init(server, settings);
@@ -43,9 +45,10 @@ process.on('SIGTERM', () => RED.stop().then(() => process.exit(0), () => process
 
 /**
  * Starts the process with `flows` (an array as in flows.json) and `credentials` ({ nodeId: {...} }, stored
- * unencrypted: throw-away dirs only). `settings` are merged into the red.js-like settings.
+ * unencrypted: throw-away dirs only). `settings` are merged into the red.js-like settings, `env` into its
+ * environment. Resolves once the flows started.
  */
-async function startStockNodeRed({ flows, credentials = {}, settings = {}, timeoutMs = 45000 }) {
+async function startStockNodeRed({ flows, credentials = {}, settings = {}, env = {}, timeoutMs = 45000 }) {
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-stock-'));
     fs.mkdirSync(path.join(userDir, 'node_modules'));
     fs.symlinkSync(ROOT, path.join(userDir, 'node_modules', 'node-red-contrib-print-events'), 'dir');
@@ -59,7 +62,7 @@ async function startStockNodeRed({ flows, credentials = {}, settings = {}, timeo
     fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
     const child = spawn(process.execPath, ['-e', SERVER], {
         cwd: ROOT,
-        env: { ...process.env, USER_DIR: userDir, STOCK_SETTINGS: JSON.stringify(settings) },
+        env: { ...process.env, ...env, USER_DIR: userDir, STOCK_SETTINGS: JSON.stringify(settings) },
         stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     });
     let output = '';
@@ -99,6 +102,13 @@ async function startStockNodeRed({ flows, credentials = {}, settings = {}, timeo
                 waiting.set(id, (m) => { clearTimeout(timer); resolve(m); });
                 child.send({ cmd: 'state', seq: id });
             });
+        },
+        /** Ends the process at once (SIGKILL, no close handlers), like a crash; stop() still cleans up. */
+        async kill() {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill('SIGKILL');
+                await exited;
+            }
         },
         async stop() {
             if (child.exitCode === null && child.signalCode === null) {

@@ -56,11 +56,22 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 export type BadFrameReason = 'binary' | 'tooLarge' | 'notJson' | 'tooDeep';
 
+/** Why a socket closed or failed, as a short code (printfactory-notification turns it into its connection.down reason). */
+export type DisconnectCause =
+    | 'serverClosed'      // an open socket was closed by the server or the network, without an error
+    | 'heartbeatMissed'   // no pong (and no frame) within a ping interval: a half-open socket, terminated
+    | 'networkError'      // an open socket failed with an error (reset, ...)
+    | 'frameTooLarge'     // a frame above MAX_PAYLOAD_BYTES made ws close the socket (1009)
+    | 'unreachable'       // the socket never opened (refused, DNS, proxy, TLS)
+    | 'handshakeTimeout'  // the opening handshake did not finish within handshakeTimeout
+    | 'refused';          // the server answered the upgrade with an HTTP status other than 401/403 (e.g. 409)
+
 export type ConnectionStatus =
     | { state: 'idle' }
     | { state: 'connecting' }
-    | { state: 'connected' }
-    | { state: 'reconnecting'; retryInMs: number; reason: string }
+    /** `disconnectedAt`: when the previous socket of this connection was lost (ms epoch), null on the first open. */
+    | { state: 'connected'; disconnectedAt: number | null }
+    | { state: 'reconnecting'; retryInMs: number; reason: string; cause: DisconnectCause }
     | { state: 'authFailed'; statusCode: number; retryInMs: number }
     | { state: 'duplicate'; holder: string }
     | { state: 'error'; reason: string };
@@ -164,6 +175,8 @@ export class PrintFactoryConnection {
     private stopping: Promise<void> | null = null;
     // One warning at once, then at most one every 10 s with a count, so a garbage storm cannot flood the log.
     private readonly badFrameLog: RateLimitedLog;
+    /** When an open socket was last lost while running (not by our own stop); null while none was. */
+    private lostAt: number | null = null;
     /** Sockets opened over this connection's life (tests use it to prove there is no tight loop). */
     attempts = 0;
 
@@ -268,6 +281,8 @@ export class PrintFactoryConnection {
             if (!this.running) {
                 this.release();
                 this.current = { state: 'idle' };
+                // Closing on purpose is no outage: the next open is a first connection again.
+                this.lostAt = null;
             }
         });
         this.stopping = stopping;
@@ -297,7 +312,7 @@ export class PrintFactoryConnection {
             } catch (err) {
                 // Not expected: every step of openSocket handles its own errors. Retry rather than stall.
                 this.socket = null;
-                this.scheduleReconnect((err as Error).message);
+                this.scheduleReconnect((err as Error).message, 'unreachable');
             }
         });
     }
@@ -337,6 +352,7 @@ export class PrintFactoryConnection {
         let lastError = '';
         let opened = false;
         let awaitingPong = false;
+        let heartbeatMissed = false;
 
         ws.on('unexpected-response', (_req, res) => {
             rejectedWith = res.statusCode ?? 0;
@@ -348,12 +364,15 @@ export class PrintFactoryConnection {
             opened = true;
             if (!this.running) { ws.close(1000, 'closing'); return; }
             this.lastFailureWarned = '';
-            this.setStatus({ state: 'connected' });
+            const disconnectedAt = this.lostAt;
+            this.lostAt = null;
+            this.setStatus({ state: 'connected', disconnectedAt });
             this.logger.log(`connected to ${this.url}${proxy ? ` through proxy ${describeProxy(proxy)}` : ''}`);
             this.stableTimer = setTimeout(() => { this.stableTimer = null; this.failures = 0; }, this.timings.stableAfterMs);
             this.heartbeatTimer = setInterval(() => {
                 if (awaitingPong) {
                     lastError = `no pong within ${this.timings.pingIntervalMs} ms`;
+                    heartbeatMissed = true;
                     ws.terminate();
                     return;
                 }
@@ -376,21 +395,29 @@ export class PrintFactoryConnection {
             ws.on('error', () => undefined);
             resolveClosed();
             if (!this.running) { return; }
+            if (opened && this.lostAt === null) { this.lostAt = Date.now(); }
             if (rejectedWith === 401 || rejectedWith === 403) {
                 this.scheduleAuthRetry(rejectedWith);
                 return;
             }
             let reason: string;
+            let cause: DisconnectCause;
             if (rejectedWith) {
                 reason = rejectedWith === 409
                     ? 'HTTP 409: another connection for this organisation is already open'
                     : `HTTP ${rejectedWith}`;
+                cause = 'refused';
             } else if (opened) {
                 reason = lastError || `closed by server (code ${code})`;
+                cause = heartbeatMissed ? 'heartbeatMissed'
+                    : code === 1009 || /max payload/i.test(lastError) ? 'frameTooLarge'
+                        : lastError ? 'networkError' : 'serverClosed';
             } else {
                 reason = lastError || 'connection failed';
+                // ws's own handshake timeout, or the proxy tunnel's (proxy.ts)
+                cause = /handshake has timed out|did not open a tunnel within/i.test(lastError) ? 'handshakeTimeout' : 'unreachable';
             }
-            this.scheduleReconnect(reason);
+            this.scheduleReconnect(reason, cause);
         });
     }
 
@@ -443,10 +470,10 @@ export class PrintFactoryConnection {
         if (this.reconnectTimer) { clearTimeout(this.reconnectTimer); this.reconnectTimer = null; }
     }
 
-    private scheduleReconnect(reason: string): void {
+    private scheduleReconnect(reason: string, cause: DisconnectCause): void {
         this.failures += 1;
         const delay = backoffDelay(this.failures, this.timings.reconnectMinMs, this.timings.reconnectMaxMs, this.random);
-        this.setStatus({ state: 'reconnecting', retryInMs: delay, reason });
+        this.setStatus({ state: 'reconnecting', retryInMs: delay, reason, cause });
         // Warn when the reason changes, not on every attempt of an outage.
         if (reason !== this.lastFailureWarned) {
             this.lastFailureWarned = reason;

@@ -1,0 +1,403 @@
+'use strict';
+// The editor buttons ("Test connection" of printfactory-config, "Register / check" of durst-subscriber)
+// driven through the test helper's admin app against the real simulators on loopback:
+//  - credentials given as `${VAR}` (stored or typed) reach the vendor resolved, as the runtime resolves them;
+//  - a stored secret never goes to a URL other than the deployed one (a second listener proves nothing arrived);
+//  - "Test connection" reports the organisation's live connection instead of opening a second one;
+//  - no error answer contains a secret.
+const assert = require('assert');
+const http = require('http');
+const helper = require('node-red-node-test-helper');
+const pfConfigNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
+const pfNotificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
+const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
+const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
+const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
+const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
+const { DurstSimulator } = require('../dist/simulators/durst');
+const { startBystander } = require('./lib/bystander');
+const { resolveEnvReference } = require('../dist/nodes/lib/editor-secrets');
+// Only to compare with: the function Node-RED 4.1 applies to every credential of a node it creates.
+const fromNodeRed = (id) => require(require.resolve(id, { paths: [require('path').dirname(require.resolve('node-red'))] }));
+const { mapEnvVarProperties } = fromNodeRed('@node-red/runtime/lib/flows/util');
+const { util: redUtil } = fromNodeRed('@node-red/util');
+
+helper.init(require.resolve('node-red'));
+
+const MIS_KEY = 'editor-button-mis-key-31d7';
+const API_TOKEN = 'editor-button-api-token-8a2f';
+const API_PASSWORD = 'editor-button-api-password-c4e1';
+const JWT_KEY = 'editor-button-jwt-key-0123456789abcdef';
+const XAUTH_PASSWORD = 'editor-button-xauth-password-5b90';
+const SECRETS = [MIS_KEY, API_TOKEN, API_PASSWORD, JWT_KEY, XAUTH_PASSWORD];
+const PLACEHOLDER = '__PWRD__';
+const FAST = { pingInterval: 1, handshakeTimeout: 1, reconnectMin: 0.05, reconnectMax: 0.2, stableAfter: 60, authRetry: 1 };
+const ENV = {
+    PE_TEST_MISKEY: MIS_KEY,
+    PE_TEST_DURST_TOKEN: API_TOKEN,
+    PE_TEST_DURST_PASSWORD: API_PASSWORD,
+    PE_TEST_DURST_JWT: JWT_KEY,
+    PE_TEST_DURST_XAUTH: XAUTH_PASSWORD
+};
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function waitFor(predicate, what, timeoutMs = 5000) {
+    const start = Date.now();
+    while (!predicate()) {
+        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
+        await sleep(10);
+    }
+}
+
+/** An answer must never repeat a secret, whatever it says. */
+function assertNoSecret(res) {
+    const text = JSON.stringify(res.body) + (res.text || '');
+    for (const secret of SECRETS) { assert.ok(!text.includes(secret), `the answer contains a secret: ${text}`); }
+}
+
+function setEnv() { Object.assign(process.env, ENV); }
+function clearEnv() { for (const name of [...Object.keys(ENV), 'PE_TEST_PF_URL']) { delete process.env[name]; } }
+
+describe('resolveEnvReference', function () {
+    afterEach(clearEnv);
+
+    it('gives what the runtime gives a node for the same credential text', function () {
+        setEnv();
+        const RED = { util: redUtil, settings: {} };
+        const values = ['${PE_TEST_MISKEY}', '$(PE_TEST_MISKEY)', 'x${PE_TEST_MISKEY}', '${PE_TEST_MISKEY}x', '${PE_TEST_MISKEY}${PE_TEST_MISKEY}',
+            '${ PE_TEST_MISKEY}', '${PE_TEST_UNSET}', '$PE_TEST_MISKEY', '{PE_TEST_MISKEY}', 'PE_TEST_MISKEY', '', '${}'];
+        for (const value of values) {
+            const runtime = { credential: value };
+            mapEnvVarProperties(runtime, 'credential', undefined, {});
+            assert.strictEqual(resolveEnvReference(RED, value).value, runtime.credential, value);
+        }
+        assert.strictEqual(resolveEnvReference(RED, '${PE_TEST_MISKEY}').value, MIS_KEY);
+        assert.strictEqual(resolveEnvReference(RED, '${PE_TEST_UNSET}').unresolved, 'PE_TEST_UNSET');
+    });
+});
+
+describe('editor buttons with stored and ${VAR} secrets', function () {
+    this.timeout(15000);
+    let bystander;
+
+    beforeEach(async function () {
+        setEnv();
+        bystander = await startBystander();
+    });
+
+    afterEach(async function () {
+        clearEnv();
+        await bystander.stop();
+    });
+
+    describe('printfactory-config "Test connection"', function () {
+        let sim;
+        let seen;
+        const post = (body) => helper.request().post('/print-events/printfactory/test').send(body);
+        const TAB = { id: 'tab', type: 'tab', label: 'test' };
+        const config = (extra = {}) => ({ id: 'cfg', type: 'printfactory-config', name: 'account', url: sim.url, ...FAST, ...extra });
+
+        beforeEach(function (done) { helper.startServer(done); });
+        beforeEach(async function () {
+            sim = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [MIS_KEY] });
+            await sim.start();
+            seen = { accepted: [], rejected: [] };
+            sim.on('connection', (misKey) => seen.accepted.push(misKey));
+            sim.on('rejected', (reason) => seen.rejected.push(reason));
+        });
+
+        afterEach(async function () {
+            await helper.unload();
+            await sim.stop();
+            await new Promise((resolve) => helper.stopServer(resolve));
+        });
+
+        it('resolves a stored ${VAR} MisKey as the runtime does and sends the value', async function () {
+            await helper.load([pfConfigNode], [config()], { cfg: { misKey: '${PE_TEST_MISKEY}' } });
+            assert.strictEqual(helper.getNode('cfg').credentials.misKey, MIS_KEY, 'the runtime resolves the reference');
+            const res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER });
+            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(seen.accepted, [MIS_KEY], 'the simulator accepted the resolved MisKey');
+        });
+
+        it('resolves a MisKey typed as ${VAR} or $(VAR), and leaves embedded references as text, like the runtime', async function () {
+            await helper.load([pfConfigNode], [config({ id: 'embedded' })], { embedded: { misKey: 'x${PE_TEST_MISKEY}' } });
+            assert.strictEqual(helper.getNode('embedded').credentials.misKey, 'x${PE_TEST_MISKEY}', 'the runtime substitutes whole values only');
+            let res = await post({ url: sim.url, misKey: '${PE_TEST_MISKEY}' });
+            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
+            res = await post({ url: sim.url, misKey: '$(PE_TEST_MISKEY)' });
+            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(seen.accepted, [MIS_KEY, MIS_KEY]);
+            await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
+            res = await post({ url: sim.url, misKey: 'x${PE_TEST_MISKEY}' });
+            assert.deepStrictEqual(res.body, { result: 'rejected', statusCode: 403 });
+        });
+
+        it('resolves a typed ${VAR} in the deployed node\'s context: a flow environment variable', async function () {
+            const tab = { id: 'tab', type: 'tab', label: 'test', env: [{ name: 'PE_TEST_FLOW_KEY', value: MIS_KEY, type: 'str' }] };
+            await helper.load([pfConfigNode], [tab, config({ z: 'tab' })], { cfg: { misKey: '${PE_TEST_FLOW_KEY}' } });
+            assert.strictEqual(helper.getNode('cfg').credentials.misKey, MIS_KEY, 'the runtime reads the flow variable');
+            let res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER });
+            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
+            res = await post({ id: 'cfg', url: sim.url, misKey: '${PE_TEST_FLOW_KEY}' });
+            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(seen.accepted, [MIS_KEY, MIS_KEY]);
+            // Without a deployed node there is no flow to ask: only the process environment counts.
+            res = await post({ url: sim.url, misKey: '${PE_TEST_FLOW_KEY}' });
+            assert.deepStrictEqual([res.status, res.body.code], [400, 'envUnset']);
+        });
+
+        it('refuses a reference to an unset variable instead of sending its text', async function () {
+            await helper.load([pfConfigNode], [config()], { cfg: { misKey: '${PE_TEST_UNSET}' } });
+            for (const body of [{ url: sim.url, misKey: '${PE_TEST_UNSET}' }, { id: 'cfg', url: sim.url, misKey: PLACEHOLDER }]) {
+                const res = await post(body);
+                assert.strictEqual(res.status, 400);
+                assert.strictEqual(res.body.ok, false);
+                assert.strictEqual(res.body.code, 'envUnset');
+                assert.match(res.body.error, /PE_TEST_UNSET/);
+            }
+            assert.deepStrictEqual(seen, { accepted: [], rejected: [] }, 'nothing reached the simulator');
+        });
+
+        it('uses the stored MisKey only with the deployed URL: another URL gets 400 and nothing reaches it', async function () {
+            await helper.load([pfConfigNode, pfNotificationNode], [TAB, config(),
+                { id: 'pf', type: 'printfactory-notification', z: 'tab', account: 'cfg', events: [], wires: [[]] }],
+            { cfg: { misKey: MIS_KEY } });
+            await waitFor(() => sim.connectionCount === 1, 'the live connection');
+            const elsewhere = `ws://127.0.0.1:${bystander.port}/`;
+            for (const body of [
+                { id: 'cfg', url: elsewhere, misKey: PLACEHOLDER },
+                { id: 'cfg', url: `ws://localhost:${sim.port}`, misKey: PLACEHOLDER }, // same server, another name: still another URL
+                { id: 'pf', url: sim.url, misKey: PLACEHOLDER }, // not a printfactory-config
+                { id: 'never-deployed', url: sim.url, misKey: PLACEHOLDER }
+            ]) {
+                const res = await post(body);
+                assert.strictEqual(res.status, 400, JSON.stringify(body));
+                assert.deepStrictEqual([res.body.ok, res.body.code], [false, 'reenterSecret'], JSON.stringify(body));
+                assertNoSecret(res);
+            }
+            // An emptied field is "no MisKey" there, not the stored one.
+            const empty = await post({ id: 'cfg', url: elsewhere, misKey: '' });
+            assert.strictEqual(empty.status, 400);
+            assert.match(empty.body.error, /no MisKey/);
+            await sleep(200);
+            assert.strictEqual(bystander.connections, 0, 'a connection reached the other URL');
+            assert.ok(!bystander.received.includes(MIS_KEY));
+            assert.deepStrictEqual(seen.accepted, [MIS_KEY], 'only the live connection reached the simulator');
+            // The deployed URL written slightly differently is the same endpoint.
+            const same = await post({ id: 'cfg', url: sim.url + '/', misKey: PLACEHOLDER });
+            assert.deepStrictEqual(same.body, { result: 'inUse', state: 'connected' });
+        });
+
+        it('answers malformed requests with 400 JSON, never an exception', async function () {
+            await helper.load([pfConfigNode], [config()], { cfg: { misKey: MIS_KEY } });
+            for (const body of [{ id: 'cfg', url: 5, misKey: PLACEHOLDER }, { id: 'cfg', url: sim.url, misKey: 5 }, { id: ['cfg'], url: sim.url, misKey: PLACEHOLDER },
+                [], { url: 'http://127.0.0.1:9', misKey: MIS_KEY }]) {
+                const res = await post(body);
+                assert.strictEqual(res.status, 400, JSON.stringify(body) + ' -> ' + res.text);
+                assert.deepStrictEqual([res.body.ok, typeof res.body.error], [false, 'string'], JSON.stringify(body));
+                assertNoSecret(res);
+            }
+            assert.deepStrictEqual(seen, { accepted: [], rejected: [] });
+        });
+
+        it('reports the live connection of an organisation instead of opening a second handshake', async function () {
+            process.env.PE_TEST_PF_URL = sim.url;
+            await helper.load([pfConfigNode, pfNotificationNode], [TAB, config({ url: '${PE_TEST_PF_URL}' }),
+                { id: 'pf', type: 'printfactory-notification', z: 'tab', account: 'cfg', events: [], wires: [[]] }],
+            { cfg: { misKey: '${PE_TEST_MISKEY}' } });
+            await waitFor(() => sim.connectionCount === 1, 'the live connection');
+            for (const body of [
+                { id: 'cfg', url: sim.url, misKey: PLACEHOLDER },
+                { id: 'cfg', url: '${PE_TEST_PF_URL}', misKey: PLACEHOLDER },
+                { url: sim.url, misKey: '${PE_TEST_MISKEY}' },
+                { url: sim.url, misKey: MIS_KEY }
+            ]) {
+                const res = await post(body);
+                assert.deepStrictEqual(res.body, { result: 'inUse', state: 'connected' }, JSON.stringify(body));
+            }
+            await sleep(200);
+            assert.deepStrictEqual(seen, { accepted: [MIS_KEY], rejected: [] }, 'no second handshake');
+            assert.strictEqual(sim.connectionCount, 1);
+            assert.strictEqual(sim.peakConnections, 1);
+        });
+    });
+
+    describe('durst-subscriber "Register / check"', function () {
+        let sim;
+        let RED;
+        let server;
+        let hostUri;
+        const capture = (red) => { RED = red; };
+        const modules = [capture, subscriberNode, subscriptionNode, webhookNode];
+        const register = (body) => helper.request().post('/print-events/durst/subscriber/register').send(body);
+
+        async function startSim(options) {
+            if (sim) { await sim.stop(); }
+            sim = new DurstSimulator(options);
+            await sim.start();
+        }
+
+        beforeEach(async function () {
+            helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 2000, durstEnsureRetryDelay: 20 });
+            await new Promise((resolve) => helper.startServer(resolve));
+            sim = undefined;
+            RED = undefined;
+            server = http.createServer((req, res) => {
+                const notFound = () => { res.statusCode = 404; res.end('not found'); };
+                if (RED) { RED.httpNode(req, res, notFound); } else { notFound(); }
+            });
+            await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+            hostUri = `http://127.0.0.1:${server.address().port}/`;
+        });
+
+        afterEach(async function () {
+            await helper.unload();
+            if (sim) { await sim.stop(); }
+            server.closeAllConnections();
+            await new Promise((resolve) => server.close(resolve));
+            await new Promise((resolve) => helper.stopServer(resolve));
+            helper.settings({});
+        });
+
+        function subscriber(extra = {}) {
+            return { id: 'sub', type: 'durst-subscriber', name: 'sim', apiUrl: sim.url, apiAuth: 'none', hostUri,
+                externalAuthType: 'NONE', xAuthUser: '', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId: '', ...extra };
+        }
+        /** What the editor posts for `sub`: every password field shows the placeholder of its stored value. */
+        function form(sub, credentials) {
+            const { id, apiUrl, apiAuth, hostUri: host, externalAuthType, xAuthUser, jwtHeaderName, jwtMethod, subscriberId } = sub;
+            return { id, apiUrl, apiAuth, hostUri: host, externalAuthType, xAuthUser, jwtHeaderName, jwtMethod, subscriberId, credentials };
+        }
+        function hookFlow(sub, ensureOnDeploy) {
+            return [sub,
+                { id: 'hook', type: 'durst-webhook-in', name: '', subscriber: 'sub', url: '/durst/status', wires: [['out']] },
+                { id: 'mgr', type: 'durst-subscription', name: '', subscriber: 'sub', topic: 'STATUS/PRODUCTION_JOB/*', path: 'durst/status',
+                    publishInitialState: false, ensureOnDeploy, wires: [['answers']] },
+                { id: 'out', type: 'helper' },
+                { id: 'answers', type: 'helper' }];
+        }
+        async function fireAndReceive() {
+            const received = new Promise((resolve) => helper.getNode('out').once('input', resolve));
+            const [delivery] = await sim.fireStatus('PRODUCTION_JOB', 2068, 'PRINTING', 'IMPOSED');
+            assert.strictEqual(delivery.status, 200, `the webhook refused the callback: ${delivery.status} ${delivery.error || ''}`);
+            return received;
+        }
+
+        it('bearer token and JWT key from ${VAR}: Durst sees the values, and its callbacks verify', async function () {
+            await startSim({ apiAuth: { type: 'bearer', token: API_TOKEN } });
+            const sub = subscriber({ apiAuth: 'bearer', externalAuthType: 'JWT_SIGNING' });
+            await helper.load(modules, hookFlow(sub, false), { sub: { apiToken: '${PE_TEST_DURST_TOKEN}', jwtKey: '${PE_TEST_DURST_JWT}' } });
+            const res = await register(form(sub, { apiToken: PLACEHOLDER, jwtKey: PLACEHOLDER }));
+            assert.deepStrictEqual(res.body, { subscriberId: 17, action: 'created' });
+            assert.deepStrictEqual(sim.requests.map((r) => r.authorization), ['Bearer ' + API_TOKEN]);
+            assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, JWT_KEY);
+            // The subscription node's own registration finds the button's subscriber unchanged: no PUT of another key.
+            const created = await new Promise((resolve) => {
+                helper.getNode('answers').once('input', resolve);
+                helper.getNode('mgr').receive({ action: 'create', topic: 'STATUS/PRODUCTION_JOB/*', payload: { publishInitialState: false } });
+            });
+            assert.strictEqual(created.statusCode, 201);
+            const msg = await fireAndReceive();
+            assert.strictEqual(msg.auth.type, 'JWT_SIGNING');
+            assert.strictEqual(msg.auth.digestVerified, true);
+        });
+
+        it('checking a subscriber the deployed node registered with ${VAR} secrets leaves the key alone', async function () {
+            await startSim();
+            const sub = subscriber({ externalAuthType: 'JWT_SIGNING' });
+            await helper.load(modules, hookFlow(sub, true), { sub: { jwtKey: '${PE_TEST_DURST_JWT}' } });
+            await waitFor(() => sim.subscribers().length === 1 && sim.subscriptions(17).length === 1, 'the registration on deploy');
+            const res = await register(form({ ...sub, subscriberId: '17' }, { jwtKey: PLACEHOLDER }));
+            assert.deepStrictEqual(res.body, { subscriberId: 17, action: 'unchanged' });
+            assert.strictEqual(sim.requests.filter((r) => r.method === 'PUT').length, 0);
+            assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, JWT_KEY);
+            await fireAndReceive();
+        });
+
+        it('basic auth password and X-Auth password from ${VAR}, stored and typed', async function () {
+            await startSim({ apiAuth: { type: 'basic', user: 'api', password: API_PASSWORD } });
+            const sub = subscriber({ apiAuth: 'basic', externalAuthType: 'XAUTH', xAuthUser: 'durst' });
+            await helper.load(modules, hookFlow(sub, false),
+                { sub: { apiUser: 'api', apiPassword: '${PE_TEST_DURST_PASSWORD}', xAuthPassword: '${PE_TEST_DURST_XAUTH}' } });
+            let res = await register(form(sub, { apiUser: 'api', apiPassword: PLACEHOLDER, xAuthPassword: PLACEHOLDER }));
+            assert.deepStrictEqual(res.body, { subscriberId: 17, action: 'created' });
+            const basic = 'Basic ' + Buffer.from(`api:${API_PASSWORD}`).toString('base64');
+            assert.deepStrictEqual(sim.requests.map((r) => r.authorization), [basic]);
+            assert.strictEqual(sim.subscribers()[0].xAuthInfo.password, XAUTH_PASSWORD);
+            // Typed freshly in the dialog as a reference: resolved the same way, and PUT as a new secret.
+            process.env.PE_TEST_DURST_XAUTH_NEW = 'rotated-' + XAUTH_PASSWORD;
+            try {
+                res = await register(form({ ...sub, subscriberId: '17' },
+                    { apiUser: 'api', apiPassword: '${PE_TEST_DURST_PASSWORD}', xAuthPassword: '${PE_TEST_DURST_XAUTH_NEW}' }));
+                assert.deepStrictEqual(res.body, { subscriberId: 17, action: 'updated' });
+                assert.strictEqual(sim.subscribers()[0].xAuthInfo.password, 'rotated-' + XAUTH_PASSWORD);
+            } finally {
+                delete process.env.PE_TEST_DURST_XAUTH_NEW;
+            }
+            assert.ok(sim.requests.every((r) => r.authorization === basic), 'every call authenticated with the resolved password');
+        });
+
+        it('uses stored secrets only with the deployed API URL: another URL gets 400 and nothing reaches it', async function () {
+            await startSim({ apiAuth: { type: 'bearer', token: API_TOKEN } });
+            const sub = subscriber({ apiAuth: 'bearer', externalAuthType: 'JWT_SIGNING' });
+            await helper.load(modules, hookFlow(sub, false), { sub: { apiToken: '${PE_TEST_DURST_TOKEN}', jwtKey: JWT_KEY } });
+            const elsewhere = `http://127.0.0.1:${bystander.port}`;
+            for (const body of [
+                form({ ...sub, apiUrl: elsewhere }, { apiToken: PLACEHOLDER, jwtKey: PLACEHOLDER }),
+                form({ ...sub, apiUrl: elsewhere }, { apiToken: 'typed-token', jwtKey: PLACEHOLDER }),
+                form({ ...sub, id: 'hook' }, { apiToken: PLACEHOLDER, jwtKey: PLACEHOLDER }) // not a durst-subscriber
+            ]) {
+                const res = await register(body);
+                assert.strictEqual(res.status, 400, JSON.stringify(body));
+                assert.deepStrictEqual([res.body.ok, res.body.code], [false, 'reenterSecret']);
+                assertNoSecret(res);
+            }
+            await sleep(200);
+            assert.strictEqual(bystander.connections, 0, 'a request reached the other URL');
+            assert.strictEqual(sim.requests.length, 0);
+        });
+
+        it('answers malformed forms with 400 JSON, never an exception', async function () {
+            await startSim();
+            const sub = subscriber({ externalAuthType: 'JWT_SIGNING' });
+            await helper.load(modules, hookFlow(sub, false), { sub: { jwtKey: JWT_KEY } });
+            for (const body of [
+                { ...form(sub, { jwtKey: PLACEHOLDER }), jwtHeaderName: 5 },
+                { ...form(sub, { jwtKey: PLACEHOLDER }), hostUri: { url: 'x' } },
+                { ...form(sub, 'not an object'), id: ['sub'] },
+                [],
+                { apiUrl: 42 }
+            ]) {
+                const res = await register(body);
+                assert.strictEqual(res.status, 400, JSON.stringify(body) + ' -> ' + res.text);
+                assert.strictEqual(res.body.ok, false, JSON.stringify(body));
+                assert.strictEqual(typeof res.body.error, 'string');
+                assertNoSecret(res);
+            }
+            assert.strictEqual(sim.requests.length, 0);
+        });
+
+        it('refuses a reference to an unset variable, and errors from Durst never carry a secret', async function () {
+            await startSim({ apiAuth: { type: 'bearer', token: 'not-the-configured-one' } });
+            const sub = subscriber({ apiAuth: 'bearer', externalAuthType: 'JWT_SIGNING' });
+            await helper.load(modules, hookFlow(sub, false), { sub: { apiToken: '${PE_TEST_DURST_TOKEN}', jwtKey: '${PE_TEST_UNSET}' } });
+            let res = await register(form(sub, { apiToken: PLACEHOLDER, jwtKey: PLACEHOLDER }));
+            assert.strictEqual(res.status, 400);
+            assert.deepStrictEqual([res.body.ok, res.body.code], [false, 'envUnset']);
+            assert.match(res.body.error, /PE_TEST_UNSET/);
+            res = await register(form({ ...sub, hostUri: '${PE_TEST_UNSET}' }, { apiToken: PLACEHOLDER, jwtKey: '${PE_TEST_DURST_JWT}' }));
+            assert.deepStrictEqual([res.status, res.body.code], [400, 'envUnset']);
+            assert.strictEqual(sim.requests.length, 0, 'nothing was sent');
+            // Durst refuses the (resolved) token: the answer says so without repeating it.
+            res = await register(form(sub, { apiToken: PLACEHOLDER, jwtKey: '${PE_TEST_DURST_JWT}' }));
+            assert.strictEqual(res.status, 400);
+            assert.strictEqual(res.body.ok, false);
+            assert.strictEqual(res.body.statusCode, 401);
+            assert.deepStrictEqual(sim.requests.map((r) => r.authorization), ['Bearer ' + API_TOKEN]);
+            assertNoSecret(res);
+        });
+    });
+});
