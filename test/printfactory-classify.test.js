@@ -3,7 +3,7 @@
 const assert = require('assert');
 const { classify, guidsOf, PRINTFACTORY_EVENTS, isPrintFactoryEvent } = require('../dist/nodes/lib/printfactory/classify');
 const { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } = require('../dist/simulators/printfactory/examples');
-const { backoffDelay, jsonDeeperThan, noProxyCovers, proxyFor } = require('../dist/nodes/lib/printfactory/connection');
+const { backoffDelay, jsonDeeperThan } = require('../dist/nodes/lib/printfactory/connection');
 
 describe('printfactory classify', function () {
     describe('every documented example', function () {
@@ -112,20 +112,5 @@ describe('printfactory connection helpers', function () {
         assert.strictEqual(jsonDeeperThan('{"a":'.repeat(60) + '1' + '}'.repeat(60), 64), false);
         const braceString = JSON.stringify({ text: '{'.repeat(500) + '\\"[' });
         assert.strictEqual(jsonDeeperThan(braceString, 64), false);
-    });
-
-    it('picks the proxy by scheme and honours NO_PROXY and loopback', function () {
-        const env = { HTTPS_PROXY: 'http://proxy.example:3128', http_proxy: 'http://plain.example:8080', NO_PROXY: '.internal, direct.example:27489' };
-        assert.strictEqual(proxyFor(new URL('wss://notification.aurelon.com:27489'), env).host, 'proxy.example:3128');
-        assert.strictEqual(proxyFor(new URL('ws://printfactory.test:80'), env).host, 'plain.example:8080');
-        assert.strictEqual(proxyFor(new URL('wss://a.internal'), env), undefined);
-        assert.strictEqual(proxyFor(new URL('wss://direct.example:27489'), env), undefined);
-        assert.notStrictEqual(proxyFor(new URL('wss://direct.example:443'), env), undefined);
-        assert.strictEqual(proxyFor(new URL('ws://127.0.0.1:27489'), env), undefined);
-        assert.strictEqual(proxyFor(new URL('ws://localhost:27489'), env), undefined);
-        assert.strictEqual(proxyFor(new URL('wss://notification.aurelon.com'), {}), undefined);
-        assert.ok(noProxyCovers('anything', '1', '*'));
-        assert.ok(!noProxyCovers('example.com', '443', 'ample.com'));
-        assert.ok(noProxyCovers('sub.example.com', '443', 'example.com'));
     });
 });

@@ -2,14 +2,13 @@
 // printfactory-config + printfactory-notification in the Node-RED test helper against the real
 // PrintFactory simulator on loopback: classification end to end, the shared connection and its
 // failure handling (drops, half-open sockets, hung handshakes, auth failures, duplicate MisKeys,
-// garbage frames, proxies), the editor's test endpoint, and that nothing leaks or logs secrets.
+// garbage frames), the editor's test endpoint, and that nothing leaks or logs secrets.
 const assert = require('assert');
 const net = require('net');
 const helper = require('node-red-node-test-helper');
 const configNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
 const notificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
 const { PrintFactorySimulator, PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES } = require('../dist/simulators/printfactory');
-const { PrintFactoryConnection } = require('../dist/nodes/lib/printfactory/connection');
 
 helper.init(require.resolve('node-red'));
 
@@ -382,160 +381,6 @@ describe('printfactory nodes against the simulator', function () {
             assert.strictEqual(events.connections, 1);
             assert.deepStrictEqual(events.rejected, []);
         });
-    });
-});
-
-// Self-signed certificate for printfactory.test (valid until 2125), only for the wss:// proxy test.
-const TEST_TLS_KEY = [
-    '-----BEGIN PRIVATE KEY-----',
-    'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgQhDWHIFChQmIfYmR',
-    '82mKP6HwIkrF3owCMiMmjzdlF9uhRANCAAS4CcfvWm6r5q6IqJ2BdAF9AdJ6kvhj',
-    'GDLsd63WWwusYjqAGCLD/C9x8t7eAwSjYCqvskxbdyr+thBUTvpGjTa4',
-    '-----END PRIVATE KEY-----'
-].join('\n') + '\n';
-const TEST_TLS_CERT = [
-    '-----BEGIN CERTIFICATE-----',
-    'MIIBrTCCAVOgAwIBAgIURII1llD/uy4KQj6bvUmiFexabGgwCgYIKoZIzj0EAwIw',
-    'HDEaMBgGA1UEAwwRcHJpbnRmYWN0b3J5LnRlc3QwIBcNMjYxMTIzMDgyNzAxWhgP',
-    'MjEyNjEwMzAwODI3MDFaMBwxGjAYBgNVBAMMEXByaW50ZmFjdG9yeS50ZXN0MFkw',
-    'EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEuAnH71puq+auiKidgXQBfQHSepL4Yxgy',
-    '7Het1lsLrGI6gBgiw/wvcfLe3gMEo2Aqr7JMW3cq/rYQVE76Ro02uKNxMG8wHQYD',
-    'VR0OBBYEFNlavwws0pFEq1NQ0BXDdLBHxaE7MB8GA1UdIwQYMBaAFNlavwws0pFE',
-    'q1NQ0BXDdLBHxaE7MA8GA1UdEwEB/wQFMAMBAf8wHAYDVR0RBBUwE4IRcHJpbnRm',
-    'YWN0b3J5LnRlc3QwCgYIKoZIzj0EAwIDSAAwRQIhAN2eJteWqdlHJ84NbhF9LtFw',
-    'H6MeBQgt2Q3bSzAu8gTEAiB2wcMIE9yCj0dM4HTeXjj0A+bFghr3QIdZtcKIplqJ',
-    'Ew==',
-    '-----END CERTIFICATE-----'
-].join('\n') + '\n';
-
-describe('printfactory connection through an HTTP CONNECT proxy', function () {
-    this.timeout(10000);
-    let sim;
-    let proxy;
-    let tunnels;
-
-    beforeEach(async function () {
-        sim = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [MIS_KEY] });
-        await sim.start();
-        tunnels = [];
-        const sockets = new Set();
-        // A minimal CONNECT proxy that sends every tunnel to the simulator, whatever host was asked for:
-        // a client that bypassed it could not resolve the made-up host name at all.
-        proxy = net.createServer((client) => {
-            sockets.add(client);
-            client.on('close', () => sockets.delete(client));
-            client.on('error', () => undefined);
-            client.once('data', (chunk) => {
-                const head = chunk.toString('latin1');
-                const m = /^CONNECT (\S+) HTTP\/1\.1\r\n/.exec(head);
-                if (!m) { client.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n'); return; }
-                tunnels.push({ target: m[1], auth: /Proxy-Authorization: Basic (\S+)/.exec(head)?.[1] });
-                const upstream = net.connect(sim.port, '127.0.0.1', () => {
-                    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-                    client.pipe(upstream).pipe(client);
-                });
-                sockets.add(upstream);
-                upstream.on('close', () => { sockets.delete(upstream); client.destroy(); });
-                upstream.on('error', () => client.destroy());
-            });
-        });
-        proxy.sockets = sockets;
-        await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    });
-
-    afterEach(async function () {
-        for (const s of proxy.sockets) { s.destroy(); }
-        await new Promise((resolve) => proxy.close(resolve));
-        await sim.stop();
-    });
-
-    function connection(env, url = `ws://printfactory.test:${27489}`, tlsOptions = undefined) {
-        const logs = [];
-        const received = [];
-        const conn = new PrintFactoryConnection({
-            url, misKey: MIS_KEY, label: 'proxy test', env, tlsOptions,
-            timings: { reconnectMinMs: 50, reconnectMaxMs: 200, handshakeTimeoutMs: 1000 },
-            logger: { log: (t) => logs.push(t), warn: (t) => logs.push(t) }
-        });
-        const user = { onNotification: (n) => received.push(n), onStatus: () => undefined, onBadFrame: () => undefined };
-        return { conn, user, logs, received };
-    }
-
-    it('tunnels through HTTP_PROXY with proxy credentials and delivers notifications', async function () {
-        const { conn, user, logs, received } = connection({ HTTP_PROXY: `http://alice:s3cret@127.0.0.1:${proxy.address().port}` });
-        conn.register(user);
-        try {
-            await waitFor(() => sim.connectionCount === 1, 'the tunnelled connection');
-            assert.deepStrictEqual(tunnels.map((t) => t.target), ['printfactory.test:27489']);
-            assert.strictEqual(Buffer.from(tunnels[0].auth, 'base64').toString(), 'alice:s3cret');
-            sim.sendExample('nesterJobCreated');
-            await waitFor(() => received.length === 1, 'a notification through the tunnel');
-            assert.strictEqual(received[0].event, 'nester.jobCreated');
-            assert.ok(logs.some((l) => /through proxy http:\/\/127\.0\.0\.1:\d+$/.test(l)), logs.join('\n'));
-            assert.ok(!logs.join('\n').includes('s3cret'), 'proxy password logged');
-        } finally {
-            await conn.deregister(user);
-        }
-        assert.strictEqual(sim.connectionCount, 0);
-    });
-
-    it('tunnels wss:// through HTTPS_PROXY and verifies the server certificate inside the tunnel', async function () {
-        const plain = sim;
-        sim = new PrintFactorySimulator({ port: 0, misKeys: [MIS_KEY], tls: { key: TEST_TLS_KEY, cert: TEST_TLS_CERT } });
-        await sim.start();
-        const env = { HTTPS_PROXY: `http://127.0.0.1:${proxy.address().port}` };
-        try {
-            assert.match(sim.url, /^wss:/);
-            // Without trusting the certificate the TLS handshake through the tunnel must fail.
-            const untrusted = connection(env, 'wss://printfactory.test:27489');
-            untrusted.conn.register(untrusted.user);
-            await waitFor(() => untrusted.conn.status.state === 'reconnecting', 'the certificate to be refused');
-            assert.match(untrusted.conn.status.reason, /self.signed|certificate/i);
-            assert.strictEqual(sim.connectionCount, 0);
-            await untrusted.conn.deregister(untrusted.user);
-
-            const trusted = connection(env, 'wss://printfactory.test:27489', { ca: TEST_TLS_CERT });
-            trusted.conn.register(trusted.user);
-            try {
-                await waitFor(() => sim.connectionCount === 1, 'the wss connection through the tunnel');
-                assert.ok(tunnels.every((t) => t.target === 'printfactory.test:27489'));
-                sim.sendExample('deviceStatus');
-                await waitFor(() => trusted.received.length === 1, 'a notification over wss');
-                assert.strictEqual(trusted.received[0].event, 'device.status');
-            } finally {
-                await trusted.conn.deregister(trusted.user);
-            }
-        } finally {
-            await sim.stop();
-            sim = plain;
-        }
-    });
-
-    it('goes direct for hosts in NO_PROXY', async function () {
-        const { conn, user } = connection({ HTTP_PROXY: `http://127.0.0.1:${proxy.address().port}`, NO_PROXY: 'example.org,127.0.0.1' },
-            `ws://127.0.0.1:${sim.port}`);
-        conn.register(user);
-        try {
-            await waitFor(() => sim.connectionCount === 1, 'the direct connection');
-            assert.deepStrictEqual(tunnels, []);
-        } finally {
-            await conn.deregister(user);
-        }
-    });
-
-    it('reports a proxy that refuses the tunnel and keeps retrying with backoff', async function () {
-        const refusing = net.createServer((c) => { c.on('error', () => undefined); c.resume(); c.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'); });
-        await new Promise((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-        const { conn, user, logs } = connection({ HTTP_PROXY: `http://127.0.0.1:${refusing.address().port}` });
-        conn.register(user);
-        try {
-            await waitFor(() => conn.attempts >= 2 && conn.status.state === 'reconnecting', 'a retry, then a backoff wait');
-            assert.ok(logs.some((l) => /refused the tunnel .*407/.test(l)), logs.join('\n'));
-            assert.match(conn.status.reason, /407/);
-        } finally {
-            await conn.deregister(user);
-            await new Promise((resolve) => refusing.close(resolve));
-        }
     });
 });
 

@@ -7,6 +7,7 @@ import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubsc
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
 import { editorSecrets } from '../lib/editor-secrets';
+import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 
 interface SubscriberDef extends NodeDef {
     apiUrl: string;
@@ -17,6 +18,8 @@ interface SubscriberDef extends NodeDef {
     jwtHeaderName: string;
     jwtMethod: JwtMethod;
     subscriberId: string | number;
+    /** Optional id of a core tls-config node (CA, client certificate, verify) for an https:// API. */
+    tls?: string;
 }
 
 interface SubscriberCredentials {
@@ -56,11 +59,11 @@ function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentia
     };
 }
 
-function clientOptions(RED: NodeAPI, apiUrl: string, auth: ApiAuth) {
+function clientOptions(RED: NodeAPI, apiUrl: string, auth: ApiAuth, tls?: TlsOptions) {
     const settings = RED.settings as unknown as Record<string, unknown>;
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
     return {
-        apiUrl: apiUrl.trim(), auth,
+        apiUrl: apiUrl.trim(), auth, tls,
         timeoutMs: num(settings.durstApiTimeout),
         attempts: num(settings.durstApiAttempts),
         backoffMs: num(settings.durstApiRetryDelay)
@@ -77,7 +80,9 @@ export = function (RED: NodeAPI): void {
         const memoryKey = `${apiUrl}|${node.id}`;
         node.hostUri = settings.hostUri;
         (node as DurstSubscriberNode & { apiUrl?: string }).apiUrl = apiUrl;
-        node.client = new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds)));
+        const tls = tlsOptionsFor(RED, config.tls);
+        if (tls.error) { node.error(tls.error); }
+        node.client = new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds), tls.options));
         let pending: Promise<RegistrationResult> | undefined;
         let closed = false;
 
@@ -86,6 +91,7 @@ export = function (RED: NodeAPI): void {
         node.ensureRegistered = () => {
             if (pending) { return pending; }
             if (!apiUrl) { return Promise.reject(new DurstApiError('apiUrl is not set on the durst-subscriber node')); }
+            if (tls.error) { return Promise.reject(new DurstApiError(tls.error)); }
             const attempt = reconcileSubscriber(node.client, settings, node.knownSubscriberId(), {
                 warn: (text) => node.warn(text),
                 fingerprintScope: apiUrl
@@ -150,7 +156,10 @@ export = function (RED: NodeAPI): void {
         const creds = secrets.credentials as SubscriberCredentials;
         const newSecret = secrets.typed.includes('xAuthPassword') || secrets.typed.includes('jwtKey');
         Object.assign(body, secrets.properties);
-        const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds)));
+        // The tls-config node chosen in the form; it must be deployed, like the core nodes' config nodes.
+        const tls = tlsOptionsFor(RED, body.tls);
+        if (tls.error) { res.status(400).json({ ok: false, error: tls.error }); return; }
+        const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds), tls.options));
         const settings = settingsFrom(body, creds);
         const memoryKey = body.id ? `${apiUrl}|${body.id}` : undefined;
         const knownId = parseId(body.subscriberId) ?? (memoryKey ? rememberedIds.get(memoryKey) : undefined);

@@ -3,15 +3,19 @@
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import WebSocket from 'ws';
 import {
-    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding, describeProxy, proxyFor, tunnelAgent
+    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding
 } from '../lib/printfactory/connection';
 import { editorSecrets } from '../lib/editor-secrets';
+import { describeProxy, proxyFor, tunnelAgent } from '../lib/net/proxy';
+import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
 const TEST_TIMEOUT_MS = 10000;
 
 interface PrintFactoryConfigDef extends NodeDef {
     url: string;
+    /** Optional id of a core tls-config node (CA, client certificate, verify) for wss://. */
+    tls?: string;
     // Advanced, in seconds (decimals allowed): heartbeat, handshake timeout, backoff, auth retry.
     pingInterval?: number | string;
     handshakeTimeout?: number | string;
@@ -56,21 +60,24 @@ type TestResult =
     | { result: 'inUse'; state: string };
 
 /** Opens a short-lived socket with the MisKey and reports how the server answered. Never rejects. */
-function testConnection(url: string, misKey: string): Promise<TestResult> {
+function testConnection(url: string, misKey: string, tlsOptions: TlsOptions | undefined): Promise<TestResult> {
     return new Promise((resolve) => {
         let settled = false;
         let statusCode = 0;
         let error = '';
         let ws: WebSocket;
+        let agent: import('http').Agent | undefined;
         try {
             const target = new URL(url);
-            const proxy = proxyFor(target, process.env);
+            const proxy = proxyFor(target);
+            agent = proxy ? tunnelAgent(proxy, { secureTarget: target.protocol === 'wss:', keepAlive: false, connectTimeoutMs: TEST_TIMEOUT_MS }) : undefined;
             ws = new WebSocket(url, {
                 headers: { MisKey: misKey },
                 handshakeTimeout: TEST_TIMEOUT_MS,
                 perMessageDeflate: false,
                 followRedirects: false,
-                agent: proxy ? tunnelAgent(proxy, target.protocol === 'wss:', TEST_TIMEOUT_MS) : undefined
+                agent,
+                ...tlsOptions
             });
             if (proxy) { error = ` (through proxy ${describeProxy(proxy)})`; }
         } catch (err) {
@@ -84,13 +91,15 @@ function testConnection(url: string, misKey: string): Promise<TestResult> {
             res.resume();
             ws.terminate();
         });
-        ws.on('error', (err) => { error = err.message + viaProxy; });
+        // A proxy's own error already names it.
+        ws.on('error', (err) => { error = err.message + ((err as { code?: string }).code === 'EPROXY' ? '' : viaProxy); });
         ws.on('open', () => {
             finish({ result: 'accepted' });
             // Give the organisation's single connection slot back at once.
             ws.close(1000, 'connection test');
         });
         ws.on('close', () => {
+            agent?.destroy();
             if (statusCode === 401 || statusCode === 403) { finish({ result: 'rejected', statusCode }); }
             if (statusCode) { finish({ result: 'busy', statusCode }); }
             finish({ result: 'unreachable', error: error || 'closed during the handshake' });
@@ -103,9 +112,13 @@ export = function (RED: NodeAPI): void {
         RED.nodes.createNode(this, config);
         const node = this;
         node.url = String(config.url ?? '').trim() || DEFAULT_URL;
+        const tls = tlsOptionsFor(RED, config.tls);
+        if (tls.error) { node.error(tls.error); }
         node.connection = new PrintFactoryConnection({
             url: node.url,
             misKey: node.credentials?.misKey ?? '',
+            tlsOptions: tls.options,
+            setupError: tls.error,
             label: config.name ? `"${config.name}" (${node.id})` : node.id,
             timings: timingsFrom(config),
             logger: { log: (text) => node.log(text), warn: (text) => node.warn(text) }
@@ -130,7 +143,7 @@ export = function (RED: NodeAPI): void {
     RED.httpAdmin.post('/print-events/printfactory/test', RED.auth.needsPermission('printfactory-config.write'), (req: any, res: any) => {
         const invalid = (error: string, code?: string) => res.status(400).json({ ok: false, result: 'invalid', error, code });
         try {
-            const body = (req.body ?? {}) as { id?: unknown; url?: unknown; misKey?: unknown };
+            const body = (req.body ?? {}) as { id?: unknown; url?: unknown; misKey?: unknown; tls?: unknown };
             const secrets = editorSecrets(RED, {
                 type: 'printfactory-config',
                 id: body.id,
@@ -151,7 +164,10 @@ export = function (RED: NodeAPI): void {
                 res.json({ result: 'inUse', state: holder.status.state } satisfies TestResult);
                 return;
             }
-            testConnection(url, misKey).then((result) => res.json(result), (err: Error) => {
+            // The tls-config node chosen in the form; it must be deployed, like the core nodes' config nodes.
+            const tls = tlsOptionsFor(RED, body.tls);
+            if (tls.error) { invalid(tls.error); return; }
+            testConnection(url, misKey, tls.options).then((result) => res.json(result), (err: Error) => {
                 res.status(500).json({ ok: false, result: 'unreachable', error: err.message });
             });
         } catch (err) {

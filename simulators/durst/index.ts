@@ -3,6 +3,8 @@
 // authenticate the callbacks it POSTs to subscribers.
 import * as crypto from 'crypto';
 import * as http from 'http';
+import * as https from 'https';
+import { SimulatorTls, serverTlsOptions } from '../tls';
 import { EventEmitter } from 'events';
 import * as jwt from 'jsonwebtoken';
 import { topicMatches } from '../../nodes/lib/durst/topics';
@@ -22,6 +24,8 @@ export interface DurstSimulatorOptions {
      * (reference section), 'plain' = POST .../subscriptions (introduction). Default both.
      */
     subscriptionCreatePaths?: Array<'create' | 'plain'>;
+    /** Serve the API over https:// with this key and certificate (e.g. from a private CA). */
+    tls?: SimulatorTls;
 }
 
 export interface SubscriberRecord {
@@ -65,7 +69,8 @@ export function echoSecret(secret: string): string {
 
 export class DurstSimulator extends EventEmitter {
     readonly deliveries: Delivery[] = [];
-    private readonly options: Required<Omit<DurstSimulatorOptions, 'apiAuth'>> & { apiAuth: SimApiAuth };
+    private readonly options: Required<Omit<DurstSimulatorOptions, 'apiAuth' | 'tls'>> & { apiAuth: SimApiAuth };
+    private readonly tls?: SimulatorTls;
     private server?: http.Server;
     private readonly subscriberMap = new Map<number, SubscriberRecord>();
     private readonly subscriptionMap = new Map<number, SubscriptionRecord>();
@@ -80,6 +85,8 @@ export class DurstSimulator extends EventEmitter {
     private jobStep = 0;
     private motifStep = 0;
     private readonly sockets = new Set<import('net').Socket>();
+    /** TCP connections accepted by the API server. */
+    connections = 0;
     /** Number of API requests answered (including injected failures). */
     apiCalls = 0;
     /** Method, path and Authorization header (tests check which credentials arrived) of every API request, in arrival order. */
@@ -95,6 +102,7 @@ export class DurstSimulator extends EventEmitter {
             callbackTimeoutMs: options.callbackTimeoutMs ?? 5000,
             subscriptionCreatePaths: options.subscriptionCreatePaths ?? ['create', 'plain']
         };
+        this.tls = options.tls;
     }
 
     get port(): number {
@@ -102,12 +110,14 @@ export class DurstSimulator extends EventEmitter {
         return address && typeof address === 'object' ? address.port : 0;
     }
 
-    get url(): string { return `http://${this.options.host}:${this.port}`; }
+    get url(): string { return `${this.tls ? 'https' : 'http'}://${this.options.host}:${this.port}`; }
 
     start(): Promise<void> {
         return new Promise((resolve, reject) => {
-            const server = http.createServer((req, res) => { this.onRequest(req, res); });
+            const handler = (req: http.IncomingMessage, res: http.ServerResponse) => { this.onRequest(req, res); };
+            const server: http.Server = this.tls ? https.createServer(serverTlsOptions(this.tls), handler) : http.createServer(handler);
             server.on('connection', (socket) => {
+                this.connections += 1;
                 this.sockets.add(socket);
                 socket.on('close', () => this.sockets.delete(socket));
             });

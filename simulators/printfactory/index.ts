@@ -9,6 +9,7 @@
 // "unexpected response" with that status code, never as an opened socket.
 import http from 'http';
 import https from 'https';
+import { SimulatorTls, serverTlsOptions } from '../tls';
 import type { Duplex } from 'stream';
 import { EventEmitter } from 'events';
 import { WebSocketServer, WebSocket } from 'ws';
@@ -22,7 +23,7 @@ export interface PrintFactorySimulatorOptions {
     host?: string;
     misKeys?: string[];
     /** Serve wss:// with this key and certificate (PEM) instead of ws://. */
-    tls?: { key: string | Buffer; cert: string | Buffer };
+    tls?: SimulatorTls;
 }
 
 export type GarbageKind = 'text' | 'binary' | 'huge' | 'array' | 'deep';
@@ -40,7 +41,7 @@ export class PrintFactorySimulator extends EventEmitter {
     readonly host: string;
     private readonly requestedPort: number;
     private readonly misKeys: Set<string>;
-    private readonly tls?: { key: string | Buffer; cert: string | Buffer };
+    private readonly tls?: SimulatorTls;
     private server: http.Server | null = null;
     private wss: WebSocketServer | null = null;
     private readonly clients = new Map<WebSocket, string>();
@@ -74,7 +75,7 @@ export class PrintFactorySimulator extends EventEmitter {
             res.writeHead(426, { 'Content-Type': 'text/plain' });
             res.end('PrintFactory notification simulator: connect with a WebSocket client\n');
         };
-        const server: http.Server = this.tls ? https.createServer({ key: this.tls.key, cert: this.tls.cert }, answer) : http.createServer(answer);
+        const server: http.Server = this.tls ? https.createServer(serverTlsOptions(this.tls), answer) : http.createServer(answer);
         server.on('upgrade', (req, socket, head) => this.onUpgrade(wss, req, socket, head));
         await new Promise<void>((resolve, reject) => {
             const onError = (err: Error): void => { server.removeListener('listening', onListening); reject(err); };

@@ -1,9 +1,12 @@
 // REST client for the Durst Workflow subscriber/subscription API: one axios instance per subscriber
 // config node, with a request timeout and bounded retries (exponential backoff with jitter) on network
 // errors and 5xx answers. 4xx answers are never retried; they become DurstApiError with statusCode.
+// Proxies follow the package's one policy (../net/proxy.ts): axios never reads the environment itself.
 import * as http from 'http';
 import * as https from 'https';
-import axios, { AxiosInstance } from 'axios';
+import axios, { AxiosInstance, AxiosProxyConfig } from 'axios';
+import { ProxyError, describeProxy, proxyCredentials, proxyFor, proxyRefusal, tunnelAgent } from '../net/proxy';
+import type { TlsOptions } from '../net/tls';
 
 export type ApiAuth =
     | { type: 'none' }
@@ -19,6 +22,8 @@ export interface RestClientOptions {
     /** First backoff delay; doubles per attempt, capped by maxBackoffMs, with ±25 % jitter. */
     backoffMs?: number;
     maxBackoffMs?: number;
+    /** TLS options for an https:// API (from a tls-config node): CA, client certificate, verify. */
+    tls?: TlsOptions;
 }
 
 export interface ApiResponse<T = unknown> {
@@ -130,18 +135,48 @@ export class DurstRestClient {
     private readonly maxBackoffMs: number;
     /** Which create path answered last time, so later creates go straight there. */
     private createPath: 'create' | 'plain' = 'create';
-    // Own agents and an abort signal, so close() ends every socket and in-flight call of this client.
-    private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
+    // Own keep-alive agents and an abort signal, so close() ends every socket and in-flight call of this client.
+    private readonly httpAgent: http.Agent;
+    private readonly httpsAgent: http.Agent;
     private readonly abort = new AbortController();
+    /** The proxy this client's calls go through (undefined: direct), read from the environment on creation. */
+    readonly proxy?: URL;
+    private readonly proxyProblem?: ProxyError;
+    private readonly plainHttpProxy: boolean;
 
     constructor(options: RestClientOptions) {
         const auth = options.auth ?? { type: 'none' };
+        const timeout = options.timeoutMs ?? 10000;
+        let target: URL | undefined;
+        try { target = new URL(options.apiUrl); } catch { target = undefined; }
+        try {
+            this.proxy = target ? proxyFor(target) : undefined;
+        } catch (err) {
+            this.proxyProblem = err as ProxyError;
+        }
+        const secure = target?.protocol === 'https:';
+        // https:// through a proxy: a pool of CONNECT tunnels (TLS to Durst inside), kept alive like direct sockets.
+        // http:// through a proxy: axios sends absolute-form requests to the proxy over the keep-alive http agent.
+        this.plainHttpProxy = !!this.proxy && !secure;
+        this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+        this.httpsAgent = this.proxy && secure
+            ? tunnelAgent(this.proxy, { secureTarget: true, keepAlive: true, maxSockets: 8, connectTimeoutMs: timeout, tls: options.tls })
+            : new https.Agent({ keepAlive: true, maxSockets: 8, ...options.tls });
+        let proxy: AxiosProxyConfig | false = false;
+        if (this.proxy && this.plainHttpProxy) {
+            const credentials = proxyCredentials(this.proxy);
+            proxy = {
+                protocol: this.proxy.protocol.replace(/:$/, ''),
+                host: this.proxy.hostname,
+                port: Number(this.proxy.port) || (this.proxy.protocol === 'https:' ? 443 : 80),
+                auth: credentials ? { username: credentials.username, password: credentials.password } : undefined
+            };
+        }
         const headers: Record<string, string> = { Accept: 'application/json, */*' };
         if (auth.type === 'bearer') { headers.Authorization = 'Bearer ' + auth.token; }
         this.http = axios.create({
             baseURL: options.apiUrl.replace(/\/+$/, ''),
-            timeout: options.timeoutMs ?? 10000,
+            timeout,
             headers,
             auth: auth.type === 'basic' ? { username: auth.user, password: auth.password } : undefined,
             // Raw text in, parsed by parseBody (tolerates the documented invalid list example).
@@ -151,6 +186,7 @@ export class DurstRestClient {
             maxRedirects: 0,
             httpAgent: this.httpAgent,
             httpsAgent: this.httpsAgent,
+            proxy,
             signal: this.abort.signal
         });
         this.attempts = Math.max(1, options.attempts ?? 3);
@@ -168,6 +204,9 @@ export class DurstRestClient {
             if (this.abort.signal.aborted) {
                 throw new DurstApiError(`Durst API ${method} ${path} cancelled: the node was closed`, { code: 'ECLOSED' });
             }
+            if (this.proxyProblem) {
+                throw new DurstApiError(`Durst API ${method} ${path} not sent: ${this.proxyProblem.message}`, { code: 'EPROXY' });
+            }
             let status: number;
             let parsed: unknown;
             try {
@@ -178,12 +217,26 @@ export class DurstRestClient {
                 status = res.status;
                 parsed = typeof res.data === 'string' ? parseBody(res.data) : res.data;
             } catch (err) {
+                const proxyError = proxyErrorOf(err);
+                if (proxyError) {
+                    lastError = new DurstApiError(`Durst API ${method} ${path} not reached: ${proxyError.message}`, { code: 'EPROXY' });
+                    // A refusal (407, 403) is the proxy's final word; a timeout or an unreachable proxy is retried.
+                    if (proxyError.statusCode !== undefined) { break; }
+                    continue;
+                }
                 const e = err as { code?: string; message?: string };
-                lastError = new DurstApiError(`Durst API ${method} ${path} failed: ${e.code ?? ''} ${e.message ?? String(err)}`.replace(/\s+/g, ' '),
+                const route = this.proxy ? ` (through proxy ${describeProxy(this.proxy)})` : '';
+                lastError = new DurstApiError(`Durst API ${method} ${path} failed: ${e.code ?? ''} ${e.message ?? String(err)}${route}`.replace(/\s+/g, ' '),
                     { code: e.code });
                 continue;
             }
             if (status >= 200 && status < 300) { return { statusCode: status, body: parsed as T }; }
+            if (status === 407 && this.proxy && this.plainHttpProxy) {
+                // Only a proxy answers 407: say so, naming the proxy (never its credentials), instead of blaming Durst.
+                const refusal = proxyRefusal(this.proxy, 407, this.http.defaults.baseURL ? new URL(this.http.defaults.baseURL).host : '');
+                lastError = new DurstApiError(`Durst API ${method} ${path} not reached: ${refusal.message}`, { code: 'EPROXY' });
+                break;
+            }
             lastError = new DurstApiError(`Durst API ${method} ${path} answered ${status} (${describeStatus(status)})`,
                 { statusCode: status, body: parsed });
             if (status < 500) { break; }
@@ -249,6 +302,14 @@ export class DurstRestClient {
     testResponse(productionJobId: number | string) {
         return this.request('GET', `/api/v1/subscribers/testresponse/${enc(productionJobId)}`);
     }
+}
+
+/** The ProxyError behind an axios error (axios copies the agent's error fields and keeps it as `cause`). */
+function proxyErrorOf(err: unknown): ProxyError | undefined {
+    const e = err as { cause?: unknown; code?: string };
+    if (e instanceof ProxyError) { return e; }
+    if (e?.cause instanceof ProxyError) { return e.cause; }
+    return undefined;
 }
 
 function enc(id: number | string): string { return encodeURIComponent(String(id)); }

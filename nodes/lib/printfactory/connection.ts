@@ -7,19 +7,18 @@
 //  - a module-level registry keyed by a hash of the MisKey lets only one connection per
 //    MisKey in this runtime connect; a second one reports `duplicate` and waits;
 //  - a new socket is never opened before the previous one has emitted 'close'.
-// Proxy tunnelling lives in ./proxy.ts, event classification in ./classify.ts.
+// The proxy policy lives in ../net/proxy.ts (shared with Durst), event classification in ./classify.ts.
 import { createHash } from 'crypto';
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { classify, guidsOf, PrintFactoryEvent } from './classify';
-import { describeProxy, proxyFor, tunnelAgent } from './proxy';
+import { describeProxy, proxyFor, tunnelAgent } from '../net/proxy';
+import type { TlsOptions } from '../net/tls';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
 import { RateLimitedLog } from '../rate-limited-log';
 
 // Re-exported: the frame limits are part of this module's documented behaviour.
 export { MAX_JSON_DEPTH, jsonDeeperThan };
-
-export { describeProxy, noProxyCovers, proxyFor, tunnelAgent } from './proxy';
 
 export interface ConnectionTimings {
     /** Heartbeat: a ping every this many ms; no pong before the next one means terminate + reconnect. */
@@ -102,10 +101,10 @@ export interface ConnectionOptions {
     label: string;
     timings?: Partial<ConnectionTimings>;
     logger: ConnectionLogger;
-    /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from (tests pass their own). */
-    env?: NodeJS.ProcessEnv;
-    /** Extra TLS options for wss:// (e.g. `ca` for a private certificate authority). */
-    tlsOptions?: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean };
+    /** TLS options for wss:// (from a tls-config node: CA, client certificate, verify). */
+    tlsOptions?: TlsOptions;
+    /** A configuration problem found by the config node (e.g. its TLS configuration is missing): never connect, show it. */
+    setupError?: string;
     /** For tests: replaces Math.random in the backoff jitter. */
     random?: () => number;
 }
@@ -159,9 +158,9 @@ export class PrintFactoryConnection {
     private readonly keyHash: string;
     private readonly timings: ConnectionTimings;
     private readonly logger: ConnectionLogger;
-    private readonly env: NodeJS.ProcessEnv;
     private readonly random: () => number;
     private readonly tlsOptions: ConnectionOptions['tlsOptions'];
+    private readonly setupError?: string;
     private readonly users = new Set<ConnectionUser>();
     private current: ConnectionStatus = { state: 'idle' };
     private running = false;
@@ -186,9 +185,9 @@ export class PrintFactoryConnection {
         this.keyHash = misKeyHash(this.misKey);
         this.label = options.label;
         this.logger = options.logger;
-        this.env = options.env ?? process.env;
         this.random = options.random ?? Math.random;
         this.tlsOptions = options.tlsOptions;
+        this.setupError = options.setupError;
         this.timings = { ...DEFAULT_TIMINGS };
         this.badFrameLog = new RateLimitedLog((text) => this.logger.warn(text), 10000,
             (count, seconds) => `dropped ${count} more bad frames in the last ${seconds} s; the connection stays open`);
@@ -236,6 +235,10 @@ export class PrintFactoryConnection {
         }
         if (!this.misKey) {
             this.setStatus({ state: 'error', reason: 'noMisKey' });
+            return;
+        }
+        if (this.setupError) {
+            this.setStatus({ state: 'error', reason: this.setupError });
             return;
         }
         this.tryAcquire();
@@ -327,21 +330,27 @@ export class PrintFactoryConnection {
             this.setStatus({ state: 'error', reason: 'badUrl' });
             return;
         }
-        const proxy = proxyFor(target, this.env);
-        const secure = target.protocol === 'wss:';
+        let proxy: URL | undefined;
+        let agent: import('http').Agent | undefined;
         let ws: WebSocket;
         try {
+            proxy = proxyFor(target);
+            agent = proxy ? tunnelAgent(proxy, {
+                secureTarget: target.protocol === 'wss:', keepAlive: false, connectTimeoutMs: this.timings.handshakeTimeoutMs
+            }) : undefined;
             ws = new WebSocket(this.url, {
                 headers: { MisKey: this.misKey },
                 handshakeTimeout: this.timings.handshakeTimeoutMs,
                 maxPayload: MAX_PAYLOAD_BYTES,
                 perMessageDeflate: false,
                 followRedirects: false,
-                agent: proxy ? tunnelAgent(proxy, secure, this.timings.handshakeTimeoutMs) : undefined,
+                agent,
                 ...this.tlsOptions
             });
         } catch (err) {
+            // E.g. an invalid proxy URL in the environment: a configuration error, not retried.
             this.setStatus({ state: 'error', reason: (err as Error).message });
+            this.logger.warn(`cannot connect to ${this.url}: ${(err as Error).message}`);
             return;
         }
         this.attempts += 1;
@@ -390,6 +399,8 @@ export class PrintFactoryConnection {
             if (this.heartbeatTimer) { clearInterval(this.heartbeatTimer); this.heartbeatTimer = null; }
             if (this.stableTimer) { clearTimeout(this.stableTimer); this.stableTimer = null; }
             if (this.socket === ws) { this.socket = null; }
+            // Also ends a proxy tunnel that was still being opened when the socket was terminated.
+            agent?.destroy();
             ws.removeAllListeners();
             // Errors after this point (none are expected) must not be unhandled 'error' events.
             ws.on('error', () => undefined);
