@@ -53,10 +53,11 @@ describe('durst-webhook-in in a stock Node-RED (editor and HTTP nodes both on "/
         assert.strictEqual(msgs.filter((m) => m.msg.payload.entityId === 2068).length, 2, 'one msg per accepted callback');
     });
 
-    it('leaves the editor\'s JSON API working, and the webhook answers after a full deploy through it', async function () {
+    it('leaves the editor\'s JSON API working; after a full deploy through it the webhook answers, with no layer added', async function () {
         const res = await fetch(nodeRed.baseUrl + '/flows', { headers: { 'Node-RED-API-Version': 'v2' } });
         assert.strictEqual(res.status, 200);
         const { flows } = await res.json();
+        const before = await nodeRed.state();
         // The admin app must still parse this JSON body itself: without it the deploy is a 400.
         const deployed = await fetch(nodeRed.baseUrl + '/flows', { method: 'POST',
             headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
@@ -69,5 +70,9 @@ describe('durst-webhook-in in a stock Node-RED (editor and HTTP nodes both on "/
             await new Promise((resolve) => setTimeout(resolve, 100));
         }
         assert.strictEqual(answer.status, 200, 'the webhook answers after the redeploy');
+        const after = await nodeRed.state();
+        assert.ok(before.rootLayers > 0 && before.nodeLayers > 0, 'layer counts are read');
+        assert.deepStrictEqual([after.rootLayers, after.nodeLayers], [before.rootLayers, before.nodeLayers],
+            'a deploy adds no capture or route layer');
     });
 });

@@ -33,7 +33,8 @@ RED.events.on('node-status', (event) => { if (statuses.length < 50000) { statuse
 process.on('message', (m) => {
     if (m && m.cmd === 'state') {
         const msgs = globalThis[Symbol.for('print-events.test.recorded-msgs')] || [];
-        process.send({ reply: m.seq, msgs, statuses, logs, memory: process.memoryUsage().rss });
+        const layers = (app._router && app._router.stack.length) || 0;
+        process.send({ reply: m.seq, msgs, statuses, logs, rootLayers: layers, nodeLayers: (RED.httpNode._router && RED.httpNode._router.stack.length) || 0 });
     }
 });
 server.listen(0, '127.0.0.1', () => {
@@ -91,7 +92,10 @@ async function startStockNodeRed({ flows, credentials = {}, settings = {}, env =
         output: () => output,
         /** True while the process runs. */
         alive: () => child.exitCode === null && child.signalCode === null,
-        /** { msgs: [{ node, msg }], statuses: [{ id, status }], logs: [{ level, msg }] } as the process saw them. */
+        /**
+         * { msgs: [{ node, msg }], statuses: [{ id, status }], logs: [{ level, msg }], rootLayers, nodeLayers } as the
+         * process saw them (the layer counts of the root app and of RED.httpNode, to prove deploys add none).
+         */
         state() {
             if (child.exitCode !== null || child.signalCode !== null) {
                 return Promise.reject(new Error(`stock Node-RED is not running:\n${output}`));
