@@ -77,7 +77,8 @@ export = function (RED: NodeAPI): void {
                 try {
                     return receive(request);
                 } catch (err) {
-                    node.error(`unexpected error while handling a Durst callback on ${path}: ${(err as Error)?.message}`);
+                    // With a msg, so a Catch node sees it; the callback itself may be what failed, so only its path.
+                    node.error(`unexpected error while handling a Durst callback on ${path}: ${(err as Error)?.message}`, { path } as any);
                     return reject(500, 'internal error', 'unexpected error');
                 }
             },

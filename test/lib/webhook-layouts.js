@@ -5,10 +5,13 @@
 // start({ flows, credentials, settings }) resolves to { port, msgs(), statuses(id), logLines(), alive(), stop() };
 // msgs() are { node, msg } as seen by test-recorder nodes (test/lib/fault-nodes.js).
 const http = require('http');
+const path = require('path');
 const helper = require('node-red-node-test-helper');
 const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
 const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
 const faultNodes = require('./fault-nodes');
+// Node-RED's own Catch node, so a flow can show what node.error(err, msg) hands to it.
+const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(require.resolve('node-red'))] }));
 const { startStockNodeRed } = require('./stock-node-red');
 
 helper.init(require.resolve('node-red'));
@@ -23,7 +26,7 @@ const WEBHOOK_LAYOUTS = [
             let RED;
             // The helper gives node modules an httpNode app of its own; capture it to serve it on a real socket.
             const captureRed = (red) => { RED = red; };
-            await helper.load([captureRed, subscriberNode, webhookNode, faultNodes], flows, credentials);
+            await helper.load([captureRed, subscriberNode, webhookNode, faultNodes, catchNode], flows, credentials);
             const server = http.createServer((req, res) => RED.httpNode(req, res, () => { res.statusCode = 404; res.end(); }));
             await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
             const statusCalls = (id) => { const node = helper.getNode(id); return node.status.getCalls().filter((c) => c.thisValue === node); };
