@@ -15,8 +15,9 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 const SERVER = `
 const http = require('http');
-const express = require(require.resolve('express', { paths: [require('path').dirname(require.resolve('node-red'))] }));
-const RED = require('node-red');
+const nodeRedMain = require.resolve(process.env.PRINT_EVENTS_NODE_RED || 'node-red');
+const express = require(require.resolve('express', { paths: [require('path').dirname(nodeRedMain)] }));
+const RED = require(nodeRedMain);
 const statuses = [];
 const logs = [];
 const app = express();
@@ -61,7 +62,9 @@ async function startStockNodeRed({ flows, credentials = {}, settings = {}, env =
         'RED.nodes.registerType("test-broken-subscriber",{category:"config",defaults:{}});</script>');
     fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
     fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
-    const child = spawn(process.execPath, ['-e', SERVER], {
+    // PRINT_EVENTS_NODE_RED (a node-red package directory) and PRINT_EVENTS_NODE (a node binary) run the
+    // process on another Node-RED / Node.js than the dev dependency, e.g. Node-RED 5 on Node 24.
+    const child = spawn(process.env.PRINT_EVENTS_NODE || process.execPath, ['-e', SERVER], {
         cwd: ROOT,
         env: { ...process.env, ...env, USER_DIR: userDir, STOCK_SETTINGS: JSON.stringify(settings) },
         stdio: ['ignore', 'pipe', 'pipe', 'ipc']
