@@ -157,6 +157,8 @@ export class WebhookDispatcher {
         const key = normalisePath(typeof req.path === 'string' ? req.path : pathnameOf(req.url));
         if (!this.targets.has(key)) { next(); return; }
         runChain(this.options.middleware, req, res, (err) => {
+            // Express's "skip the rest of this route" signals: the middleware passes the request on.
+            if (err === 'route' || err === 'router') { next(); return; }
             if (err) {
                 // A middleware refused the request (or threw): answer in JSON, without its stack.
                 const declared = Number((err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode);
