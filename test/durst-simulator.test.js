@@ -108,4 +108,34 @@ describe('durst simulator', function () {
         const code = await new Promise((resolve) => { child.removeAllListeners('exit'); child.on('exit', resolve); child.kill('SIGTERM'); });
         assert.strictEqual(code, 0);
     });
+
+    it('sends one callback per ACTIVE matching subscription of every subscriber, as Durst does', async function () {
+        sim = new DurstSimulator();
+        await sim.start();
+        const hostUri = `http://127.0.0.1:${receiver.address().port}`;
+        for (let i = 0; i < 2; i++) {
+            await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'NONE', hostUri });
+        }
+        const [first, second] = sim.subscribers().map((s) => s.id);
+        await request(`${sim.url}/api/v1/subscribers/${first}/subscriptions`, 'POST', { path: 'a', status: 'ACTIVE', topic: 'STATUS/PRODUCTION_JOB/*' });
+        await request(`${sim.url}/api/v1/subscribers/${first}/subscriptions`, 'POST', { path: 'a', status: 'ACTIVE', topic: 'STATUS/*' });
+        await request(`${sim.url}/api/v1/subscribers/${first}/subscriptions`, 'POST', { path: 'off', status: 'INACTIVE', topic: 'STATUS/*' });
+        await request(`${sim.url}/api/v1/subscribers/${second}/subscriptions`, 'POST', { path: 'b', status: 'ACTIVE', topic: 'STATUS/PRODUCTION_JOB/*' });
+        await request(`${sim.url}/api/v1/subscribers/${second}/subscriptions`, 'POST', { path: 'm', status: 'ACTIVE', topic: 'STATUS/MOTIF/*' });
+        const deliveries = await sim.fireStatus('PRODUCTION_JOB', 2068, 'PRINTED');
+        assert.deepStrictEqual(deliveries.map((d) => d.status), [200, 200, 200]);
+        assert.deepStrictEqual(received.map((r) => r.url).sort(), ['/a', '/a', '/b']);
+    });
+
+    it('the CLI answers --help with its options and exits 0 without listening', async function () {
+        const child = spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'simulators', 'durst', 'cli.js'), '--help']);
+        let out = '';
+        child.stdout.on('data', (c) => { out += c; });
+        const code = await new Promise((resolve) => child.on('exit', resolve));
+        assert.strictEqual(code, 0);
+        for (const option of ['--port', '--host', '--trickle', '--api-user', '--api-password', '--api-token', '--xauth-style', '--help']) {
+            assert.ok(out.includes(option), `help mentions ${option}:\n${out}`);
+        }
+        assert.doesNotMatch(out, /listening on/);
+    });
 });

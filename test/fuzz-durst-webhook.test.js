@@ -5,7 +5,8 @@
 // truncated HTTP bodies, wrong and missing content types, to webhooks with each auth type, each wired to two
 // nodes. An independent model of the README's answer table gives every request's expected status; then:
 // the runtime is alive, each answer is that status with a JSON body, and every accepted callback came out
-// exactly once on each wire (no rejected one ever).
+// exactly once on each wire (no rejected one ever). Byte-identical accepted bodies (the generated scalars) are
+// repeats: one of them comes out, the others are answered 200 { repeat: true }.
 const net = require('net');
 const crypto = require('crypto');
 const assert = require('assert');
@@ -26,7 +27,9 @@ const HOOKS = { none: '/fuzz/none', xauth: '/fuzz/xauth', jwt: '/fuzz/jwt' };
 function flows() {
     const subscriber = (id, externalAuthType, extra = {}) => ({ id, type: 'durst-subscriber', name: `${id} subscriber`, apiUrl: '', apiAuth: 'none',
         hostUri: 'http://127.0.0.1:1/', externalAuthType, xAuthUser: '', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId: '', ...extra });
-    const hook = (id, sub, url) => ({ id, type: 'durst-webhook-in', z: 'tab', name: '', subscriber: sub, url, x: 100, y: 100, wires: [['out', 'out2']] });
+    // Repeat suppression on, with a window longer than any run, so which bodies count as repeats does not depend on timing.
+    const hook = (id, sub, url) => ({ id, type: 'durst-webhook-in', z: 'tab', name: '', subscriber: sub, url, dedupeWindow: 3600,
+        x: 100, y: 100, wires: [['out', 'out2']] });
     return [
         { id: 'tab', type: 'tab', label: 'fuzz' },
         subscriber('sub.none', 'NONE'),
@@ -197,12 +200,22 @@ for (const layout of WEBHOOK_LAYOUTS) {
                 let body;
                 try { body = JSON.parse(a.body); } catch { problem(`answer body is not JSON: ${a.body.slice(0, 120)}`); return; }
                 if (body.ok !== (a.status === 200) || (a.status !== 200 && typeof body.error !== 'string')) { problem(`answer ${a.body.slice(0, 120)}`); }
+                req.repeat = body.repeat === true;
             });
             assert.deepStrictEqual(wrong.slice(0, 20), [], `${wrong.length} wrong answers (FUZZ_SEED=${seed})`);
             assert.ok(await ctx.alive(), 'the runtime is still running');
 
-            // Every accepted callback once on each of the two wires; rejected ones never.
-            const accepted = requests.filter((q) => q.expect === 200);
+            // Byte-identical accepted bodies on one webhook: exactly one of each group is sent on, the rest are repeats.
+            const groups = new Map();
+            for (const q of requests.filter((x) => x.expect === 200)) {
+                const key = q.hook + ':' + crypto.createHash('sha256').update(q.bytes).digest('hex');
+                groups.set(key, [...(groups.get(key) || []), q]);
+            }
+            for (const [key, group] of groups) {
+                assert.strictEqual(group.filter((q) => !q.repeat).length, 1, `one first sighting among ${group.length} identical bodies (${key.slice(0, 20)})`);
+            }
+            // Every accepted callback once on each of the two wires; rejected ones and repeats never.
+            const accepted = requests.filter((q) => q.expect === 200 && !q.repeat);
             const wantedPerWire = accepted.length;
             let msgs = [];
             for (let i = 0; i < 400; i++) {

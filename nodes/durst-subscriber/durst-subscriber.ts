@@ -6,6 +6,7 @@ import { DurstRestClient, DurstApiError, ApiAuth } from '../lib/durst/rest-clien
 import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubscriberNode } from '../lib/durst/registration';
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
+import { stateStoreFor, subscriberKey } from '../lib/durst/state-store';
 import { editorSecrets } from '../lib/editor-secrets';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 
@@ -31,9 +32,6 @@ interface SubscriberCredentials {
 }
 
 const AUTH_TYPES: ExternalAuthType[] = ['NONE', 'XAUTH', 'JWT_SIGNING'];
-
-// Ids learnt at runtime (created or re-registered), so redeploys reuse them even when the form has none.
-const rememberedIds = new Map<string, number>();
 
 function parseId(value: unknown): number | undefined {
     if (value === undefined || value === null || String(value).trim() === '') { return undefined; }
@@ -77,16 +75,21 @@ export = function (RED: NodeAPI): void {
         const creds: SubscriberCredentials = node.credentials ?? {};
         const apiUrl = String(config.apiUrl ?? '').trim();
         const settings = settingsFrom(config, creds);
-        const memoryKey = `${apiUrl}|${node.id}`;
+        // Ids learnt at runtime (created or re-registered) are remembered in the user dir, so restarts and
+        // redeploys reuse them even when the flow pins none.
+        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
+        const storeKey = subscriberKey(node.id, apiUrl, settings.hostUri);
+        const pinnedId = parseId(config.subscriberId);
         node.hostUri = settings.hostUri;
         (node as DurstSubscriberNode & { apiUrl?: string }).apiUrl = apiUrl;
         const tls = tlsOptionsFor(RED, config.tls);
         if (tls.error) { node.error(tls.error); }
-        node.client = new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds), tls.options));
+        node.newClient = () => new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds), tls.options));
+        node.client = node.newClient();
         let pending: Promise<RegistrationResult> | undefined;
         let closed = false;
 
-        node.knownSubscriberId = () => rememberedIds.get(memoryKey) ?? parseId(config.subscriberId);
+        node.knownSubscriberId = () => store.subscriberId(storeKey, pinnedId) ?? pinnedId;
 
         node.ensureRegistered = () => {
             if (pending) { return pending; }
@@ -96,7 +99,10 @@ export = function (RED: NodeAPI): void {
                 warn: (text) => node.warn(text),
                 fingerprintScope: apiUrl
             }).then((result) => {
-                rememberedIds.set(memoryKey, result.id);
+                if (result.action === 'created' || result.action === 'recreated') { store.forgetSubscriptionsOf(apiUrl, result.id); }
+                if (result.id !== node.knownSubscriberId()) {
+                    store.rememberSubscriber(storeKey, result.id, pinnedId, { apiUrl, hostUri: settings.hostUri, configNode: node.id });
+                }
                 if (!closed && result.action !== 'unchanged') {
                     node.log(`Durst subscriber ${result.id} ${result.action}`);
                 }
@@ -161,12 +167,17 @@ export = function (RED: NodeAPI): void {
         if (tls.error) { res.status(400).json({ ok: false, error: tls.error }); return; }
         const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds), tls.options));
         const settings = settingsFrom(body, creds);
-        const memoryKey = body.id ? `${apiUrl}|${body.id}` : undefined;
-        const knownId = parseId(body.subscriberId) ?? (memoryKey ? rememberedIds.get(memoryKey) : undefined);
+        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
+        const storeKey = body.id ? subscriberKey(body.id, apiUrl, settings.hostUri) : undefined;
+        const pinnedId = parseId(body.subscriberId);
+        const knownId = pinnedId ?? (storeKey ? store.subscriberId(storeKey, undefined) : undefined);
         reconcileSubscriber(client, settings, knownId, { forceUpdate: newSecret, fingerprintScope: apiUrl })
             .finally(() => client.close())
             .then((result) => {
-                if (memoryKey) { rememberedIds.set(memoryKey, result.id); }
+                if (result.action === 'created' || result.action === 'recreated') { store.forgetSubscriptionsOf(apiUrl, result.id); }
+                if (storeKey && body.id && result.id !== knownId) {
+                    store.rememberSubscriber(storeKey, result.id, pinnedId, { apiUrl, hostUri: settings.hostUri, configNode: body.id });
+                }
                 res.json({ subscriberId: result.id, action: result.action });
             })
             .catch((err: DurstApiError) => {

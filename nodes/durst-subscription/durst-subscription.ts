@@ -1,9 +1,11 @@
 // durst-subscription: manages Durst Workflow subscriptions of one subscriber. On deploy it can make sure
 // exactly one ACTIVE subscription for its topic+path exists; on input it runs msg.action against the API.
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
-import { DurstApiError, SubscriptionRecord } from '../lib/durst/rest-client';
+import { DurstApiError, DurstRestClient } from '../lib/durst/rest-client';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
 import { DURST_TOPICS, validateTopic } from '../lib/durst/topics';
+import { ensureSubscription, switchOffPending, SwitchOffOutcome } from '../lib/durst/ensure';
+import { stateStoreFor } from '../lib/durst/state-store';
 
 interface SubscriptionDef extends NodeDef {
     subscriber: string;
@@ -20,11 +22,9 @@ interface SubscriptionNode extends Node {
 type Action = 'create' | 'update' | 'activate' | 'deactivate' | 'list' | 'get' | 'test';
 const ACTIONS: Action[] = ['create', 'update', 'activate', 'deactivate', 'list', 'get', 'test'];
 
-/** Paths compare without leading/trailing slashes (Durst answers "path/after/baseUri/" for "path/after/baseUri"). */
-function samePath(a: unknown, b: unknown): boolean {
-    const norm = (v: unknown) => (typeof v === 'string' ? v.trim().replace(/^\/+|\/+$/g, '') : '');
-    return norm(a) === norm(b);
-}
+// On close, how long to wait for an ensure in flight (so a redeploy starts from a settled state), and for
+// switching off the subscription of a deleted node.
+const CLOSE_WAIT_MS = 5000;
 
 function idOf(value: unknown): string | undefined {
     if (typeof value === 'number' && Number.isInteger(value) && value >= 0) { return String(value); }
@@ -45,6 +45,10 @@ export = function (RED: NodeAPI): void {
         const configPath = String(config.path ?? '').trim();
         let closed = false;
         let retryTimer: NodeJS.Timeout | undefined;
+        let inFlight: Promise<void> = Promise.resolve();
+        // Set once close() has finished: a node of the next deploy (same id) may own the record by then.
+        let released = false;
+        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
         const settings = RED.settings as unknown as Record<string, unknown>;
         const firstRetryMs = typeof settings.durstEnsureRetryDelay === 'number' ? settings.durstEnsureRetryDelay : 5000;
         const maxRetryMs = Math.max(firstRetryMs, 120000);
@@ -67,15 +71,24 @@ export = function (RED: NodeAPI): void {
                 ensureWithRetry(subscriber, 0);
             }
         } else if (subscriber) {
+            // Without "ensure on deploy" the user manages the subscription: what this node ensured before is
+            // handed over as it is, and never switched off by the package.
+            if (store.releaseSubscription(node.id)) { node.log('no longer ensures its Durst subscription; it is left as it is'); }
             status('grey', 'ring', 'idle');
         }
 
         // Durst may be unreachable at deploy time: retry with growing delays until it works or the node closes.
         // Rejections that a retry cannot fix (401/403/400) are not retried.
         function ensureWithRetry(sub: DurstSubscriberNode, attempt: number): void {
-            ensureSubscription(sub).then((record) => {
-                node.subscriptionId = record.id;
-                status('green', 'dot', 'active', { id: record.id, topic: record.topic });
+            const work = ensureOwned(sub);
+            inFlight = work.then(() => undefined, () => undefined);
+            work.then(({ id, topic, off }) => {
+                node.subscriptionId = id;
+                if (off.length > 0) {
+                    status('green', 'dot', 'activeSwitchedOff', { id, topic, off: off.map((n) => '#' + n).join(', ') });
+                } else {
+                    status('green', 'dot', 'active', { id, topic });
+                }
             }).catch((err: DurstApiError) => {
                 if (closed) { return; }
                 if (err.statusCode === 404) { sub.invalidateRegistration(); }
@@ -88,25 +101,60 @@ export = function (RED: NodeAPI): void {
             });
         }
 
-        // Exactly one ACTIVE subscription for topic+path: reuse, reactivate an INACTIVE one, or create.
-        async function ensureSubscription(sub: DurstSubscriberNode): Promise<SubscriptionRecord> {
+        function checkOpen(): void {
+            if (closed) { throw new DurstApiError('ensure stopped: the node was closed', { code: 'ECLOSED' }); }
+        }
+
+        // Exactly one ACTIVE subscription for topic+path, remembered as this node's; what the node ensured
+        // before (other topic or path) is switched off once the new one is ACTIVE.
+        async function ensureOwned(sub: DurstSubscriberNode): Promise<{ id: number; topic: string; off: number[] }> {
             const { id: subscriberId } = await sub.ensureRegistered();
-            const list = (await sub.client.listSubscriptions(subscriberId)).body;
-            const matching = list.filter((s) => s.topic === configTopic && samePath(s.path, configPath));
-            const active = matching.filter((s) => s.status === 'ACTIVE');
-            const body = { path: configPath || null, topic: configTopic, publishInitialState: !!config.publishInitialState };
-            if (active.length > 0) {
-                // Duplicates left behind by older tools are switched off, so callbacks arrive once.
-                for (const extra of active.slice(1)) {
-                    await sub.client.updateSubscription(subscriberId, extra.id as number, { ...body, path: extra.path ?? null, status: 'INACTIVE' });
-                }
-                return active[0];
+            checkOpen();
+            const apiUrl = (sub as DurstSubscriberNode & { apiUrl?: string }).apiUrl ?? '';
+            const result = await ensureSubscription(sub.client, {
+                subscriberId, topic: configTopic, path: configPath, publishInitialState: !!config.publishInitialState, checkOpen
+            });
+            const id = result.record.id;
+            if (released) {
+                // Too late to be this node's (close gave up waiting): queue it, so it is switched off unless the
+                // node that replaced this one ensures the same subscription.
+                store.queueSwitchOff({ apiUrl, subscriberId, subscriptionId: id });
+                await switchOffPending(sub.client, store, apiUrl).catch(() => undefined);
+                throw new DurstApiError('ensure finished after the node was closed', { code: 'ECLOSED' });
             }
-            const inactive = matching.find((s) => s.id !== undefined);
-            if (inactive) {
-                return (await sub.client.updateSubscription(subscriberId, inactive.id as number, { ...body, status: 'ACTIVE' })).body;
+            // Recorded even if the node is closing: the subscription exists now, and close waits for this.
+            if (result.duplicatesOff.length > 0) {
+                node.log(`switched off duplicate Durst subscription(s) ${result.duplicatesOff.map((n) => '#' + n).join(', ')} for ${configTopic} on path "${configPath}": #${id} is kept`);
             }
-            return (await sub.client.createSubscription(subscriberId, { ...body, status: 'ACTIVE' })).body;
+            const previous = store.ownedSubscription(node.id);
+            if (previous && previous.apiUrl !== apiUrl) {
+                node.warn(`the Durst subscription #${previous.subscriptionId} this node ensured at ${previous.apiUrl} is not switched off: that API is no longer configured`);
+            }
+            store.replaceSubscription(node.id, { apiUrl, subscriberId, subscriptionId: id, topic: configTopic, path: configPath });
+            const outcome = await switchOffPending(sub.client, store, apiUrl);
+            reportSwitchOff(outcome, 'no node ensures it any more');
+            node.log(`Durst subscription #${id} ${result.action} for ${configTopic} on path "${configPath}"`);
+            return { id, topic: configTopic, off: [...result.duplicatesOff, ...outcome.off.map((r) => r.subscriptionId)] };
+        }
+
+        function reportSwitchOff(outcome: SwitchOffOutcome, why: string): void {
+            for (const ref of outcome.off) {
+                node.log(`switched off Durst subscription #${ref.subscriptionId} of subscriber ${ref.subscriberId} (${why})`);
+            }
+            for (const { ref, reason } of outcome.failed) {
+                node.warn(`could not switch off Durst subscription #${ref.subscriptionId} of subscriber ${ref.subscriberId}: ${reason}`);
+            }
+        }
+
+        // A deleted node switches off the subscription it ensured, with a client of its own: the subscriber
+        // config node may be closing its client in the same deploy.
+        function retire(sub: DurstSubscriberNode, client: DurstRestClient): Promise<void> {
+            const ref = store.retireSubscription(node.id);
+            const apiUrl = (sub as DurstSubscriberNode & { apiUrl?: string }).apiUrl ?? '';
+            if (!ref || ref.apiUrl !== apiUrl) { return Promise.resolve(); }
+            return switchOffPending(client, store, apiUrl).then(
+                (outcome) => reportSwitchOff(outcome, 'its durst-subscription node was deleted'),
+                (err: Error) => node.warn(`Durst subscription #${ref.subscriptionId} not switched off yet (${err.message}); the next ensure at this API retries it`));
         }
 
         async function run(msg: NodeMessageInFlow & Record<string, any>, sub: DurstSubscriberNode): Promise<{ statusCode: number; body: unknown }> {
@@ -186,10 +234,34 @@ export = function (RED: NodeAPI): void {
             });
         });
 
-        node.on('close', (_removed: boolean, done: () => void) => {
+        node.on('close', (removed: boolean, done: () => void) => {
             closed = true;
             if (retryTimer) { clearTimeout(retryTimer); }
-            done();
+            // A restart or redeploy keeps the subscription; only a deleted node gives it up. An ensure still in
+            // flight is awaited first, so a redeploy starts from a settled state. Bounded: what is not done in
+            // time stays queued in the store for the next ensure at this API.
+            const sub = removed && subscriber && typeof subscriber.newClient === 'function' ? subscriber : undefined;
+            let client: DurstRestClient | undefined;
+            let finished = false;
+            const finish = () => {
+                if (finished) { return; }
+                finished = true;
+                released = true;
+                clearTimeout(timer);
+                client?.close();
+                done();
+            };
+            const timer = setTimeout(() => {
+                // Out of time: a deleted node's subscription stays queued for the next ensure at its API.
+                if (removed) { store.retireSubscription(node.id); }
+                finish();
+            }, CLOSE_WAIT_MS);
+            inFlight.then(() => {
+                if (!removed || finished) { return undefined; }
+                if (!sub) { store.retireSubscription(node.id); return undefined; }
+                client = sub.newClient();
+                return retire(sub, client);
+            }).catch(() => undefined).then(finish);
         });
     }
 

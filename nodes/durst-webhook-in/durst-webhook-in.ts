@@ -6,12 +6,15 @@ import { verifyCallback } from '../lib/durst/verify';
 import { classifyCallback, parseCallbackBody } from '../lib/durst/callback';
 import { RateLimitedLog } from '../lib/rate-limited-log';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
+import { CallbackDeduper, dedupeWindowMs } from '../lib/durst/dedupe';
 
 const REJECTION_LOG_INTERVAL_MS = 60000;
 
 interface WebhookDef extends NodeDef {
     subscriber: string;
     url: string;
+    /** Seconds within which a repeated callback is answered 200 but not sent on; 0 = off. */
+    dedupeWindow?: number | string;
 }
 
 export = function (RED: NodeAPI): void {
@@ -22,16 +25,19 @@ export = function (RED: NodeAPI): void {
         const path = normalisePath(config.url || '/');
         let rejected = 0;
         let accepted = 0;
+        let repeats = 0;
+        const deduper = new CallbackDeduper(dedupeWindowMs(config.dedupeWindow));
         let dispatcher: WebhookDispatcher | undefined;
         let closed = false;
 
         const showStatus = () => {
             if (closed) { return; }
-            const vars = { path, rejected, accepted };
+            const vars = { path, rejected, accepted, repeats };
+            const withRepeats = repeats > 0 ? 'Repeats' : '';
             if (rejected > 0) {
-                node.status({ fill: 'yellow', shape: 'dot', text: RED._('durst-webhook-in.status.listeningRejected', vars as any) });
+                node.status({ fill: 'yellow', shape: 'dot', text: RED._('durst-webhook-in.status.listeningRejected' + withRepeats, vars as any) });
             } else {
-                node.status({ fill: 'green', shape: 'dot', text: RED._('durst-webhook-in.status.listening', vars as any) });
+                node.status({ fill: 'green', shape: 'dot', text: RED._('durst-webhook-in.status.listening' + withRepeats, vars as any) });
             }
         };
 
@@ -58,6 +64,12 @@ export = function (RED: NodeAPI): void {
             if (!verdict.ok) { return reject(401, 'unauthorized', verdict.reason); }
             const body = parseCallbackBody(request.rawBody);
             if (!body.ok) { return reject(400, body.error); }
+            // A repeat is acknowledged, so the sender does not retry it, but not sent on a second time.
+            if (deduper.isRepeat(request.rawBody, body.value)) {
+                repeats++;
+                showStatus();
+                return { status: 200, body: { ok: true, repeat: true } };
+            }
             const { topic, event } = classifyCallback(body.value);
             const msg = { payload: body.value, topic, event, auth: verdict.auth };
             try {

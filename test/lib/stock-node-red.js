@@ -4,16 +4,19 @@
 // the default of every install. The package is linked into the user dir's node_modules as a user
 // installs it; test/lib/fault-nodes.js is copied into the user dir's nodes/. For tests of what only a real
 // runtime does: loading stored credentials from flows_cred.json, resolving their `${VAR}` from its own
-// environment, routing behind the editor's body parsers, a crash. Over IPC the test reads what the process
-// saw: msgs that reached test-recorder nodes, node status events and log lines.
+// environment, routing behind the editor's body parsers, restarts (start again on the same user dir and
+// port), a crash. Over IPC the test reads what the process saw: msgs that reached test-recorder nodes, node
+// status events and log lines.
 const fs = require('fs');
+const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-const SERVER = `
+// Runs in the child process: Node-RED embedded as red.js does it, on PORT (0 = ephemeral), with SETTINGS added.
+const STOCK_SERVER = `
 const http = require('http');
 const nodeRedMain = require.resolve(process.env.PRINT_EVENTS_NODE_RED || 'node-red');
 const express = require(require.resolve('express', { paths: [require('path').dirname(nodeRedMain)] }));
@@ -23,10 +26,10 @@ const logs = [];
 const app = express();
 const server = http.createServer(app);
 const settings = Object.assign({ userDir: process.env.USER_DIR, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/',
-    uiHost: '127.0.0.1', uiPort: 0, credentialSecret: false, telemetry: { enabled: false, updateNotification: false },
+    uiHost: '127.0.0.1', uiPort: Number(process.env.PORT || 0), credentialSecret: false, telemetry: { enabled: false, updateNotification: false },
     logging: { console: { level: 'warn' }, test: { level: 'warn', metrics: false, audit: false,
         handler: () => (entry) => { if (logs.length < 20000) { logs.push({ level: entry.level, type: entry.type, id: entry.id, msg: String(entry.msg && entry.msg.stack || entry.msg) }); } } } } },
-    JSON.parse(process.env.STOCK_SETTINGS || '{}'));
+    JSON.parse(process.env.SETTINGS || '{}'));
 RED.init(server, settings);
 app.use(settings.httpAdminRoot, RED.httpAdmin);
 app.use(settings.httpNodeRoot, RED.httpNode);
@@ -38,19 +41,27 @@ process.on('message', (m) => {
         process.send({ reply: m.seq, msgs, statuses, logs, rootLayers: layers, nodeLayers: (RED.httpNode._router && RED.httpNode._router.stack.length) || 0 });
     }
 });
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
     const started = new Promise((resolve) => RED.events.once('flows:started', resolve));
     RED.start().then(() => started).then(() => process.send({ port: server.address().port }));
 });
 process.on('SIGTERM', () => RED.stop().then(() => process.exit(0), () => process.exit(1)));
 `;
 
-/**
- * Starts the process with `flows` (an array as in flows.json) and `credentials` ({ nodeId: {...} }, stored
- * unencrypted: throw-away dirs only). `settings` are merged into the red.js-like settings, `env` into its
- * environment. Resolves once the flows started.
- */
-async function startStockNodeRed({ flows, credentials = {}, settings = {}, env = {}, timeoutMs = 45000 }) {
+/** A port that was free a moment ago, for a process that must come back on the same port after a restart. */
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const probe = net.createServer();
+        probe.once('error', reject);
+        probe.listen(0, '127.0.0.1', () => {
+            const { port } = probe.address();
+            probe.close(() => resolve(port));
+        });
+    });
+}
+
+/** A throw-away user dir with this package linked into node_modules, as `npm install` would put it. */
+function makeUserDir() {
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-stock-'));
     fs.mkdirSync(path.join(userDir, 'node_modules'));
     fs.symlinkSync(ROOT, path.join(userDir, 'node_modules', 'node-red-contrib-print-events'), 'dir');
@@ -60,13 +71,26 @@ async function startStockNodeRed({ flows, credentials = {}, settings = {}, env =
     fs.writeFileSync(path.join(userDir, 'nodes', 'fault-nodes.html'),
         '<script type="text/javascript">RED.nodes.registerType("test-recorder",{category:"common",defaults:{},inputs:1,outputs:0});' +
         'RED.nodes.registerType("test-broken-subscriber",{category:"config",defaults:{}});</script>');
-    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
-    fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
-    // PRINT_EVENTS_NODE_RED (a node-red package directory) and PRINT_EVENTS_NODE (a node binary) run the
-    // process on another Node-RED / Node.js than the dev dependency, e.g. Node-RED 5 on Node 24.
-    const child = spawn(process.env.PRINT_EVENTS_NODE || process.execPath, ['-e', SERVER], {
+    return userDir;
+}
+
+/**
+ * Starts Node-RED with `flows` and plain-text `credentials` (credentialSecret false: fine for a throw-away
+ * dir). `settings` are merged into the red.js-like settings, `env` into its environment. Resolves once the
+ * flows started. For a restart pass the `userDir` (and `port`) of the stopped one and no `flows`: the dir is
+ * then the caller's and is kept; without `userDir` a new one is made and stop() removes it.
+ * PRINT_EVENTS_NODE_RED (a node-red package directory) and PRINT_EVENTS_NODE (a node binary) run the process on
+ * another Node-RED / Node.js than the dev dependency, e.g. Node-RED 5 on Node 24.
+ */
+async function startStockNodeRed({ flows, credentials = {}, settings = {}, env = {}, timeoutMs = 45000, userDir: givenDir, port: fixedPort = 0 }) {
+    const userDir = givenDir || makeUserDir();
+    if (flows !== undefined) {
+        fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
+        fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
+    }
+    const child = spawn(process.env.PRINT_EVENTS_NODE || process.execPath, ['-e', STOCK_SERVER], {
         cwd: ROOT,
-        env: { ...process.env, ...env, USER_DIR: userDir, STOCK_SETTINGS: JSON.stringify(settings) },
+        env: { ...process.env, ...env, USER_DIR: userDir, PORT: String(fixedPort), SETTINGS: JSON.stringify(settings) },
         stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     });
     let output = '';
@@ -78,19 +102,20 @@ async function startStockNodeRed({ flows, credentials = {}, settings = {}, env =
     child.on('message', (m) => {
         if (m && m.reply !== undefined && waiting.has(m.reply)) { waiting.get(m.reply)(m); waiting.delete(m.reply); }
     });
-    const cleanup = () => fs.rmSync(userDir, { recursive: true, force: true });
+    const cleanup = () => { if (!givenDir) { fs.rmSync(userDir, { recursive: true, force: true }); } };
     const port = await new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`stock Node-RED did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
         child.on('message', (m) => { if (m && m.port) { clearTimeout(timer); resolve(m.port); } });
         exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`stock Node-RED exited (code ${code}, signal ${signal}):\n${output}`)); });
     }).catch(async (err) => {
-        if (child.exitCode === null) { child.kill('SIGKILL'); await exited; }
+        if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited; }
         cleanup();
         throw err;
     });
     return {
         port,
         baseUrl: `http://127.0.0.1:${port}`,
+        userDir,
         child,
         output: () => output,
         /** True while the process runs. */
@@ -129,4 +154,4 @@ async function startStockNodeRed({ flows, credentials = {}, settings = {}, env =
     };
 }
 
-module.exports = { startStockNodeRed, ROOT };
+module.exports = { startStockNodeRed, makeUserDir, freePort, ROOT };

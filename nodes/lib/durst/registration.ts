@@ -142,4 +142,9 @@ export interface DurstSubscriberNode extends Node {
     /** Forgets the cached registration (e.g. after a 404), so the next ensureRegistered() checks again. */
     invalidateRegistration(): void;
     verificationSettings(): VerifySettings;
+    /**
+     * A new API client with this node's settings, for work that must outlive the node's own client (switching
+     * off the subscription of a deleted node while this config node closes in the same deploy). Caller closes it.
+     */
+    newClient(): DurstRestClient;
 }

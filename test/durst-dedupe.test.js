@@ -1,0 +1,159 @@
+'use strict';
+// Repeated-callback suppression: the pure deduper, and durst-webhook-in driven through the test helper with
+// callbacks POSTed over a real loopback socket.
+const http = require('http');
+const assert = require('assert');
+const helper = require('node-red-node-test-helper');
+const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
+const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
+const { CallbackDeduper, naturalKey, dedupeWindowMs, DEFAULT_DEDUPE_WINDOW_S } = require('../dist/nodes/lib/durst/dedupe');
+
+helper.init(require.resolve('node-red'));
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('durst callback deduper (pure)', function () {
+    const status = { entityType: 'PRODUCTION_JOB', entityId: 2068, created: '2026-11-24T07:00:00.000Z', oldStatus: 'IMPOSED', newStatus: 'PRINTING' };
+    const raw = (body) => Buffer.from(JSON.stringify(body));
+
+    it('builds natural keys for status and workflow callbacks only', function () {
+        assert.ok(naturalKey(status).startsWith('status'));
+        assert.ok(naturalKey({ id: 12842, name: 'motif-checkin', status: 'RUNNING', progress: 30 }).startsWith('workflow'));
+        assert.strictEqual(naturalKey({ entityType: 'SUBSTRATE', entityId: 3 }), undefined);
+        assert.strictEqual(naturalKey([1, 2]), undefined);
+        assert.strictEqual(naturalKey(null), undefined);
+    });
+
+    it('suppresses the same bytes and the same event within the window, and lets it through after', function () {
+        let now = 1000;
+        const dedupe = new CallbackDeduper(30000, () => now);
+        assert.strictEqual(dedupe.isRepeat(raw(status), status), false);
+        assert.strictEqual(dedupe.isRepeat(raw(status), status), true, 'same bytes');
+        // Same event, serialised differently (key order, whitespace): the natural key catches it.
+        const reordered = { newStatus: 'PRINTING', entityId: 2068, entityType: 'PRODUCTION_JOB', created: status.created };
+        assert.strictEqual(dedupe.isRepeat(Buffer.from(JSON.stringify(reordered, null, 2)), reordered), true, 'same natural key');
+        // The next status of the same job is a different event.
+        const next = { ...status, oldStatus: 'PRINTING', newStatus: 'PRINTED' };
+        assert.strictEqual(dedupe.isRepeat(raw(next), next), false);
+        // Same bytes without a natural key.
+        const repo = { entityType: 'SUBSTRATE', entityId: 3 };
+        assert.strictEqual(dedupe.isRepeat(raw(repo), repo), false);
+        assert.strictEqual(dedupe.isRepeat(raw(repo), repo), true);
+        now += 30000;
+        assert.strictEqual(dedupe.isRepeat(raw(status), status), false, 'after the window');
+        assert.strictEqual(dedupe.size, 2, 'expired keys are dropped');
+    });
+
+    it('window 0 turns it off; unusable settings fall back to the default', function () {
+        const off = new CallbackDeduper(0);
+        assert.strictEqual(off.isRepeat(raw(status), status), false);
+        assert.strictEqual(off.isRepeat(raw(status), status), false);
+        assert.strictEqual(dedupeWindowMs(0), 0);
+        assert.strictEqual(dedupeWindowMs('0'), 0);
+        assert.strictEqual(dedupeWindowMs('2.5'), 2500);
+        assert.strictEqual(dedupeWindowMs(undefined), DEFAULT_DEDUPE_WINDOW_S * 1000);
+        assert.strictEqual(dedupeWindowMs(-1), DEFAULT_DEDUPE_WINDOW_S * 1000);
+        assert.strictEqual(dedupeWindowMs('soon'), DEFAULT_DEDUPE_WINDOW_S * 1000);
+        assert.ok(DEFAULT_DEDUPE_WINDOW_S > 0 && DEFAULT_DEDUPE_WINDOW_S <= 60, 'on by default, with a short window');
+    });
+});
+
+describe('durst-webhook-in repeat suppression', function () {
+    let RED;
+    let server;
+    let base;
+    const capture = (red) => { RED = red; };
+
+    beforeEach(async function () {
+        await helper.startServer();
+        RED = undefined;
+        server = http.createServer((req, res) => {
+            const notFound = () => { res.statusCode = 404; res.end('not found'); };
+            if (RED) { RED.httpNode(req, res, notFound); } else { notFound(); }
+        });
+        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+        base = `http://127.0.0.1:${server.address().port}`;
+    });
+
+    afterEach(async function () {
+        await helper.unload();
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await helper.stopServer();
+    });
+
+    function flow(hook) {
+        return [
+            { id: 'sub', type: 'durst-subscriber', name: 'sim', apiUrl: 'http://127.0.0.1:9', apiAuth: 'none', hostUri: base,
+                externalAuthType: 'NONE', xAuthUser: '', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId: '' },
+            { id: 'hook', type: 'durst-webhook-in', name: '', subscriber: 'sub', url: '/durst/a', wires: [['out']], ...hook },
+            { id: 'out', type: 'helper' }
+        ];
+    }
+
+    function post(text) {
+        return fetch(base + '/durst/a', { method: 'POST', headers: { 'content-type': 'application/json' }, body: text })
+            .then(async (res) => ({ status: res.status, body: await res.json() }));
+    }
+
+    function received() {
+        const msgs = [];
+        helper.getNode('out').on('input', (msg) => msgs.push(msg));
+        return msgs;
+    }
+
+    async function waitFor(predicate, what, timeoutMs = 5000) {
+        const start = Date.now();
+        while (!predicate()) {
+            if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
+            await sleep(10);
+        }
+    }
+
+    // node.status is one spy for all nodes: pick this node's calls.
+    const lastStatus = (node) => {
+        const calls = node.status.getCalls().filter((c) => c.thisValue === node);
+        return calls.length > 0 ? calls[calls.length - 1].args[0] : undefined;
+    };
+    const body = (newStatus, created = '2026-11-24T07:00:00.000Z') => JSON.stringify({ entityType: 'PRODUCTION_JOB', entityId: 2068, created, newStatus });
+
+    it('is on by default: a repeat is answered 200, not sent on, and counted in the status', async function () {
+        await helper.load([capture, subscriberNode, webhookNode], flow({}));
+        const msgs = received();
+        const hook = helper.getNode('hook');
+        assert.strictEqual((await post(body('PRINTING'))).status, 200);
+        await waitFor(() => msgs.length === 1, 'the first callback');
+        const repeat = await post(body('PRINTING'));
+        assert.strictEqual(repeat.status, 200);
+        assert.strictEqual(repeat.body.repeat, true);
+        assert.strictEqual((await post(body('PRINTED'))).status, 200);
+        await waitFor(() => msgs.length === 2, 'the next status');
+        assert.deepStrictEqual(msgs.map((m) => m.payload.newStatus), ['PRINTING', 'PRINTED']);
+        await waitFor(() => /listeningRepeats/.test((lastStatus(hook) || {}).text), 'the repeat count in the status');
+        assert.strictEqual(lastStatus(hook).fill, 'green');
+    });
+
+    it('delivers the same callback again once the window has passed', async function () {
+        await helper.load([capture, subscriberNode, webhookNode], flow({ dedupeWindow: '1' }));
+        const msgs = received();
+        const firstAt = Date.now();
+        await post(body('PRINTING'));
+        const repeat = await post(body('PRINTING'));
+        // The answer says whether it was taken as a repeat; under heavy load the window could already be over.
+        if (Date.now() - firstAt < 900) { assert.strictEqual(repeat.body.repeat, true); }
+        await waitFor(() => msgs.length >= 1, 'the first callback');
+        await sleep(Math.max(0, 1100 - (Date.now() - firstAt)));
+        assert.strictEqual(msgs.length, repeat.body.repeat ? 1 : 2, 'a repeat within the window is not sent on');
+        const after = await post(body('PRINTING'));
+        assert.strictEqual(after.body.repeat, undefined);
+        await waitFor(() => msgs.length === (repeat.body.repeat ? 2 : 3), 'the callback after the window');
+    });
+
+    it('0 turns it off: every callback is sent on', async function () {
+        await helper.load([capture, subscriberNode, webhookNode], flow({ dedupeWindow: 0 }));
+        const msgs = received();
+        for (let i = 0; i < 3; i++) { assert.strictEqual((await post(body('PRINTING'))).status, 200); }
+        await waitFor(() => msgs.length === 3, 'three messages');
+        assert.doesNotMatch(lastStatus(helper.getNode('hook')).text, /Repeats/);
+    });
+});
