@@ -9,6 +9,7 @@ const { verifyCallback } = require('../dist/nodes/lib/durst/verify');
 const { MAX_JSON_DEPTH, jsonDeeperThan } = require('../dist/nodes/lib/json-limits');
 const connection = require('../dist/nodes/lib/printfactory/connection');
 const { RateLimitedLog } = require('../dist/nodes/lib/rate-limited-log');
+const { CallbackDeduper } = require('../dist/nodes/lib/durst/dedupe');
 
 describe('shared input limits', function () {
     it('PrintFactory frames and Durst callbacks share one depth limit', function () {
@@ -71,5 +72,15 @@ describe('shared input limits', function () {
         assert.strictEqual(lines.length, 3);
         const throwing = new RateLimitedLog(() => { throw new Error('logger down'); }, 1000, () => '');
         assert.doesNotThrow(() => throwing.log('x'));
+    });
+
+    it('a callback that could not be sent on is forgotten by repeat suppression, so its retry is delivered', function () {
+        const deduper = new CallbackDeduper(60000);
+        const body = Buffer.from('{"entityType":"MOTIF","entityId":1,"newStatus":"PRINTED","created":"2026-11-24T07:00:00Z"}');
+        const payload = JSON.parse(body.toString());
+        assert.strictEqual(deduper.isRepeat(body, payload), false);
+        deduper.forget(body, payload);
+        assert.strictEqual(deduper.isRepeat(body, payload), false, 'the retry is a first sighting again');
+        assert.strictEqual(deduper.isRepeat(body, payload), true, 'and the one after it a repeat');
     });
 });

@@ -76,6 +76,8 @@ export = function (RED: NodeAPI): void {
                 // Sent before answering, so a msg Node-RED cannot route is a 500 (Durst may retry), not a lost 200.
                 node.send(msg as any);
             } catch (err) {
+                // Not delivered: the sender's retry must not be taken for a repeat.
+                deduper.forget(request.rawBody, body.value);
                 node.error(err, msg as any);
                 return reject(500, 'internal error', 'the msg could not be sent: ' + (err as Error).message);
             }
