@@ -54,8 +54,9 @@ function summarise(phase: string, label: string, samples: Sample[], warmupSample
         routesBefore: baseline.routes, routesAfter: end.routes,
         // Steady state: no growth from the first sample after warm-up to the last one. After the
         // teardown, handles and listeners are back to where the phase started. (Routes are only
-        // compared in the steady state: the webhook dispatcher installs its one route on first use
-        // and keeps it for the life of the runtime, by design.)
+        // compared in the steady state: the webhook dispatcher installs its one route, and its body
+        // capture at the front of the root app, on first use and keeps both for the life of the runtime,
+        // by design.)
         flat: rssGrowthPct <= 10 && heapGrowthPct <= 10 && last.handles <= first.handles &&
             last.listeners <= first.listeners && last.routes <= first.routes &&
             end.handles <= baseline.handles && end.listeners <= baseline.listeners && extraOk,

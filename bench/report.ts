@@ -100,7 +100,8 @@ export function renderMarkdown(r: BenchReport): string {
     }
     if (r.webhook) {
         const core = r.webhook.find((x) => x.variant === 'core')?.reqPerSec ?? 0;
-        parts.push('Durst callbacks (autocannon in a separate process; median of the rounds)\n\n' + table(['Endpoint', 'req/s', 'p50 ms', 'p99 ms', 'vs core', 'non-2xx', 'rounds (req/s)'],
+        const layout = r.options.layout === 'stock' ? 'stock layout: editor and HTTP nodes on /' : 'node-only layout';
+        parts.push(`Durst callbacks (${layout}; autocannon in a separate process; median of the rounds)\n\n` + table(['Endpoint', 'req/s', 'p50 ms', 'p99 ms', 'vs core', 'non-2xx', 'rounds (req/s)'],
             r.webhook.map((x) => [x.label, fmt(x.reqPerSec), String(x.p50), String(x.p99), core ? (x.reqPerSec / core).toFixed(2) + 'x' : '-', String(x.non2xx),
                 x.runs.map(fmt).join(' / ')])));
     }

@@ -12,12 +12,14 @@
 //   --notifications=1000000  memory: notifications                 (BENCH_NOTIFICATIONS)
 //   --reconnects=500      memory: simulator drops                  (BENCH_RECONNECTS)
 //   --redeploys=200       memory: full redeploys of every node     (BENCH_REDEPLOYS)
+//   --layout=node-only    node-only (RED.httpNode alone) or stock (wired like red.js: editor and
+//                         HTTP nodes both on `/`, the editor's body parsers first) (BENCH_LAYOUT)
 //   --out=bench-results/latest.json
 // The memory figures need --expose-gc: without it the script re-runs itself with the flag.
 import path from 'path';
 import { spawnSync } from 'child_process';
 import { installHub } from './hub';
-import { ROOT, startRuntime } from './runtime';
+import { ROOT, startRuntime, type BenchLayout } from './runtime';
 import { printfactoryThroughput } from './printfactory';
 import { webhookThroughput } from './webhook';
 import { notificationsMemory, reconnectMemory, redeployMemory } from './memory';
@@ -50,9 +52,11 @@ async function main(): Promise<number> {
         notifications: intOption('notifications', 1000000),
         reconnects: intOption('reconnects', 500),
         redeploys: intOption('redeploys', 200),
+        layout: option('layout', 'node-only') as BenchLayout,
         variants: option('variants', 'package,core,ceiling,bare').split(',').map((s) => s.trim()).filter(Boolean),
         out: path.resolve(ROOT, option('out', 'bench-results/latest.json'))
     };
+    if (opts.layout !== 'node-only' && opts.layout !== 'stock') { throw new Error(`--layout must be node-only or stock, got "${opts.layout}"`); }
     const hub = installHub();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodeRedVersion: string = require('node-red/package.json').version;
@@ -60,8 +64,8 @@ async function main(): Promise<number> {
         date: new Date().toISOString(), machine: machine(nodeRedVersion), options: opts,
         targets: [], errors: [], runtimeLogs: hub.logs
     };
-    log(`bench: ${report.machine.cpus} cores, Node ${report.machine.node}, Node-RED ${nodeRedVersion}`);
-    const runtime = await startRuntime(hub);
+    log(`bench: ${report.machine.cpus} cores, Node ${report.machine.node}, Node-RED ${nodeRedVersion}, layout ${opts.layout}`);
+    const runtime = await startRuntime(hub, opts.layout);
     const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
         log(`\n${what}`);
         try { await fn(); } catch (err) {

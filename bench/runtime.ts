@@ -13,8 +13,16 @@ const PACKAGE_NAME: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package
 
 export interface FlowNode { id: string; type: string; [key: string]: unknown }
 
+/**
+ * `node-only`: the server hands every request to RED.httpNode (no editor).
+ * `stock`: wired like Node-RED's own red.js: one express app, the editor's admin app (with its JSON and
+ * urlencoded body parsers) and then RED.httpNode, both mounted on `/`, the default of every install.
+ */
+export type BenchLayout = 'node-only' | 'stock';
+
 export interface BenchRuntime {
     RED: any;
+    layout: BenchLayout;
     /** http://127.0.0.1:<port>: httpNode is mounted at `/`. */
     baseUrl: string;
     /** Deploys (full) after checking that every node type in it loaded. */
@@ -46,12 +54,16 @@ function nextFlowsStarted(RED: any, timeoutMs = 60000): Promise<void> {
     });
 }
 
-export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
+export async function startRuntime(hub: BenchHub, layout: BenchLayout = 'node-only'): Promise<BenchRuntime> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const RED = require('node-red');
     const userDir = prepareUserDir();
     const benchNodesDir = writeBenchNodes(path.join(userDir, 'bench-nodes'));
-    const server = http.createServer((req, res) => {
+    // Node-RED's own express, as red.js uses it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const express = layout === 'stock' ? require(require.resolve('express', { paths: [path.dirname(require.resolve('node-red'))] })) : null;
+    const app = express ? express() : null;
+    const server = app ? http.createServer(app) : http.createServer((req, res) => {
         RED.httpNode(req, res, () => { res.statusCode = 404; res.end('Not found'); });
     });
     server.keepAliveTimeout = 10000;
@@ -59,7 +71,7 @@ export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
         userDir,
         flowFile: 'flows.json',
         nodesDir: [benchNodesDir],
-        httpAdminRoot: false,
+        httpAdminRoot: layout === 'stock' ? '/' : false,
         httpNodeRoot: '/',
         credentialSecret: false,
         telemetry: { enabled: false, updateNotification: false },
@@ -78,6 +90,10 @@ export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
         }
     };
     RED.init(server, settings);
+    if (app) {
+        app.use('/', RED.httpAdmin);
+        app.use('/', RED.httpNode);
+    }
     await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => resolve());
@@ -101,6 +117,7 @@ export async function startRuntime(hub: BenchHub): Promise<BenchRuntime> {
 
     const runtime: BenchRuntime = {
         RED,
+        layout,
         baseUrl: `http://127.0.0.1:${port}`,
         async deploy(flows: FlowNode[]): Promise<void> {
             const missing = [...new Set(flows.map((n) => n.type))].filter((t) => t !== 'tab' && !loadedTypes.has(t));

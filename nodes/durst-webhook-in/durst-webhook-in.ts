@@ -3,9 +3,12 @@
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import { getDispatcher, normalisePath, WebhookDispatcher, WebhookRequest, WebhookResponse, WebhookTarget } from '../lib/durst/dispatcher';
 import { verifyCallback } from '../lib/durst/verify';
-import { classifyCallback } from '../lib/durst/callback';
+import { classifyCallback, parseCallbackBody } from '../lib/durst/callback';
+import { RateLimitedLog } from '../lib/rate-limited-log';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
 import { CallbackDeduper, dedupeWindowMs } from '../lib/durst/dedupe';
+
+const REJECTION_LOG_INTERVAL_MS = 60000;
 
 interface WebhookDef extends NodeDef {
     subscriber: string;
@@ -38,48 +41,63 @@ export = function (RED: NodeAPI): void {
             }
         };
 
+        // Every rejection counts in the status; the log gets the first at once, then a count per minute.
+        const rejections = new RateLimitedLog((text) => node.warn(text), REJECTION_LOG_INTERVAL_MS,
+            (count, seconds) => `rejected ${count} more Durst callbacks on ${path} in the last ${seconds} s`);
+        const countRejection = (status: number, reason: string) => {
+            rejected++;
+            showStatus();
+            // The reason never contains a secret or a header value.
+            rejections.log(`rejected Durst callback on ${path} (HTTP ${status}): ${reason}`);
+        };
+        const reject = (status: number, error: string, logReason = error): WebhookResponse => {
+            countRejection(status, logReason);
+            return { status, body: { ok: false, error } };
+        };
+
+        // The steps of one callback, in order; each may end it with an answer.
+        const receive = (request: WebhookRequest): WebhookResponse => {
+            if (!subscriber || typeof subscriber.verificationSettings !== 'function') {
+                return reject(503, 'webhook has no durst-subscriber configured');
+            }
+            const verdict = verifyCallback(subscriber.verificationSettings(), request.headers, request.rawBody);
+            if (!verdict.ok) { return reject(401, 'unauthorized', verdict.reason); }
+            const body = parseCallbackBody(request.rawBody);
+            if (!body.ok) { return reject(400, body.error); }
+            // A repeat is acknowledged, so the sender does not retry it, but not sent on a second time.
+            if (deduper.isRepeat(request.rawBody, body.value)) {
+                repeats++;
+                showStatus();
+                return { status: 200, body: { ok: true, repeat: true } };
+            }
+            const { topic, event } = classifyCallback(body.value);
+            const msg = { payload: body.value, topic, event, auth: verdict.auth };
+            try {
+                // Sent before answering, so a msg Node-RED cannot route is a 500 (Durst may retry), not a lost 200.
+                node.send(msg as any);
+            } catch (err) {
+                // Not delivered: the sender's retry must not be taken for a repeat.
+                deduper.forget(request.rawBody, body.value);
+                node.error(err, msg as any);
+                return reject(500, 'internal error', 'the msg could not be sent: ' + (err as Error).message);
+            }
+            accepted++;
+            showStatus();
+            return { status: 200, body: { ok: true } };
+        };
+
         const target: WebhookTarget = {
             handle(request: WebhookRequest): WebhookResponse {
-                if (!subscriber || typeof subscriber.verificationSettings !== 'function') {
-                    rejected++;
-                    showStatus();
-                    return { status: 503, body: { ok: false, error: 'webhook has no durst-subscriber configured' } };
-                }
-                const verdict = verifyCallback(subscriber.verificationSettings(), request.headers, request.rawBody);
-                if (!verdict.ok) {
-                    rejected++;
-                    showStatus();
-                    // Logged at warn level without headers: the reason never contains the secret.
-                    node.warn(`rejected Durst callback on ${path}: ${verdict.reason}`);
-                    return { status: 401, body: { ok: false, error: 'unauthorized' } };
-                }
-                let payload: unknown;
                 try {
-                    payload = JSON.parse(request.rawBody.toString('utf8'));
+                    return receive(request);
                 } catch (err) {
-                    rejected++;
-                    showStatus();
-                    return { status: 400, body: { ok: false, error: 'invalid JSON: ' + (err as Error).message } };
+                    // With a msg, so a Catch node sees it; the callback itself may be what failed, so only its path.
+                    node.error(`unexpected error while handling a Durst callback on ${path}: ${(err as Error)?.message}`, { path } as any);
+                    return reject(500, 'internal error', 'unexpected error');
                 }
-                // A repeat is acknowledged, so the sender does not retry it, but not sent on a second time.
-                if (deduper.isRepeat(request.rawBody, payload)) {
-                    repeats++;
-                    showStatus();
-                    return { status: 200, body: { ok: true, repeat: true } };
-                }
-                const { topic, event } = classifyCallback(payload);
-                accepted++;
-                // Answer first; Durst only needs the acknowledgement.
-                setImmediate(() => {
-                    if (closed) { return; }
-                    node.send({ payload, topic, event, auth: verdict.auth } as any);
-                    showStatus();
-                });
-                return { status: 200, body: { ok: true } };
             },
-            rejected(_status: number, _reason: string) {
-                rejected++;
-                showStatus();
+            rejected(status: number, reason: string) {
+                countRejection(status, reason);
             }
         };
 
@@ -106,6 +124,7 @@ export = function (RED: NodeAPI): void {
         node.on('close', (_removed: boolean, done: () => void) => {
             closed = true;
             dispatcher?.unregister(path, target);
+            rejections.dispose();
             done();
         });
     }

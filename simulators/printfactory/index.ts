@@ -158,11 +158,14 @@ export class PrintFactorySimulator extends EventEmitter {
         this.emit('rejected', reason);
     }
 
-    /** Sends one frame to every open client. Objects are sent as JSON text, Buffers as binary frames. */
-    broadcast(payload: object | string | Buffer): number {
+    /**
+     * Sends one frame to every open client. Objects are sent as JSON text, Buffers as binary frames, unless
+     * `options.binary` is false: then a Buffer goes out as a text frame as it is (even if it is not UTF-8).
+     */
+    broadcast(payload: object | string | Buffer, options: { binary?: boolean } = {}): number {
         let data: string | Buffer;
         let binary = false;
-        if (Buffer.isBuffer(payload)) { data = payload; binary = true; } else if (typeof payload === 'string') { data = payload; } else { data = JSON.stringify(payload); }
+        if (Buffer.isBuffer(payload)) { data = payload; binary = options.binary ?? true; } else if (typeof payload === 'string') { data = payload; } else { data = JSON.stringify(payload); }
         let sent = 0;
         for (const ws of this.clients.keys()) {
             if (ws.readyState === WebSocket.OPEN) {

@@ -1,8 +1,12 @@
 'use strict';
-// A real Node-RED 4.1 process wired like its own red.js (admin app mounted before the HTTP-node app, both on
-// '/'), with this package linked into a throw-away user dir. For tests of what only a real runtime does:
-// loading stored credentials from flows_cred.json, resolving their `${VAR}` from its own environment, routing,
-// restarts (start again on the same user dir and port).
+// A real Node-RED process wired exactly like its own red.js: one express app, the editor's admin app
+// (JSON and urlencoded body parsers for every request) mounted on '/' first, then RED.httpNode on '/',
+// the default of every install. The package is linked into the user dir's node_modules as a user
+// installs it; test/lib/fault-nodes.js is copied into the user dir's nodes/. For tests of what only a real
+// runtime does: loading stored credentials from flows_cred.json, resolving their `${VAR}` from its own
+// environment, routing behind the editor's body parsers, restarts (start again on the same user dir and
+// port), a crash. Over IPC the test reads what the process saw: msgs that reached test-recorder nodes, node
+// status events and log lines.
 const fs = require('fs');
 const net = require('net');
 const os = require('os');
@@ -14,20 +18,34 @@ const ROOT = path.resolve(__dirname, '..', '..');
 // Runs in the child process: Node-RED embedded as red.js does it, on PORT (0 = ephemeral), with SETTINGS added.
 const STOCK_SERVER = `
 const http = require('http');
-const express = require(require.resolve('express', { paths: [require('path').dirname(require.resolve('node-red'))] }));
-const RED = require('node-red');
+const nodeRedMain = require.resolve(process.env.PRINT_EVENTS_NODE_RED || 'node-red');
+const express = require(require.resolve('express', { paths: [require('path').dirname(nodeRedMain)] }));
+const RED = require(nodeRedMain);
+const statuses = [];
+const logs = [];
 const app = express();
 const server = http.createServer(app);
-RED.init(server, { userDir: process.env.USER_DIR, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/',
-    uiHost: '127.0.0.1', uiPort: Number(process.env.PORT || 0), credentialSecret: false, telemetry: { enabled: false },
-    logging: { console: { level: 'warn' } }, ...JSON.parse(process.env.SETTINGS || '{}') });
-app.use('/', RED.httpAdmin);
-app.use('/', RED.httpNode);
+const settings = Object.assign({ userDir: process.env.USER_DIR, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/',
+    uiHost: '127.0.0.1', uiPort: Number(process.env.PORT || 0), credentialSecret: false, telemetry: { enabled: false, updateNotification: false },
+    logging: { console: { level: 'warn' }, test: { level: 'warn', metrics: false, audit: false,
+        handler: () => (entry) => { if (logs.length < 20000) { logs.push({ level: entry.level, type: entry.type, id: entry.id, msg: String(entry.msg && entry.msg.stack || entry.msg) }); } } } } },
+    JSON.parse(process.env.SETTINGS || '{}'));
+RED.init(server, settings);
+app.use(settings.httpAdminRoot, RED.httpAdmin);
+app.use(settings.httpNodeRoot, RED.httpNode);
+RED.events.on('node-status', (event) => { if (statuses.length < 50000) { statuses.push({ id: event.id, status: event.status }); } });
+process.on('message', (m) => {
+    if (m && m.cmd === 'state') {
+        const msgs = globalThis[Symbol.for('print-events.test.recorded-msgs')] || [];
+        const layers = (app._router && app._router.stack.length) || 0;
+        process.send({ reply: m.seq, msgs, statuses, logs, rootLayers: layers, nodeLayers: (RED.httpNode._router && RED.httpNode._router.stack.length) || 0 });
+    }
+});
 server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
     const started = new Promise((resolve) => RED.events.once('flows:started', resolve));
-    RED.start().then(() => started).then(() => console.log('PORT ' + server.address().port));
+    RED.start().then(() => started).then(() => process.send({ port: server.address().port }));
 });
-process.on('SIGTERM', () => RED.stop().then(() => process.exit(0)));
+process.on('SIGTERM', () => RED.stop().then(() => process.exit(0), () => process.exit(1)));
 `;
 
 /** A port that was free a moment ago, for a process that must come back on the same port after a restart. */
@@ -48,54 +66,92 @@ function makeUserDir() {
     fs.mkdirSync(path.join(userDir, 'node_modules'));
     fs.symlinkSync(ROOT, path.join(userDir, 'node_modules', 'node-red-contrib-print-events'), 'dir');
     fs.writeFileSync(path.join(userDir, 'package.json'), '{"name":"stock","private":true}');
+    fs.mkdirSync(path.join(userDir, 'nodes'));
+    fs.copyFileSync(path.join(__dirname, 'fault-nodes.js'), path.join(userDir, 'nodes', 'fault-nodes.js'));
+    fs.writeFileSync(path.join(userDir, 'nodes', 'fault-nodes.html'),
+        '<script type="text/javascript">RED.nodes.registerType("test-recorder",{category:"common",defaults:{},inputs:1,outputs:0});' +
+        'RED.nodes.registerType("test-broken-subscriber",{category:"config",defaults:{}});</script>');
     return userDir;
 }
 
 /**
  * Starts Node-RED with `flows` and plain-text `credentials` (credentialSecret false: fine for a throw-away
- * dir) and `env` added to its environment. Resolves with { baseUrl, userDir, output(), stop(), kill() } once flows
- * started. For a restart pass the `userDir` (and `port`) of the stopped one and no `flows`: the dir is then the
- * caller's and is kept; without `userDir` a new one is made and stop() removes it. `settings` are added to
- * Node-RED's settings (e.g. `logging`).
+ * dir). `settings` are merged into the red.js-like settings, `env` into its environment. Resolves once the
+ * flows started. For a restart pass the `userDir` (and `port`) of the stopped one and no `flows`: the dir is
+ * then the caller's and is kept; without `userDir` a new one is made and stop() removes it.
+ * PRINT_EVENTS_NODE_RED (a node-red package directory) and PRINT_EVENTS_NODE (a node binary) run the process on
+ * another Node-RED / Node.js than the dev dependency, e.g. Node-RED 5 on Node 24.
  */
-async function startStockNodeRed({ flows, credentials = {}, env = {}, timeoutMs = 30000, userDir: givenDir, port: fixedPort = 0, settings = {} }) {
+async function startStockNodeRed({ flows, credentials = {}, settings = {}, env = {}, timeoutMs = 45000, userDir: givenDir, port: fixedPort = 0 }) {
     const userDir = givenDir || makeUserDir();
     if (flows !== undefined) {
         fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
         fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
     }
-    const child = spawn(process.execPath, ['-e', STOCK_SERVER], {
-        cwd: ROOT, env: { ...process.env, ...env, USER_DIR: userDir, PORT: String(fixedPort), SETTINGS: JSON.stringify(settings) },
-        stdio: ['ignore', 'pipe', 'pipe']
+    const child = spawn(process.env.PRINT_EVENTS_NODE || process.execPath, ['-e', STOCK_SERVER], {
+        cwd: ROOT,
+        env: { ...process.env, ...env, USER_DIR: userDir, PORT: String(fixedPort), SETTINGS: JSON.stringify(settings) },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     });
     let output = '';
     child.stdout.on('data', (c) => { output += c; });
     child.stderr.on('data', (c) => { output += c; });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    const stop = async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-            child.kill('SIGTERM');
-            await exited;
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const waiting = new Map();
+    let seq = 0;
+    child.on('message', (m) => {
+        if (m && m.reply !== undefined && waiting.has(m.reply)) { waiting.get(m.reply)(m); waiting.delete(m.reply); }
+    });
+    const cleanup = () => { if (!givenDir) { fs.rmSync(userDir, { recursive: true, force: true }); } };
+    const port = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`stock Node-RED did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+        child.on('message', (m) => { if (m && m.port) { clearTimeout(timer); resolve(m.port); } });
+        exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`stock Node-RED exited (code ${code}, signal ${signal}):\n${output}`)); });
+    }).catch(async (err) => {
+        if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited; }
+        cleanup();
+        throw err;
+    });
+    return {
+        port,
+        baseUrl: `http://127.0.0.1:${port}`,
+        userDir,
+        child,
+        output: () => output,
+        /** True while the process runs. */
+        alive: () => child.exitCode === null && child.signalCode === null,
+        /**
+         * { msgs: [{ node, msg }], statuses: [{ id, status }], logs: [{ level, msg }], rootLayers, nodeLayers } as the
+         * process saw them (the layer counts of the root app and of RED.httpNode, to prove deploys add none).
+         */
+        state() {
+            if (child.exitCode !== null || child.signalCode !== null) {
+                return Promise.reject(new Error(`stock Node-RED is not running:\n${output}`));
+            }
+            const id = ++seq;
+            return new Promise((resolve, reject) => {
+                const timer = setTimeout(() => { waiting.delete(id); reject(new Error('stock Node-RED did not answer a state request')); }, 10000);
+                waiting.set(id, (m) => { clearTimeout(timer); resolve(m); });
+                child.send({ cmd: 'state', seq: id });
+            });
+        },
+        /** Ends the process at once (SIGKILL, no close handlers), like a crash; stop() still cleans up. */
+        async kill() {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill('SIGKILL');
+                await exited;
+            }
+        },
+        async stop() {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill('SIGTERM');
+                const killTimer = setTimeout(() => child.kill('SIGKILL'), 15000);
+                await exited;
+                clearTimeout(killTimer);
+            }
+            cleanup();
         }
-        if (!givenDir) { fs.rmSync(userDir, { recursive: true, force: true }); }
     };
-    const started = Date.now();
-    let port;
-    while (!(port = (/PORT (\d+)/.exec(output) || [])[1])) {
-        if (child.exitCode !== null || Date.now() - started > timeoutMs) {
-            await stop();
-            throw new Error(`stock Node-RED did not start:\n${output}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    // kill(): the process ends at once (SIGKILL, no close handlers), like a crash; stop() still cleans up.
-    const kill = async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-            child.kill('SIGKILL');
-            await exited;
-        }
-    };
-    return { baseUrl: `http://127.0.0.1:${port}`, userDir, output: () => output, stop, kill };
 }
 
-module.exports = { startStockNodeRed, makeUserDir, freePort };
+module.exports = { startStockNodeRed, makeUserDir, freePort, ROOT };

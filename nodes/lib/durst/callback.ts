@@ -4,6 +4,9 @@
 // REPO (substrate repository) callbacks is not documented, so they are recognised heuristically: an
 // entityType/type/entity/repository field mentioning SUBSTRATE, or any top-level key mentioning substrate.
 
+import * as bufferModule from 'buffer';
+import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
+
 export type DurstEvent = 'status' | 'workflow' | 'repo' | 'unknown';
 
 export interface ClassifiedCallback {
@@ -15,13 +18,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// Control characters (C0, C1, NUL), format characters (bidi overrides such as U+202E, zero-width marks,
+// BOM) and line/paragraph separators from a sender's body never reach msg.topic: switch/route rules
+// and log lines compare and show topics, and invisible characters there mislead both.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/** Removes control, format and line-separator characters. */
+export function stripControlCharacters(text: string): string {
+    return text.replace(INVISIBLE, '');
+}
+
 function isId(value: unknown): value is number | string {
-    return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.trim() !== '');
+    return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && segment(value) !== '');
 }
 
 // Topic segments must not contain the separator.
 function segment(value: unknown): string {
-    return String(value).trim().replace(/\//g, '_');
+    return stripControlCharacters(String(value)).trim().replace(/\//g, '_');
 }
 
 const REPO_KIND_FIELDS = ['entityType', 'type', 'entity', 'repository', 'repositoryType', 'objectType'];
@@ -47,14 +60,50 @@ export function classifyCallback(body: unknown): ClassifiedCallback {
         return { topic: `REPO/${segment(kind).toUpperCase()}${id}`, event: 'repo' };
     }
 
-    if (typeof body.entityType === 'string' && body.entityType.trim() !== '' && isId(body.entityId)) {
+    if (typeof body.entityType === 'string' && segment(body.entityType) !== '' && isId(body.entityId)) {
         return { topic: `STATUS/${segment(body.entityType)}/${segment(body.entityId)}`, event: 'status' };
     }
 
     const looksLikeWorkflow = 'progress' in body || 'currentStep' in body || 'executionTime' in body || 'stateMessage' in body;
-    if (typeof body.name === 'string' && body.name.trim() !== '' && isId(body.id) && looksLikeWorkflow) {
+    if (typeof body.name === 'string' && segment(body.name) !== '' && isId(body.id) && looksLikeWorkflow) {
         return { topic: `WORKFLOW/${segment(body.name)}/${segment(body.id)}`, event: 'workflow' };
     }
 
     return { topic: 'UNKNOWN', event: 'unknown' };
+}
+
+export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: string };
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+// buffer.isUtf8 (Node >= 18.14) validates much faster than a fatal TextDecoder.
+const isUtf8 = (bufferModule as { isUtf8?: (input: Buffer) => boolean }).isUtf8;
+
+/** The text of UTF-8 bytes without a leading BOM, or undefined when they are not valid UTF-8. */
+function decodeUtf8(rawBody: Buffer): string | undefined {
+    let text: string;
+    if (typeof isUtf8 === 'function') {
+        if (!isUtf8(rawBody)) { return undefined; }
+        text = rawBody.toString('utf8');
+    } else {
+        try { text = fatalUtf8.decode(rawBody); } catch { return undefined; }
+    }
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Raw callback bytes -> JSON value, or the reason it is refused: empty, not UTF-8 (RFC 8259), nested
+ * deeper than MAX_JSON_DEPTH (the same limit as PrintFactory frames), or not JSON. Any JSON value is
+ * accepted, so `42` or `null` becomes an `unknown` event rather than a lost callback. Never throws.
+ */
+export function parseCallbackBody(rawBody: Buffer): ParsedBody {
+    const text = decodeUtf8(rawBody);
+    if (text === undefined) { return { ok: false, error: 'body is not valid UTF-8' }; }
+    if (text.trim() === '') { return { ok: false, error: 'empty body' }; }
+    if (jsonDeeperThan(text, MAX_JSON_DEPTH)) { return { ok: false, error: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` }; }
+    try {
+        return { ok: true, value: JSON.parse(text) };
+    } catch (err) {
+        // The parser's message quotes the body: keep it short and printable, it goes to the answer and the log.
+        return { ok: false, error: 'invalid JSON: ' + stripControlCharacters(String((err as Error).message)).slice(0, 160) };
+    }
 }

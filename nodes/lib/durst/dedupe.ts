@@ -54,16 +54,26 @@ export class CallbackDeduper {
         if (this.windowMs <= 0) { return false; }
         const now = this.now();
         this.expire(now);
-        const keys = ['bytes\0' + crypto.createHash('sha256').update(rawBody).digest('hex')];
-        const natural = naturalKey(payload);
-        if (natural !== undefined) { keys.push(natural); }
+        const keys = this.keysOf(rawBody, payload);
         if (keys.some((k) => this.seen.has(k))) { return true; }
         for (const key of keys) { this.seen.set(key, now); }
         while (this.seen.size > MAX_KEYS) { this.seen.delete(this.seen.keys().next().value as string); }
         return false;
     }
 
+    /** Forgets a first sighting that was not delivered after all, so the sender's retry is not taken for a repeat. */
+    forget(rawBody: Buffer, payload: unknown): void {
+        for (const key of this.keysOf(rawBody, payload)) { this.seen.delete(key); }
+    }
+
     get size(): number { return this.seen.size; }
+
+    private keysOf(rawBody: Buffer, payload: unknown): string[] {
+        const keys = ['bytes\0' + crypto.createHash('sha256').update(rawBody).digest('hex')];
+        const natural = naturalKey(payload);
+        if (natural !== undefined) { keys.push(natural); }
+        return keys;
+    }
 
     private expire(now: number): void {
         for (const [key, at] of this.seen) {

@@ -1,8 +1,17 @@
 // One webhook route per httpNode app, shared by every durst-webhook-in node through a Map<path, target>.
-// Nodes add themselves on start and remove themselves on close, so no Express internals are touched and a
-// redeploy never leaves a stale route. The dispatcher reads the raw body itself (the JWT body digest is
-// computed over the exact bytes), with a size limit (apiMaxLength) and a timeout against slow-drip bodies.
+// Nodes add themselves on start and remove themselves on close, so a redeploy never leaves a stale route.
+//
+// The body: the JWT body digest is computed over the exact bytes, so the webhook must read them before any
+// body parser does. In Node-RED's default layout (red.js: editor and HTTP nodes both on `/`) the editor's
+// admin app, mounted first, parses every JSON and urlencoded body. So, like Node-RED's own http-in node does
+// for `skipBodyParsing` (21-httpin.js, rawBodyCapture), a capture middleware sits at the front of the root
+// app: for POSTs to a webhook path only, it reads the raw bytes (size limit, body timeout) and marks the
+// request as parsed (`req._body`), which every body-parser skips. The request then takes its normal way
+// (httpNodeAuth, httpNodeMiddleware, CORS) to the dispatcher route on httpNode, which answers. Where the
+// capture cannot be placed (no root app, an unknown router), the route reads the body itself; a body that
+// something else consumed first is refused with a defined 500 instead of being guessed at.
 // Requests for paths that no webhook node owns are passed on with next(), so http-in routes keep working.
+import { STATUS_CODES } from 'http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'http';
 
 export interface WebhookRequest {
@@ -17,9 +26,9 @@ export interface WebhookResponse {
 }
 
 export interface WebhookTarget {
-    /** Handles a fully read POST body; must answer synchronously and never throw for bad input. */
+    /** Handles a fully read POST body with a JSON content type; answers synchronously, should not throw. */
     handle(request: WebhookRequest): WebhookResponse;
-    /** Told about requests rejected before they reached handle() (415, 413, 408). */
+    /** Told about requests rejected before they reached handle() (408, 413, 415, 500). */
     rejected?(status: number, reason: string): void;
 }
 
@@ -34,6 +43,8 @@ type Handler = (req: any, res: any, next: Next) => void;
 
 export const DEFAULT_BODY_TIMEOUT_MS = 30000;
 const DEFAULT_MAX_BODY = 5 * 1024 * 1024;
+/** Where the capture keeps the exact bytes; a symbol, so no other middleware mistakes it for its own. */
+const RAW_BODY = Symbol('print-events.durst.rawBody');
 
 /** Leading slash, no trailing slash, no duplicate slashes. */
 export function normalisePath(path: string): string {
@@ -65,19 +76,29 @@ export class DuplicatePathError extends Error {
     }
 }
 
+/** Every answer of the webhook: JSON, never a stack or a server path. Never throws. */
 function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
-    if (res.headersSent) { return; }
-    const text = JSON.stringify(body ?? {});
-    res.statusCode = status;
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(text));
-    if (close) { res.setHeader('Connection', 'close'); }
-    res.end(text);
+    if (res.headersSent || res.writableEnded || res.destroyed) { return; }
+    try {
+        const text = JSON.stringify(body ?? {});
+        res.statusCode = status;
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
+        res.setHeader('Content-Length', Buffer.byteLength(text));
+        if (close) { res.setHeader('Connection', 'close'); }
+        res.end(text);
+    } catch {
+        res.destroy();
+    }
 }
 
-function reserialisedBody(body: unknown): Buffer | undefined {
-    if (body === undefined || typeof body === 'function') { return undefined; }
-    try { return Buffer.from(JSON.stringify(body)); } catch { return undefined; }
+/** The path part of a request line's target (origin form "/a/b?q", or absolute form "http://h/a/b"). */
+function pathnameOf(url: string | undefined): string {
+    const target = url || '/';
+    if (target.startsWith('/')) {
+        const query = target.indexOf('?');
+        return query === -1 ? target : target.slice(0, query);
+    }
+    try { return new URL(target).pathname; } catch { return target; }
 }
 
 function runChain(handlers: Handler[], req: IncomingMessage, res: ServerResponse, done: Next): void {
@@ -90,10 +111,13 @@ function runChain(handlers: Handler[], req: IncomingMessage, res: ServerResponse
     step();
 }
 
+type CapturingRequest = IncomingMessage & { _body?: boolean; rawBody?: unknown; [RAW_BODY]?: Buffer };
+
 export class WebhookDispatcher {
     private readonly targets = new Map<string, WebhookTarget>();
 
-    constructor(private readonly options: DispatcherOptions) {}
+    /** `mountPath()` is the path httpNode is mounted at in the root app ('' or '/' at the root). */
+    constructor(private readonly options: DispatcherOptions, private readonly mountPath: () => string = () => '') {}
 
     register(path: string, target: WebhookTarget): string {
         const key = normalisePath(path);
@@ -111,45 +135,86 @@ export class WebhookDispatcher {
 
     get size(): number { return this.targets.size; }
 
+    /**
+     * Front-of-root-app middleware: reads the exact body of POSTs to webhook paths before any body parser
+     * can, then passes the request on. Runs before Express's own init middleware, so it uses only Node's API.
+     */
+    readonly capture = (req: CapturingRequest, res: ServerResponse, next: Next): void => {
+        if (req.method !== 'POST' || req[RAW_BODY] || req._body || req.readableEnded) { next(); return; }
+        const key = this.keyFromRootPath(pathnameOf(req.url));
+        if (key === undefined || !this.targets.has(key)) { next(); return; }
+        this.readBody(key, req, res, (rawBody) => {
+            req[RAW_BODY] = rawBody;
+            // body-parser (and Node-RED's raw parser) skip a request marked as parsed.
+            req._body = true;
+            next();
+        });
+    };
+
+    /** The route on httpNode: runs httpNodeMiddleware/CORS, then answers every request to a webhook path. */
     readonly middleware = (req: any, res: ServerResponse, next: Next): void => {
         if (req.method !== 'POST' && req.method !== 'OPTIONS') { next(); return; }
-        const key = normalisePath(typeof req.path === 'string' ? req.path : (req.url || '/').split('?')[0]);
+        const key = normalisePath(typeof req.path === 'string' ? req.path : pathnameOf(req.url));
         if (!this.targets.has(key)) { next(); return; }
         runChain(this.options.middleware, req, res, (err) => {
-            if (err) { next(err); return; }
+            // Express's "skip the rest of this route" signals: the middleware passes the request on.
+            if (err === 'route' || err === 'router') { next(); return; }
+            if (err) {
+                // A middleware refused the request (or threw): answer in JSON, without its stack.
+                const declared = Number((err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode);
+                const status = Number.isInteger(declared) && declared >= 400 && declared <= 599 ? declared : 500;
+                this.reject(key, res, status, String(STATUS_CODES[status] || 'error').toLowerCase());
+                return;
+            }
             if (res.headersSent) { return; }
             if (req.method !== 'POST') { next(); return; }
             this.receive(key, req, res);
         });
     };
 
-    private receive(key: string, req: IncomingMessage & { _body?: boolean; rawBody?: unknown }, res: ServerResponse): void {
-        const target = this.targets.get(key);
-        if (!target) { sendJson(res, 404, { ok: false, error: 'no webhook at this path' }); return; }
-        const reject = (status: number, reason: string, close = false) => {
-            try { target.rejected?.(status, reason); } catch { /* status display only */ }
-            sendJson(res, status, { ok: false, error: reason }, close);
-        };
-        if (!isJsonContentType(req.headers['content-type'])) {
-            reject(415, 'Content-Type must be application/json');
-            req.resume();
-            return;
-        }
+    /** `pathname` as seen by the root app -> webhook key, or undefined when it is not under httpNode. */
+    private keyFromRootPath(pathname: string): string | undefined {
+        let mount: string;
+        try { mount = normalisePath(this.mountPath()); } catch { return undefined; }
+        const path = normalisePath(pathname);
+        if (mount === '/') { return path; }
+        // Express matches mount paths case-insensitively.
+        const head = path.slice(0, mount.length).toLowerCase();
+        if (head !== mount.toLowerCase() || (path.length > mount.length && path[mount.length] !== '/')) { return undefined; }
+        return normalisePath(path.slice(mount.length));
+    }
+
+    private reject(key: string, res: ServerResponse, status: number, reason: string, close = false): void {
+        try { this.targets.get(key)?.rejected?.(status, reason); } catch { /* status display only */ }
+        sendJson(res, status, { ok: false, error: reason }, close);
+    }
+
+    private receive(key: string, req: CapturingRequest, res: ServerResponse): void {
+        const captured = req[RAW_BODY];
+        if (captured) { this.deliver(key, req, res, captured); return; }
         if (req._body || req.readableEnded) {
-            // A body parser ahead of us already consumed the stream: the editor's admin app does this for every
-            // JSON request when httpAdminRoot and httpNodeRoot are both '/' (Node-RED's default), and so may an
-            // httpNodeMiddleware. Use its raw bytes if it kept them, else the compact re-serialisation of what it
-            // parsed (what Durst and our simulator send, so a JWT body digest still matches).
-            const raw = Buffer.isBuffer(req.rawBody) ? req.rawBody : reserialisedBody((req as { body?: unknown }).body);
-            if (raw && raw.length > this.options.maxBodyBytes) { reject(413, `body larger than ${this.options.maxBodyBytes} bytes`); return; }
-            if (raw) { this.deliver(key, target, req, res, raw); return; }
-            sendJson(res, 500, { ok: false, error: 'request body was consumed by a body parser ahead of the webhook and is not available' });
+            // Consumed by a parser ahead of us that the capture could not precede (an unusual embedding).
+            // Its raw bytes are usable if it kept them; a re-serialisation of what it parsed is not the body.
+            if (Buffer.isBuffer(req.rawBody)) {
+                if (req.rawBody.length > this.options.maxBodyBytes) { this.reject(key, res, 413, `body larger than ${this.options.maxBodyBytes} bytes`); return; }
+                this.deliver(key, req, res, req.rawBody);
+                return;
+            }
+            this.reject(key, res, 500, 'the request body was read by another body parser before the webhook');
             return;
         }
+        this.readBody(key, req, res, (rawBody) => this.deliver(key, req, res, rawBody));
+    }
+
+    /**
+     * Reads the whole body, at most maxBodyBytes, within bodyTimeoutMs. Answers 413 / 408 itself (and closes
+     * the connection); a client that goes away gets no answer and nothing is counted.
+     */
+    private readBody(key: string, req: IncomingMessage, res: ServerResponse, onBody: (rawBody: Buffer) => void): void {
         const limit = this.options.maxBodyBytes;
         const declared = Number(req.headers['content-length']);
         if (Number.isFinite(declared) && declared > limit) {
-            reject(413, `body larger than ${limit} bytes`, true);
+            this.reject(key, res, 413, `body larger than ${limit} bytes`, true);
             this.drainThenClose(req);
             return;
         }
@@ -168,7 +233,7 @@ export class WebhookDispatcher {
             received += chunk.length;
             if (received > limit) {
                 finish();
-                reject(413, `body larger than ${limit} bytes`, true);
+                this.reject(key, res, 413, `body larger than ${limit} bytes`, true);
                 this.drainThenClose(req);
                 return;
             }
@@ -177,16 +242,16 @@ export class WebhookDispatcher {
         const onEnd = () => {
             if (finished) { return; }
             finish();
-            this.deliver(key, target, req, res, Buffer.concat(chunks, received));
+            onBody(Buffer.concat(chunks, received));
         };
         const onError = () => { if (!finished) { finish(); } };
-        // The client went away before the body was complete: nothing to answer, nothing to count.
         const onClose = () => { if (!finished && !req.complete) { finish(); } };
         const timer = setTimeout(() => {
             if (finished) { return; }
             finish();
-            reject(408, 'request body not received in time', true);
-            req.destroy();
+            this.reject(key, res, 408, 'request body not received in time', true);
+            // Cut the connection once the answer is out: the rest of a dripping body is not waited for.
+            if (res.writableFinished) { req.destroy(); } else { res.once('finish', () => req.destroy()); res.once('close', () => req.destroy()); }
         }, this.options.bodyTimeoutMs);
         req.on('data', onData);
         req.on('end', onEnd);
@@ -199,19 +264,27 @@ export class WebhookDispatcher {
         const guard = setTimeout(() => req.destroy(), this.options.bodyTimeoutMs);
         req.on('end', () => clearTimeout(guard));
         req.on('close', () => clearTimeout(guard));
+        req.on('error', () => clearTimeout(guard));
         req.resume();
     }
 
-    private deliver(key: string, target: WebhookTarget, req: IncomingMessage, res: ServerResponse, rawBody: Buffer): void {
-        if (this.targets.get(key) !== target) {
+    private deliver(key: string, req: IncomingMessage, res: ServerResponse, rawBody: Buffer): void {
+        const target = this.targets.get(key);
+        if (!target) {
             sendJson(res, 404, { ok: false, error: 'webhook was removed while the request was read' });
+            return;
+        }
+        if (!isJsonContentType(req.headers['content-type'])) {
+            this.reject(key, res, 415, 'Content-Type must be application/json');
             return;
         }
         let response: WebhookResponse;
         try {
             response = target.handle({ path: key, headers: req.headers, rawBody });
-        } catch (err) {
-            response = { status: 500, body: { ok: false, error: (err as Error).message } };
+        } catch {
+            // The target's own guard should have answered; this is the last line, without the error's text.
+            try { target.rejected?.(500, 'internal error'); } catch { /* status display only */ }
+            response = { status: 500, body: { ok: false, error: 'internal error' } };
         }
         sendJson(res, response.status, response.body ?? { ok: response.status < 300 });
     }
@@ -220,6 +293,7 @@ export class WebhookDispatcher {
 interface RedLike {
     settings: { [key: string]: any };
     httpNode: any;
+    log?: { warn(text: string): void };
 }
 
 const dispatchers = new WeakMap<object, WebhookDispatcher>();
@@ -237,9 +311,44 @@ function corsHandler(options: unknown): Handler | undefined {
     }
 }
 
+/** The app at the top of the mount chain (Express sets `parent` when an app is mounted in another). */
+function rootApp(app: any): any {
+    let current = app;
+    for (let depth = 0; depth < 32 && current && current.parent; depth++) { current = current.parent; }
+    return current;
+}
+
+/** The layer stack of an Express 4 (`_router`) or Express 5 (`router`) app; undefined if neither. */
+function layerStack(app: any): any[] | undefined {
+    try {
+        const router = app._router ?? (Object.prototype.hasOwnProperty.call(app, '_router') ? undefined : app.router);
+        return router && Array.isArray(router.stack) ? router.stack : undefined;
+    } catch {
+        return undefined; // Express 4's `app.router` getter throws
+    }
+}
+
 /**
- * Returns the dispatcher for RED.httpNode, installing its single route on first use; undefined when the
- * HTTP node endpoints are disabled (httpNodeRoot === false).
+ * Puts `capture` first in the root app's stack, ahead of the editor's body parsers, the way Node-RED's
+ * 21-httpin.js places its rawBodyCapture. Returns false if the stack is not reachable (the route then reads
+ * the body itself, which is correct whenever no parser runs before it).
+ */
+function installAtFront(root: any, capture: Handler): boolean {
+    if (!root || typeof root.use !== 'function') { return false; }
+    const before = layerStack(root);
+    if (before?.some((layer) => layer && layer.handle === capture)) { return true; }
+    root.use(capture);
+    const stack = layerStack(root);
+    if (!stack) { return false; }
+    const index = stack.findIndex((layer) => layer && layer.handle === capture);
+    if (index < 0) { return false; }
+    stack.unshift(stack.splice(index, 1)[0]);
+    return true;
+}
+
+/**
+ * Returns the dispatcher for RED.httpNode, installing its route (and the front capture) on first use;
+ * undefined when the HTTP node endpoints are disabled (httpNodeRoot === false).
  */
 export function getDispatcher(RED: RedLike): WebhookDispatcher | undefined {
     if (RED.settings.httpNodeRoot === false || !RED.httpNode) { return undefined; }
@@ -253,12 +362,22 @@ export function getDispatcher(RED: RedLike): WebhookDispatcher | undefined {
         const cors = corsHandler(RED.settings.httpNodeCors);
         if (cors) { middleware.push(cors); }
         const timeout = Number(RED.settings.durstWebhookTimeout);
-        dispatcher = new WebhookDispatcher({
+        const created = new WebhookDispatcher({
             maxBodyBytes: parseSize(RED.settings.apiMaxLength),
             bodyTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_BODY_TIMEOUT_MS,
             middleware
-        });
-        app.use(dispatcher.middleware);
+        }, () => (app.parent && typeof app.path === 'function' ? String(app.path()) : ''));
+        dispatcher = created;
+        app.use(created.middleware);
+        const place = () => {
+            if (!installAtFront(rootApp(app), created.capture as Handler)) {
+                RED.log?.warn('durst-webhook-in: could not place the body capture ahead of other body parsers; ' +
+                    'a callback whose body another parser reads first is answered 500');
+            }
+        };
+        place();
+        // Mounted later (an embedding that starts the flows first): the new root needs the capture too.
+        if (typeof app.on === 'function') { app.on('mount', place); }
         dispatchers.set(app, dispatcher);
     }
     return dispatcher;

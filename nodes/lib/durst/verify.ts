@@ -80,6 +80,28 @@ function secretKey(key: string): crypto.KeyObject {
     return keyObject;
 }
 
+/**
+ * RFC 7515 section 4.1.11: a recipient must reject a JWS whose `crit` header names an extension it does not
+ * understand. This verifier understands none, so any `crit` header is refused (jsonwebtoken ignores it).
+ * Returns the reason, or undefined when the header has no `crit`.
+ */
+function unsupportedCriticalHeader(token: string): string | undefined {
+    const dot = token.indexOf('.');
+    if (dot <= 0) { return undefined; } // not a JWS at all: jwt.verify gives the reason
+    let header: unknown;
+    try {
+        header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
+    } catch {
+        return undefined;
+    }
+    if (typeof header !== 'object' || header === null || !('crit' in header)) { return undefined; }
+    const crit = (header as { crit: unknown }).crit;
+    const names = Array.isArray(crit) ? crit.filter((n): n is string => typeof n === 'string').slice(0, 5) : [];
+    return names.length > 0
+        ? `unsupported critical header extension (crit: ${names.map((n) => JSON.stringify(n.slice(0, 40))).join(', ')})`
+        : 'malformed crit header';
+}
+
 function verifyJwt(settings: VerifySettings, headers: IncomingHttpHeaders, rawBody: Buffer): VerifyResult {
     const method: JwtMethod = JWT_METHODS.includes(settings.jwtMethod as JwtMethod) ? settings.jwtMethod as JwtMethod : 'HS256';
     const headerName = (settings.jwtHeaderName || DEFAULT_JWT_HEADER).trim().toLowerCase();
@@ -88,6 +110,8 @@ function verifyJwt(settings: VerifySettings, headers: IncomingHttpHeaders, rawBo
     let token = header(headers, headerName);
     if (!token) { return { ok: false, reason: `missing ${headerName} header`, auth }; }
     token = token.trim().replace(/^Bearer\s+/i, '');
+    const critical = unsupportedCriticalHeader(token);
+    if (critical) { return { ok: false, reason: 'invalid JWT: ' + critical, auth }; }
     let payload: string | jwt.JwtPayload;
     try {
         // Pinning algorithms rejects alg "none", other HMAC sizes and RS/ES tokens (key-confusion attacks).

@@ -14,6 +14,11 @@ import type { RawData } from 'ws';
 import { classify, guidsOf, PrintFactoryEvent } from './classify';
 import { describeProxy, proxyFor, tunnelAgent } from '../net/proxy';
 import type { TlsOptions } from '../net/tls';
+import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
+import { RateLimitedLog } from '../rate-limited-log';
+
+// Re-exported: the frame limits are part of this module's documented behaviour.
+export { MAX_JSON_DEPTH, jsonDeeperThan };
 
 export interface ConnectionTimings {
     /** Heartbeat: a ping every this many ms; no pong before the next one means terminate + reconnect. */
@@ -48,9 +53,6 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
  * It is set well above MAX_FRAME_BYTES so that a merely large frame is dropped, not fatal.
  */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
-/** Deeper JSON is dropped: Node-RED clones and the debug sidebar walk msgs recursively. */
-export const MAX_JSON_DEPTH = 64;
-
 export type BadFrameReason = 'binary' | 'tooLarge' | 'notJson' | 'tooDeep';
 
 /** Why a socket closed or failed, as a short code (printfactory-notification turns it into its connection.down reason). */
@@ -120,33 +122,6 @@ export function backoffDelay(attempt: number, minMs: number, maxMs: number, rand
     return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-/** True when a JSON text nests objects/arrays deeper than `maxDepth` (strings are skipped). */
-export function jsonDeeperThan(text: string, maxDepth: number): boolean {
-    // A text cannot nest deeper than half its length: short frames need no scan.
-    if (text.length <= maxDepth * 2) { return false; }
-    // Fewer opening brackets than the limit cannot nest beyond it; indexOf is much faster than a char loop.
-    let opens = 0;
-    for (let i = text.indexOf('{'); i !== -1 && opens <= maxDepth; i = text.indexOf('{', i + 1)) { opens += 1; }
-    for (let i = text.indexOf('['); i !== -1 && opens <= maxDepth; i = text.indexOf('[', i + 1)) { opens += 1; }
-    if (opens <= maxDepth) { return false; }
-    let depth = 0;
-    let inString = false;
-    for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (inString) {
-            if (c === 92 /* \ */) { i += 1; } else if (c === 34 /* " */) { inString = false; }
-        } else if (c === 34) {
-            inString = true;
-        } else if (c === 123 /* { */ || c === 91 /* [ */) {
-            depth += 1;
-            if (depth > maxDepth) { return true; }
-        } else if (c === 125 /* } */ || c === 93 /* ] */) {
-            depth -= 1;
-        }
-    }
-    return false;
-}
-
 // toISOString costs about a microsecond; at tens of thousands of frames per second most share a millisecond.
 let lastIsoMs = 0;
 let lastIso = '';
@@ -197,8 +172,8 @@ export class PrintFactoryConnection {
     private failures = 0;
     private lastFailureWarned = '';
     private stopping: Promise<void> | null = null;
-    private badFrameWarnedAt = 0;
-    private badFramesSuppressed = 0;
+    // One warning at once, then at most one every 10 s with a count, so a garbage storm cannot flood the log.
+    private readonly badFrameLog: RateLimitedLog;
     /** When an open socket was last lost while running (not by our own stop); null while none was. */
     private lostAt: number | null = null;
     /** Sockets opened over this connection's life (tests use it to prove there is no tight loop). */
@@ -214,6 +189,8 @@ export class PrintFactoryConnection {
         this.tlsOptions = options.tlsOptions;
         this.setupError = options.setupError;
         this.timings = { ...DEFAULT_TIMINGS };
+        this.badFrameLog = new RateLimitedLog((text) => this.logger.warn(text), 10000,
+            (count, seconds) => `dropped ${count} more bad frames in the last ${seconds} s; the connection stays open`);
         for (const [key, value] of Object.entries(options.timings ?? {})) {
             if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
                 (this.timings as unknown as Record<string, number>)[key] = value;
@@ -297,6 +274,7 @@ export class PrintFactoryConnection {
 
     private stop(): Promise<void> {
         this.running = false;
+        this.badFrameLog.dispose();
         waiting.delete(this);
         this.clearReconnect();
         if (this.stopping) { return this.stopping; }
@@ -490,22 +468,13 @@ export class PrintFactoryConnection {
         for (const user of this.users) {
             try { user.onBadFrame(reason, bytes); } catch { /* a status update must not stop the socket */ }
         }
-        // One warning at once, then at most one every 10 s with a count, so a garbage storm cannot flood the log.
-        const now = Date.now();
-        if (now - this.badFrameWarnedAt < 10000) {
-            this.badFramesSuppressed += 1;
-            return;
-        }
-        const more = this.badFramesSuppressed > 0 ? ` (and ${this.badFramesSuppressed} more since the last warning)` : '';
-        this.badFramesSuppressed = 0;
-        this.badFrameWarnedAt = now;
         const why: Record<BadFrameReason, string> = {
             binary: 'a binary frame',
             tooLarge: `a frame of ${bytes} bytes (limit ${MAX_FRAME_BYTES})`,
             notJson: 'a frame that is not JSON',
             tooDeep: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`
         };
-        this.logger.warn(`dropped ${why[reason]}${more}; the connection stays open`);
+        this.badFrameLog.log(`dropped ${why[reason]}; the connection stays open`);
     }
 
     private clearReconnect(): void {
