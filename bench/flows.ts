@@ -80,10 +80,10 @@ export function coreWebsocketFlow(url: string, counterName: string, latency = fa
     ];
 }
 
-export function ceilingFlow(url: string, counterName: string): FlowNode[] {
+export function ceilingFlow(url: string, counterName: string, yieldEvery = 0): FlowNode[] {
     return [
         TAB,
-        { id: 'bench.ceiling', type: 'bench-ceiling', z: TAB.id, url, misKey: BENCH_MIS_KEY, x: 100, y: 100,
+        { id: 'bench.ceiling', type: 'bench-ceiling', z: TAB.id, url, misKey: BENCH_MIS_KEY, yieldEvery, x: 100, y: 100,
             wires: [['bench.counter']] },
         counter('bench.counter', counterName)
     ];

@@ -10,6 +10,8 @@ import WebSocket from 'ws';
 import { RemotePrintFactorySimulator } from './sim-client';
 import { BENCH_MIS_KEY, JOB_EVENTS, ceilingFlow, coreJobsFlow, coreWebsocketFlow, printfactoryFlow, printfactoryJobsFlow } from './flows';
 import type { BenchHub } from './hub';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { FRAMES_PER_TURN } = require(path.join(__dirname, '..', 'nodes', 'lib', 'printfactory', 'connection')) as { FRAMES_PER_TURN: number };
 import type { BenchRuntime, FlowNode } from './runtime';
 
 export interface ThroughputResult {
@@ -148,6 +150,8 @@ export function printfactoryVariants(runtime: BenchRuntime, hub: BenchHub): Vari
         { name: 'package', group: 'all', label: 'printfactory-notification -> counter', attach: deployed(runtime, printfactoryFlow) },
         { name: 'core', group: 'all', label: 'core websocket in -> json -> counter', attach: deployed(runtime, coreWebsocketFlow) },
         { name: 'ceiling', group: 'all', label: 'ceiling node: pre-built msg per frame, no parse -> counter', attach: deployed(runtime, ceilingFlow) },
+        { name: 'ceiling-yield', group: 'all', label: 'ceiling node + the package\'s flow control (256 frames per turn)',
+            attach: deployed(runtime, (u, c) => ceilingFlow(u, c, FRAMES_PER_TURN)) },
         { name: 'bare', group: 'all', label: 'bare ws client + JSON.parse (no Node-RED)', attach: bareClient(hub) },
         { name: 'package-jobs', group: 'jobs', label: 'printfactory-notification (filter job.*) -> switch by topic -> counter', attach: deployed(runtime, printfactoryJobsFlow) },
         { name: 'core-jobs', group: 'jobs', label: 'core websocket in -> json -> 3 switches by payload -> counter', attach: deployed(runtime, coreJobsFlow) }
@@ -168,12 +172,12 @@ export async function printfactoryThroughput(runtime: BenchRuntime, hub: BenchHu
             try {
                 const run = await measure(variant, hub, opts.count, opts.warmup);
                 runs.get(variant.name)!.push(run);
-                opts.log(`  round ${round}: ${variant.name.padEnd(12)} ${Math.round(run.rate).toLocaleString('en-US').padStart(8)} notifications/s, ` +
+                opts.log(`  round ${round}: ${variant.name.padEnd(13)} ${Math.round(run.rate).toLocaleString('en-US').padStart(8)} notifications/s, ` +
                     `receiver ${run.cpuUsPerMsg.toFixed(2)} us CPU each, sender ${run.senderCpuUsPerFrame.toFixed(2)} us/frame`);
             } catch (err) {
                 // One broken path must not hide the others' figures.
                 opts.onError(`${variant.label}: ${(err as Error).message}`);
-                opts.log(`  round ${round}: ${variant.name.padEnd(12)} FAILED: ${(err as Error).message}`);
+                opts.log(`  round ${round}: ${variant.name.padEnd(13)} FAILED: ${(err as Error).message}`);
                 await runtime.deploy([]).catch(() => undefined);
             }
         }

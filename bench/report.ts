@@ -59,6 +59,7 @@ export function computeTargets(r: BenchReport): Target[] {
     if (r.printfactory) {
         checkMax('PrintFactory CPU per msg vs core websocket in -> json', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package'), pfCpu('core')), 0.6);
         checkMax('PrintFactory CPU per msg vs the ceiling node', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package'), pfCpu('ceiling')), 1.25);
+        scale('PrintFactory CPU per msg vs the ceiling node with the same flow control', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package'), pfCpu('ceiling-yield')));
         scale('PrintFactory CPU per msg vs bare ws + JSON.parse', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package'), pfCpu('bare')));
         scale('Realistic flow (job.* by type): CPU per notification vs core', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package-jobs'), pfCpu('core-jobs')));
         scale('PrintFactory msgs/s vs core websocket in -> json', 'median per-round msgs/s ratio', pairedRatio(pf('package'), pf('core')));
@@ -74,6 +75,7 @@ export function computeTargets(r: BenchReport): Target[] {
         check('Webhook NONE vs core http in -> http response', 'median per-round req/s ratio', pairedRatio(wh('package-none'), wh('core')), 1.5);
         check('Webhook NONE vs Node-RED HTTP ceiling', 'median per-round req/s ratio', pairedRatio(wh('package-none'), wh('ceiling')), 0.7);
         check('Webhook JWT_SIGNING vs core http in -> http response', 'median per-round req/s ratio', pairedRatio(wh('package-jwt'), wh('core')), 1.1);
+        scale('Webhook NONE vs the ceiling handler sent as JSON (editor parses it)', 'median per-round req/s ratio', pairedRatio(wh('package-none'), wh('ceiling-json')));
         scale('Webhook JWT_SIGNING vs Node-RED HTTP ceiling', 'median per-round req/s ratio', pairedRatio(wh('package-jwt'), wh('ceiling')));
         scale('Webhook NONE vs bare Node http', 'median per-round req/s ratio', pairedRatio(wh('package-none'), wh('bare')));
         // autocannon stops counting with up to one request per connection still in flight; the

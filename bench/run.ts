@@ -7,13 +7,13 @@
 //   --only=printfactory,latency,webhook,memory   scenarios to run (default: all)
 //   --count=100000        notifications per throughput run        (BENCH_COUNT)
 //   --rounds=3            interleaved throughput rounds, median kept (BENCH_ROUNDS)
-//   --variants=package,core,ceiling,bare,package-jobs,core-jobs   PrintFactory paths to measure (BENCH_VARIANTS)
+//   --variants=package,core,ceiling,ceiling-yield,bare,package-jobs,core-jobs   PrintFactory paths to measure (BENCH_VARIANTS)
 //   --rate=1000           latency: notifications per second        (BENCH_RATE)
 //   --latencySeconds=5    latency: seconds of samples per path     (BENCH_LATENCYSECONDS)
-//   --duration=5          autocannon seconds per endpoint and round (BENCH_DURATION)
-//   --webhookRounds=2     interleaved webhook rounds, median kept  (BENCH_WEBHOOKROUNDS)
+//   --duration=4          autocannon seconds per endpoint and round (BENCH_DURATION)
+//   --webhookRounds=3     interleaved webhook rounds, median kept  (BENCH_WEBHOOKROUNDS)
 //   --connections=50      autocannon connections                   (BENCH_CONNECTIONS)
-//   --notifications=1000000  memory: notifications                 (BENCH_NOTIFICATIONS)
+//   --notifications=1000000  memory: notifications (quick: 200000)                (BENCH_NOTIFICATIONS)
 //   --reconnects=500      memory: simulator drops                  (BENCH_RECONNECTS)
 //   --redeploys=200       memory: full redeploys of every node     (BENCH_REDEPLOYS)
 //   --layout=stock        stock (wired like red.js: editor and HTTP nodes both on `/`, the editor's
@@ -54,14 +54,14 @@ async function main(): Promise<number> {
         rounds: Math.max(1, intOption('rounds', 3)),
         rate: Math.max(1, intOption('rate', 1000)),
         latencySeconds: Math.max(1, intOption('latencySeconds', quick ? 3 : 5)),
-        duration: intOption('duration', quick ? 3 : 5),
+        duration: intOption('duration', quick ? 2 : 4),
         webhookRounds: Math.max(1, intOption('webhookRounds', quick ? 2 : 3)),
         connections: intOption('connections', 50),
         notifications: intOption('notifications', quick ? 200000 : 1000000),
         reconnects: intOption('reconnects', quick ? 100 : 500),
         redeploys: intOption('redeploys', quick ? 50 : 200),
         layout: option('layout', 'stock') as BenchLayout,
-        variants: option('variants', 'package,core,ceiling,bare,package-jobs,core-jobs').split(',').map((s) => s.trim()).filter(Boolean),
+        variants: option('variants', 'package,core,ceiling,ceiling-yield,bare,package-jobs,core-jobs').split(',').map((s) => s.trim()).filter(Boolean),
         out: path.resolve(ROOT, option('out', 'bench-results/latest.json'))
     };
     if (opts.layout !== 'node-only' && opts.layout !== 'stock') { throw new Error(`--layout must be node-only or stock, got "${opts.layout}"`); }
