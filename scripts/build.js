@@ -43,7 +43,8 @@ let tsc;
 try {
     tsc = require.resolve('typescript/bin/tsc');
 } catch {
-    // Installed from a packed tarball without devDependencies: dist/ is already shipped.
+    // An install without devDependencies (e.g. --omit=dev): use the dist/ that is already there.
+    // The published package runs no install-time script: it ships dist/ ready built (prepack builds it).
     if (fs.existsSync(path.join(dist, 'nodes'))) { process.exit(0); }
     console.error('build: typescript is not installed and dist/ is missing');
     process.exit(1);

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The README's first command (`npm start` runs the build, then this script).
 // Starts both vendor simulators with a steady trickle of realistic events, an MQTT
-// broker (Aedes, a devDependency) for the fan-out examples, and an embedded Node-RED 4
-// with this package installed in a local user directory, then deploys every example
-// flow against them. No cloud account, no printer, no external broker.
+// broker (Aedes, a devDependency) for the fan-out examples, and an embedded Node-RED
+// (whatever require('node-red') resolves to: 4.1 from the devDependencies, 5.0 in CI's
+// second leg) with this package installed in a local user directory, then deploys every
+// example flow against them. No cloud account, no printer, no external broker.
 //
 //   node scripts/demo.js            run until Ctrl+C
 //   node scripts/demo.js --check    exit 0 once debug messages from both simulators and
@@ -329,6 +330,15 @@ function keepRawJsonBody() {
     return bodyParser.json({ limit: '5mb', verify: (req, _res, buf) => { req.rawBody = Buffer.from(buf); } });
 }
 
+/** The version of the Node-RED this demo embeds (whatever require('node-red') resolved to). */
+function nodeRedVersion(RED) {
+    try {
+        return require(require.resolve('node-red/package.json')).version;
+    } catch {
+        return typeof RED.version === 'function' ? RED.version() : String(RED.version);
+    }
+}
+
 /**
  * A real MQTT broker (Aedes) on 127.0.0.1, so the fan-out examples run without installing one.
  * Resolves to { aedes, port, url, stop() }; stop() disconnects every client and closes the port.
@@ -520,6 +530,7 @@ async function main() {
         console.log([
             '', line,
             `  Node-RED editor:          ${editorUrl}`,
+            `  Runtime:                  Node-RED ${nodeRedVersion(RED)} on Node.js ${process.version}`,
             `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s` +
                 (opts.pfDropEveryMs > 0 ? `, connection dropped every ${opts.pfDropEveryMs / 1000} s)` : ')'),
             `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s)`,

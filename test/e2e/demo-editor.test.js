@@ -6,6 +6,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { startDemo, launchBrowser, screenshot, waitFor } = require('./harness');
+const runtime = require('../lib/runtime');
 
 const PACKAGE_NAME = 'node-red-contrib-print-events';
 const FLOW_NODE_TYPES = ['printfactory-notification', 'durst-subscription', 'durst-webhook-in'];
@@ -55,6 +56,18 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             assert.ok(code === 0 || signal === 'SIGTERM', `demo did not stop cleanly: code ${code} signal ${signal}\n${demo.output()}`);
             fs.rmSync(demo.userDir, { recursive: true, force: true });
         }
+    });
+
+    it('runs the demo and serves the editor on the Node-RED this checkout resolves (the one CI expects)', async function () {
+        const printed = demo.runtime();
+        const editorVersion = await page.evaluate(() => RED.settings.version);
+        // The runtime adds "-git" when it finds a .git beside its install (a git worktree does that).
+        const served = String(editorVersion).replace(/-git$/, '');
+        console.log(`    demo runtime: Node-RED ${printed.nodeRed} on Node.js ${printed.node}; editor reports Node-RED ${editorVersion}`);
+        assert.strictEqual(printed.nodeRed, runtime.nodeRedPackage().version, 'the demo embeds another Node-RED than the tests resolve');
+        assert.strictEqual(served, printed.nodeRed, 'the editor is served by another Node-RED than the demo reported');
+        assert.strictEqual(printed.node, process.version, 'the demo runs on another Node.js than the tests');
+        runtime.checkExpected({ nodeVersion: printed.node, nodeRedVersion: served });
     });
 
     it('shows our flow nodes in the "print events" palette category, with label, icon and colour', async function () {
@@ -124,7 +137,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
     it('shows debug messages from both simulators in the debug sidebar', async function () {
         await page.evaluate(() => RED.sidebar.show('debug'));
         const topics = await waitFor(async () => {
-            const t = await page.locator('#red-ui-sidebar-content .red-ui-debug-msg-topic').allTextContents();
+            const t = await visibleDebugTopics();
             const pf = t.some((s) => PRINTFACTORY_TOPIC.test(s.trim()));
             const durst = t.some((s) => DURST_TOPIC.test(s.trim()));
             return pf && durst ? t : null;
@@ -224,7 +237,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
         await page.evaluate(() => RED.sidebar.show('debug'));
         await page.locator('#red-ui-sidebar-debug-clear').click();
         await waitFor(async () => {
-            const t = await page.locator('#red-ui-sidebar-content .red-ui-debug-msg-topic').allTextContents();
+            const t = await visibleDebugTopics();
             return t.some((s) => PRINTFACTORY_TOPIC.test(s.trim())) && t.some((s) => DURST_TOPIC.test(s.trim()));
         }, { timeoutMs: 45000, what: 'debug messages from both simulators after the redeploys' });
         await screenshot(page, '07-debug-after-redeploy');
@@ -352,6 +365,15 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             assert.strictEqual(shown, expected, 'callback URL to register with Durst');
         }
     };
+
+    // Topics of the debug messages shown on screen. The Debug view builds its message list itself
+    // (classes from the debug node, the same in 4.x and 5.x); where the editor puts that view differs:
+    // a sidebar tab inside #red-ui-sidebar-content in 4.x, a section of the redesigned sidebar in 5.x.
+    // So: no sidebar layout id, only the view's own list, and only messages that are actually visible.
+    function visibleDebugTopics() {
+        return page.locator('.red-ui-debug-content-list .red-ui-debug-msg .red-ui-debug-msg-topic')
+            .filter({ visible: true }).allTextContents();
+    }
 
     // Clicks Deploy and waits until the runtime wrote the new names into flows.json.
     async function deployAndConfirm(expectedNames) {

@@ -40,7 +40,7 @@ function startDemo({ userDir, env = {}, timeoutMs = 60000 } = {}) {
         const onData = (chunk) => {
             output += chunk.toString();
             const m = /Node-RED editor:\s+(http:\/\/\S+)/.exec(output);
-            if (m) {
+            if (m && /Runtime:\s+Node-RED \S+ on Node\.js \S+/.test(output)) {
                 clearTimeout(timer);
                 resolve(m[1]);
             }
@@ -58,6 +58,11 @@ function startDemo({ userDir, env = {}, timeoutMs = 60000 } = {}) {
         child,
         exited,
         output: () => output,
+        /** { nodeRed, node } as the demo process printed them in its banner (null before that). */
+        runtime() {
+            const m = /Runtime:\s+Node-RED (\S+) on Node\.js (\S+)/.exec(output);
+            return m ? { nodeRed: m[1], node: m[2] } : null;
+        },
         async stop() {
             if (child.exitCode !== null || child.signalCode !== null) { return exited; }
             child.kill('SIGTERM');

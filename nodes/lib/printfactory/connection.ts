@@ -14,7 +14,7 @@ import type { RawData } from 'ws';
 import { classify, guidsOf, PrintFactoryEvent } from './classify';
 import { describeProxy, proxyFor, tunnelAgent } from '../net/proxy';
 import type { TlsOptions } from '../net/tls';
-import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
+import { MAX_JSON_DEPTH, jsonDeeperThan, jsonHasProtoKey } from '../json-limits';
 import { RateLimitedLog } from '../rate-limited-log';
 
 // Re-exported: the frame limits are part of this module's documented behaviour.
@@ -62,7 +62,7 @@ export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
  * received: frames wait in the kernel's socket buffer and TCP slows the sender.
  */
 export const FRAMES_PER_TURN = 256;
-export type BadFrameReason = 'binary' | 'tooLarge' | 'notJson' | 'tooDeep';
+export type BadFrameReason = 'binary' | 'tooLarge' | 'notJson' | 'tooDeep' | 'protoKey';
 
 /** Why a socket closed or failed, as a short code (printfactory-notification turns it into its connection.down reason). */
 export type DisconnectCause =
@@ -461,6 +461,8 @@ export class PrintFactoryConnection {
             this.badFrame('notJson', buffer.length);
             return;
         }
+        // A "__proto__" key would become the prototype of the msg's clones (every wire after the first).
+        if (jsonHasProtoKey(text, parsed)) { this.badFrame('protoKey', buffer.length); return; }
         const event = classify(parsed);
         const { jobGuid, deviceGuid } = guidsOf(parsed);
         const receivedAt = isoNow();
@@ -488,7 +490,8 @@ export class PrintFactoryConnection {
             binary: 'a binary frame',
             tooLarge: `a frame of ${bytes} bytes (limit ${MAX_FRAME_BYTES})`,
             notJson: 'a frame that is not JSON',
-            tooDeep: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`
+            tooDeep: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+            protoKey: 'JSON with a "__proto__" key'
         };
         this.badFrameLog.log(`dropped ${why[reason]}; the connection stays open`);
     }

@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// Checks the package the way a user gets it (run by .ci/run in both legs):
+//   1. `npm pack` (prepack builds dist/), and the tarball holds every node's files but no
+//      install-time script (preinstall, install, postinstall, prepare);
+//   2. `npm install <tarball>` into a scratch Node-RED user directory prints no npm warning
+//      (warnings about the machine's own npm config are not the package's and are ignored);
+//   3. a real Node-RED (the one this checkout's require('node-red') resolves to, so 4.1 or 5.x)
+//      started on that user directory loads all five nodes from the installed copy, with their
+//      editor HTML.
+// Exits 0 and prints one summary line, or prints what is wrong and exits 1.
+//
+//   node scripts/check-package.js [--keep]   (--keep leaves the scratch directory in place)
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const http = require('http');
+const { spawn, spawnSync } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..');
+const PKG = require(path.join(ROOT, 'package.json'));
+const NODE_TYPES = Object.keys(PKG['node-red'].nodes);
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
+// npm's complaints about the machine's npmrc (e.g. "Unknown user config") say nothing about the package.
+const MACHINE_CONFIG_WARNING = /Unknown (user|env|global|project|builtin|cli) config/i;
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+// Thrown, not process.exit(): the scratch directory is removed on the way out.
+class CheckFailed extends Error {}
+function fail(message) {
+    throw new CheckFailed(message);
+}
+
+function npm(args, cwd) {
+    const result = spawnSync(NPM, args, {
+        cwd,
+        encoding: 'utf8',
+        env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' }
+    });
+    if (result.error) { fail(`npm ${args.join(' ')}: ${result.error.message}`); }
+    const output = `${result.stdout || ''}${result.stderr || ''}`;
+    if (result.status !== 0) { fail(`npm ${args.join(' ')} exited ${result.status}:\n${output}`); }
+    return { stdout: result.stdout || '', output };
+}
+
+function npmWarnings(output) {
+    return output.split('\n').filter((l) => /^npm warn/i.test(l.trim()) && !MACHINE_CONFIG_WARNING.test(l));
+}
+
+function getJson(url, accept = 'application/json') {
+    return new Promise((resolve, reject) => {
+        http.get(url, { headers: { Accept: accept }, timeout: 30000 }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c) => { text += c; });
+            res.on('end', () => {
+                if (res.statusCode !== 200) { reject(new Error(`GET ${url} answered ${res.statusCode}: ${text.slice(0, 300)}`)); return; }
+                try { resolve(accept === 'application/json' ? JSON.parse(text) : text); } catch (err) { reject(err); }
+            });
+        }).on('error', reject).on('timeout', function () { this.destroy(new Error(`GET ${url} timed out`)); });
+    });
+}
+
+// Runs in a child process: Node-RED embedded on an ephemeral port with the scratch user directory.
+// It reports the port, the Node-RED version, and where the registry loaded our module from.
+const RUNTIME = `
+const http = require('http');
+const path = require('path');
+const nodeRedMain = require.resolve('node-red', { paths: [process.env.CHECK_ROOT] });
+const RED = require(nodeRedMain);
+const registry = require(require.resolve('@node-red/registry', { paths: [path.dirname(nodeRedMain)] }));
+const server = http.createServer((req, res) => RED.httpAdmin(req, res, () => { res.statusCode = 404; res.end(); }));
+RED.init(server, { userDir: process.env.CHECK_USER_DIR, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/',
+    uiHost: '127.0.0.1', uiPort: 0, credentialSecret: false, telemetry: { enabled: false, updateNotification: false },
+    editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } });
+server.listen(0, '127.0.0.1', () => {
+    RED.start().then(() => {
+        const info = registry.getModuleInfo(process.env.CHECK_MODULE);
+        console.log('READY ' + JSON.stringify({ port: server.address().port,
+            nodeRed: require(require.resolve('node-red/package.json', { paths: [process.env.CHECK_ROOT] })).version,
+            modulePath: info ? info.path : null }));
+    }, (err) => { console.error(err); process.exit(1); });
+});
+process.on('SIGTERM', () => RED.stop().then(() => process.exit(0), () => process.exit(1)));
+`;
+
+async function loadInNodeRed(userDir) {
+    const child = spawn(process.execPath, ['-e', RUNTIME], {
+        cwd: userDir,
+        env: { ...process.env, CHECK_ROOT: ROOT, CHECK_USER_DIR: userDir, CHECK_MODULE: PKG.name },
+        stdio: ['ignore', 'pipe', 'pipe']
+    });
+    let output = '';
+    child.stdout.on('data', (c) => { output += c; });
+    child.stderr.on('data', (c) => { output += c; });
+    const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+        const ready = await new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('Node-RED did not start within 90 s')), 90000);
+            const poll = setInterval(() => {
+                const m = /READY (\{.*\})/.exec(output);
+                if (m) { clearInterval(poll); clearTimeout(timer); resolve(JSON.parse(m[1])); }
+            }, 100);
+            exited.then((code) => { clearInterval(poll); clearTimeout(timer); reject(new Error(`Node-RED exited early (code ${code})`)); });
+        });
+        const base = `http://127.0.0.1:${ready.port}/`;
+        const sets = await getJson(base + 'nodes');
+        const html = await getJson(base + 'nodes', 'text/html');
+        return { ...ready, sets: sets.filter((s) => s.module === PKG.name), html };
+    } catch (err) {
+        throw new Error(`${err.message}\n${output}`);
+    } finally {
+        if (child.exitCode === null) {
+            child.kill('SIGTERM');
+            const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+            await exited;
+            clearTimeout(timer);
+        }
+    }
+}
+
+async function main() {
+    const keep = process.argv.includes('--keep');
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-package-'));
+    try {
+        // 1. Pack (prepack builds dist/).
+        const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', scratch], ROOT).stdout)[0];
+        const tarball = path.join(scratch, packed.filename);
+        const files = new Set(packed.files.map((f) => f.path));
+        const missing = [];
+        for (const type of NODE_TYPES) {
+            const js = PKG['node-red'].nodes[type];
+            for (const f of [js, js.replace(/\.js$/, '.html'), path.posix.join(path.posix.dirname(js), 'locales', 'en-US', `${type}.json`)]) {
+                if (!files.has(f)) { missing.push(f); }
+            }
+        }
+        if (missing.length > 0) { fail(`the tarball lacks ${missing.join(', ')}`); }
+        const scripts = Object.keys(PKG.scripts || {}).filter((s) => INSTALL_SCRIPTS.includes(s));
+        if (scripts.length > 0) { fail(`package.json has install-time scripts: ${scripts.join(', ')}`); }
+
+        // 2. Install the tarball into a fresh user directory, as `npm install <tarball>` in ~/.node-red does.
+        const userDir = path.join(scratch, 'userdir');
+        fs.mkdirSync(userDir);
+        fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', version: '0.0.1', private: true }, null, 2));
+        const npmVersion = npm(['--version'], userDir).stdout.trim();
+        const install = npm(['install', tarball], userDir);
+        const warnings = npmWarnings(install.output);
+        if (warnings.length > 0) { fail(`npm ${npmVersion} warned while installing the tarball:\n${warnings.join('\n')}`); }
+        const installed = path.join(userDir, 'node_modules', PKG.name);
+        if (fs.lstatSync(installed).isSymbolicLink()) { fail(`${installed} is a link, not an installed copy`); }
+
+        // 3. A real Node-RED loads all five nodes from that copy.
+        const result = await loadInNodeRed(userDir);
+        const loaded = new Map();
+        for (const set of result.sets) {
+            for (const type of set.types || []) { loaded.set(type, set); }
+        }
+        const problems = NODE_TYPES.map((type) => {
+            const set = loaded.get(type);
+            if (!set) { return `${type}: not registered`; }
+            if (set.err) { return `${type}: ${set.err}`; }
+            if (!set.enabled) { return `${type}: disabled`; }
+            if (!new RegExp(`registerType\\(\\s*['"]${type}['"]`).test(result.html)) { return `${type}: no editor definition served`; }
+            return null;
+        }).filter(Boolean);
+        if (problems.length > 0) { fail(`Node-RED ${result.nodeRed} did not load the installed package: ${problems.join('; ')}`); }
+        if (!result.modulePath || path.resolve(result.modulePath) !== path.resolve(installed)) {
+            fail(`Node-RED loaded ${PKG.name} from ${result.modulePath}, not from the installed tarball at ${installed}`);
+        }
+        console.log(`check-package: OK: ${packed.filename} (${files.size} files, no install script) installed with npm ${npmVersion} ` +
+            `without warnings; Node-RED ${result.nodeRed} on Node.js ${process.version} loaded all ${NODE_TYPES.length} nodes ` +
+            `(${NODE_TYPES.join(', ')}) from it`);
+    } finally {
+        if (keep) { console.log('check-package: kept ' + scratch); } else { fs.rmSync(scratch, { recursive: true, force: true }); }
+    }
+}
+
+main().catch((err) => {
+    console.error('check-package: FAILED: ' + (err instanceof CheckFailed ? err.message : (err && err.stack) || String(err)));
+    process.exitCode = 1;
+});
