@@ -227,6 +227,9 @@ export async function printfactoryLatency(runtime: BenchRuntime, hub: BenchHub,
                     await counter.waitFor(warm.sent, 10000);
                 }
                 counter.reset();
+                // Every path starts its window with the same clean heap: otherwise garbage left by whatever ran
+                // before (the throughput scenario, the runtime's start) is collected inside the first path's window.
+                (globalThis as { gc?: () => void }).gc?.();
                 const { sent } = await sim.pace(opts.rate, opts.seconds);
                 await counter.waitFor(sent, 10000);
                 const sorted = [...counter.samples].sort((a, b) => a - b);
