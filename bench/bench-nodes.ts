@@ -1,9 +1,11 @@
 // Source of the bench-only node types, written into a temporary nodes dir at run time
 // (Node-RED loads node files from disk, with a sibling .html).
 //
-// bench-counter: counts every msg it receives, into the hub counter named by `name`.
+// bench-counter: counts every msg it receives, into the hub counter named by `name`; with
+//                `latency: true` it also records now - the send time the paced sender wrote into
+//                the JobGUID ("lat-<process.hrtime ns>"), from msg.jobGuid or msg.payload.JobGUID.
 // bench-ceiling: Node-RED's delivery ceiling: one WebSocket client that sends one
-//                pre-built msg per frame, without parsing. Same socket, same counter,
+//                pre-built msg per frame, without parsing (`yieldEvery`: optional flow control). Same socket, same counter,
 //                so the gap to it is the cost of everything a real node does per frame.
 import fs from 'fs';
 import path from 'path';
@@ -14,6 +16,17 @@ module.exports = function (RED) {
     function BenchCounter(config) {
         RED.nodes.createNode(this, config);
         const counter = hub.counter(config.name || config.id);
+        if (config.latency) {
+            this.on('input', function (msg, send, done) {
+                const guid = msg.jobGuid || (msg.payload && msg.payload.JobGUID);
+                if (typeof guid === 'string' && guid.startsWith('lat-')) {
+                    counter.sample(Number(process.hrtime.bigint() - BigInt(guid.slice(4))) / 1e6);
+                }
+                counter.hit();
+                done();
+            });
+            return;
+        }
         this.on('input', function (msg, send, done) { counter.hit(); done(); });
     }
     RED.nodes.registerType('bench-counter', BenchCounter);
@@ -23,7 +36,18 @@ module.exports = function (RED) {
         const node = this;
         const payload = hub.prebuiltPayload;
         const socket = new hub.WebSocket(config.url, { headers: { MisKey: config.misKey } });
-        socket.on('message', function () { node.send({ payload: payload, topic: 'job.created' }); });
+        // yieldEvery: the same flow control as the package's connection (pause reading after that many
+        // frames in one turn, resume on setImmediate), so the gap to it is per-frame work only.
+        const yieldEvery = Number(config.yieldEvery) || 0;
+        let frames = 0;
+        const resume = function () { frames = 0; socket.resume(); };
+        socket.on('message', function () {
+            node.send({ payload: payload, topic: 'job.created' });
+            if (yieldEvery && ++frames >= yieldEvery && socket.readyState === 1 && !socket.isPaused) {
+                socket.pause();
+                setImmediate(resume);
+            }
+        });
         socket.on('error', function (err) { node.warn('bench-ceiling: ' + err.message); });
         node.on('close', function (done) {
             if (socket.readyState === socket.CLOSED) { done(); return; }
@@ -36,8 +60,8 @@ module.exports = function (RED) {
 `;
 
 const NODE_HTML = `<script type="text/javascript">
-RED.nodes.registerType('bench-counter', { category: 'bench', defaults: { name: { value: '' } }, inputs: 1, outputs: 0 });
-RED.nodes.registerType('bench-ceiling', { category: 'bench', defaults: { url: { value: '' }, misKey: { value: '' } }, inputs: 0, outputs: 1 });
+RED.nodes.registerType('bench-counter', { category: 'bench', defaults: { name: { value: '' }, latency: { value: false } }, inputs: 1, outputs: 0 });
+RED.nodes.registerType('bench-ceiling', { category: 'bench', defaults: { url: { value: '' }, misKey: { value: '' }, yieldEvery: { value: 0 } }, inputs: 0, outputs: 1 });
 </script>
 `;
 

@@ -8,23 +8,66 @@ export const XAUTH_PASSWORD = 'bench-xauth-password';
 
 const TAB: FlowNode = { id: 'bench.tab', type: 'tab', label: 'bench', disabled: false, info: '' };
 
-function counter(id: string, name: string, x = 600): FlowNode {
-    return { id, type: 'bench-counter', z: TAB.id, name, x, y: 100, wires: [] };
+function counter(id: string, name: string, x = 600, latency = false): FlowNode {
+    return { id, type: 'bench-counter', z: TAB.id, name, latency, x, y: 100, wires: [] };
 }
 
+/** Every job.* event name the classifier knows: the realistic flow keeps these and routes them by type. */
+export const JOB_EVENTS = ['job.created', 'job.updated', 'job.copyAdded', 'job.reprint', 'job.reroute', 'job.resubmit'];
+
 /** `timings`: printfactory-config advanced settings in seconds (pingInterval, reconnectMin, ...). */
-export function printfactoryFlow(url: string, counterName: string, timings: Record<string, number> = {}): FlowNode[] {
+export function printfactoryFlow(url: string, counterName: string, timings: Record<string, number> = {}, latency = false): FlowNode[] {
     return [
         TAB,
         { id: 'bench.pf.cfg', type: 'printfactory-config', name: 'bench', url, ...timings, credentials: { misKey: BENCH_MIS_KEY } },
         { id: 'bench.pf.in', type: 'printfactory-notification', z: TAB.id, name: '', account: 'bench.pf.cfg',
             events: [], x: 100, y: 100, wires: [['bench.counter']] },
+        counter('bench.counter', counterName, 600, latency)
+    ];
+}
+
+/**
+ * Realistic flow, package side: the node's own event filter keeps the job.* events, then one core
+ * `switch` on msg.topic routes each type to its output (all outputs end in the same counter).
+ */
+export function printfactoryJobsFlow(url: string, counterName: string): FlowNode[] {
+    return [
+        TAB,
+        { id: 'bench.pf.cfg', type: 'printfactory-config', name: 'bench', url, credentials: { misKey: BENCH_MIS_KEY } },
+        { id: 'bench.pf.in', type: 'printfactory-notification', z: TAB.id, name: '', account: 'bench.pf.cfg',
+            events: JOB_EVENTS, x: 100, y: 100, wires: [['bench.route']] },
+        { id: 'bench.route', type: 'switch', z: TAB.id, name: 'by type', property: 'topic', propertyType: 'msg',
+            rules: JOB_EVENTS.map((v) => ({ t: 'eq', v, vt: 'str' })), checkall: 'false', repair: false,
+            outputs: JOB_EVENTS.length, x: 300, y: 100, wires: JOB_EVENTS.map(() => ['bench.counter']) },
         counter('bench.counter', counterName)
     ];
 }
 
+/**
+ * Realistic flow, core side: `websocket in` -> `json` -> `switch`. A switch tests one property, and the
+ * notifications carry no type field, so the classifier's order (docs/printfactory.md, "Event names") takes three switches with native
+ * rules (no JSONata): Event -> Reprint/ReRoute/ReSubmit; else the payload's keys -> drop nester
+ * (NestGUID) and device (DeviceGUID) frames, StatusRIP = copyAdded; else Status "Created" = created, anything
+ * else = updated (the classifier's "exactly one key" check is left out: cheaper than exact, in core's favour).
+ */
+export function coreJobsFlow(url: string, counterName: string): FlowNode[] {
+    const sw = (id: string, property: string, rules: object[], wires: string[][], y: number): FlowNode => ({
+        id, type: 'switch', z: TAB.id, name: '', property, propertyType: 'msg', rules, checkall: 'false', repair: false,
+        outputs: rules.length, x: 500, y, wires
+    });
+    const c = 'bench.counter';
+    return [
+        ...coreWebsocketFlow(url, counterName).map((n) => n.id === 'bench.json' ? { ...n, wires: [['bench.sw.event']] } : n),
+        sw('bench.sw.event', 'payload.Event', [{ t: 'eq', v: 'Reprint', vt: 'str' }, { t: 'eq', v: 'ReRoute', vt: 'str' },
+            { t: 'eq', v: 'ReSubmit', vt: 'str' }, { t: 'else' }], [[c], [c], [c], ['bench.sw.keys']], 100),
+        sw('bench.sw.keys', 'payload', [{ t: 'hask', v: 'NestGUID', vt: 'str' }, { t: 'hask', v: 'DeviceGUID', vt: 'str' },
+            { t: 'hask', v: 'StatusRIP', vt: 'str' }, { t: 'else' }], [[], [], [c], ['bench.sw.status']], 200),
+        sw('bench.sw.status', 'payload.Status', [{ t: 'eq', v: 'Created', vt: 'str' }, { t: 'else' }], [[c], [c]], 300)
+    ];
+}
+
 /** Core chain: `websocket in` (client mode, MisKey as an upgrade header) -> `json` -> counter. */
-export function coreWebsocketFlow(url: string, counterName: string): FlowNode[] {
+export function coreWebsocketFlow(url: string, counterName: string, latency = false): FlowNode[] {
     return [
         TAB,
         { id: 'bench.ws.client', type: 'websocket-client', path: url, tls: '', wholemsg: 'false', hb: '0',
@@ -33,14 +76,14 @@ export function coreWebsocketFlow(url: string, counterName: string): FlowNode[] 
             x: 100, y: 100, wires: [['bench.json']] },
         { id: 'bench.json', type: 'json', z: TAB.id, name: '', property: 'payload', action: 'obj', pretty: false,
             x: 300, y: 100, wires: [['bench.counter']] },
-        counter('bench.counter', counterName)
+        counter('bench.counter', counterName, 600, latency)
     ];
 }
 
-export function ceilingFlow(url: string, counterName: string): FlowNode[] {
+export function ceilingFlow(url: string, counterName: string, yieldEvery = 0): FlowNode[] {
     return [
         TAB,
-        { id: 'bench.ceiling', type: 'bench-ceiling', z: TAB.id, url, misKey: BENCH_MIS_KEY, x: 100, y: 100,
+        { id: 'bench.ceiling', type: 'bench-ceiling', z: TAB.id, url, misKey: BENCH_MIS_KEY, yieldEvery, x: 100, y: 100,
             wires: [['bench.counter']] },
         counter('bench.counter', counterName)
     ];

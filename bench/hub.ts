@@ -6,6 +6,8 @@ export const HUB_KEY = Symbol.for('node-red-contrib-print-events.bench.hub');
 
 export class Counter {
     count = 0;
+    /** End-to-end latencies in ms (bench-counter with `latency: true`): send time stamped by the sender. */
+    samples: number[] = [];
     private target = Infinity;
     private reached: (() => void) | null = null;
 
@@ -19,8 +21,11 @@ export class Counter {
         }
     }
 
+    sample(ms: number): void { this.samples.push(ms); }
+
     reset(): void {
         this.count = 0;
+        this.samples = [];
         this.target = Infinity;
         this.reached = null;
     }

@@ -150,6 +150,11 @@ export async function redeployMemory(runtime: BenchRuntime, _hub: BenchHub,
     const samples: Sample[] = [];
     let maxConnections = 0;
     let peak: number | null = null;
+    let subscribers = 0;
+    let activeSubscriptions = 0;
+    // Registration is lazy: only the subscriber with a durst-subscription (ensureOnDeploy) registers.
+    const activeCount = (): number => durst.subscribers().flatMap((s: { id: number }) => durst.subscriptions(s.id))
+        .filter((s: { status: string }) => s.status === 'ACTIVE').length;
     try {
         for (let i = 1; i <= opts.redeploys; i++) {
             await runtime.deploy(everyNodeFlow(sim.url, durst.url, runtime.baseUrl + '/', i));
@@ -161,6 +166,12 @@ export async function redeployMemory(runtime: BenchRuntime, _hub: BenchHub,
             }
         }
         peak = await sim.peakConnections();
+        // Counted while the last flow is deployed: the empty deploy of the teardown removes the subscription
+        // node, and the package then rightly switches its subscription off. Ensure-on-deploy runs after the
+        // deploy, so give it a moment.
+        await waitUntil(() => activeCount() >= 1, 5000, 'the ensured subscription').catch(() => undefined);
+        subscribers = durst.subscribers().length;
+        activeSubscriptions = activeCount();
     } finally {
         await runtime.deploy([]);
         await sim.stop();
@@ -168,11 +179,6 @@ export async function redeployMemory(runtime: BenchRuntime, _hub: BenchHub,
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
     const end = sample(runtime, opts.redeploys);
-    // Registration is lazy: only the subscriber with a durst-subscription (ensureOnDeploy) registers.
-    const registered = durst.subscribers();
-    const subscribers = registered.length;
-    const activeSubscriptions = registered.flatMap((s: { id: number }) => durst.subscriptions(s.id))
-        .filter((s: { status: string }) => s.status === 'ACTIVE').length;
     return summarise('redeploys', `${opts.redeploys} full redeploys of every node`, samples, opts.warmupSamples, baseline, end,
         `Durst subscribers: ${subscribers}, ACTIVE subscriptions: ${activeSubscriptions} (want 1 and 1); ` +
         `PrintFactory sockets open at once: at most ${peak ?? maxConnections} (want 1)`,

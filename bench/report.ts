@@ -2,7 +2,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import type { ThroughputResult } from './printfactory';
+import type { LatencyResult, ThroughputResult } from './printfactory';
 import type { WebhookResult } from './webhook';
 import type { MemoryResult } from './memory';
 
@@ -13,6 +13,7 @@ export interface BenchReport {
     machine: { cpus: number; cpuModel: string; node: string; nodeRed: string; platform: string; loadStart: string[]; loadEnd?: string[] };
     options: Record<string, unknown>;
     printfactory?: ThroughputResult[];
+    latency?: LatencyResult[];
     webhook?: WebhookResult[];
     memory?: MemoryResult[];
     targets: Target[];
@@ -44,21 +45,39 @@ function pairedRatio(a: number[] | undefined, b: number[] | undefined): number |
 export function computeTargets(r: BenchReport): Target[] {
     const targets: Target[] = [];
     const pf = (v: string): number[] | undefined => r.printfactory?.find((x) => x.variant === v)?.runs;
+    const pfCpu = (v: string): number[] | undefined => r.printfactory?.find((x) => x.variant === v)?.cpuRuns;
     const wh = (v: string): number[] | undefined => r.webhook?.find((x) => x.variant === v)?.runs;
     const check = (name: string, figure: string, value: number | null, min: number): void => {
         targets.push({ name, figure, value, target: `>= ${min}x`, met: value === null ? null : value >= min });
     };
+    const checkMax = (name: string, figure: string, value: number | null, max: number, unit = 'x'): void => {
+        targets.push({ name, figure, value, target: `<= ${max}${unit}`, met: value === null ? null : value <= max });
+    };
+    const scale = (name: string, figure: string, value: number | null): void => {
+        targets.push({ name, figure, value, target: 'shown for scale', met: null });
+    };
     if (r.printfactory) {
-        check('PrintFactory vs core websocket in -> json', 'median per-round msgs/s ratio', pairedRatio(pf('package'), pf('core')), 1.5);
-        check('PrintFactory vs Node-RED delivery ceiling', 'median per-round msgs/s ratio', pairedRatio(pf('package'), pf('ceiling')), 0.9);
-        targets.push({ name: 'PrintFactory vs bare ws + JSON.parse (for scale)', figure: 'median per-round msgs/s ratio',
-            value: pairedRatio(pf('package'), pf('bare')), target: 'shown for scale', met: null });
+        checkMax('PrintFactory CPU per msg vs core websocket in -> json', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package'), pfCpu('core')), 0.6);
+        checkMax('PrintFactory CPU per msg vs the ceiling node', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package'), pfCpu('ceiling')), 1.25);
+        scale('PrintFactory CPU per msg vs the ceiling node with the same flow control', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package'), pfCpu('ceiling-yield')));
+        scale('PrintFactory CPU per msg vs bare ws + JSON.parse', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package'), pfCpu('bare')));
+        scale('Realistic flow (job.* by type): CPU per notification vs core', 'median per-round CPU/msg ratio', pairedRatio(pfCpu('package-jobs'), pfCpu('core-jobs')));
+        scale('PrintFactory msgs/s vs core websocket in -> json', 'median per-round msgs/s ratio', pairedRatio(pf('package'), pf('core')));
+        scale('PrintFactory msgs/s vs the ceiling node', 'median per-round msgs/s ratio', pairedRatio(pf('package'), pf('ceiling')));
+        scale('Realistic flow (job.* by type): notifications/s vs core', 'median per-round msgs/s ratio', pairedRatio(pf('package-jobs'), pf('core-jobs')));
+    }
+    for (const l of r.latency ?? []) {
+        if (l.variant === 'package') {
+            checkMax(`PrintFactory p99 latency at ${l.rate}/s`, 'ms, frame written -> msg at the counter', l.p99, 5, ' ms');
+        }
     }
     if (r.webhook) {
-        check('Webhook NONE vs core http in -> http response', 'median per-round req/s ratio', pairedRatio(wh('package-none'), wh('core')), 1.0);
-        check('Webhook JWT_SIGNING vs core http in -> http response', 'median per-round req/s ratio', pairedRatio(wh('package-jwt'), wh('core')), 0.6);
-        targets.push({ name: 'Webhook NONE vs bare Node http (for scale)', figure: 'median per-round req/s ratio',
-            value: pairedRatio(wh('package-none'), wh('bare')), target: 'shown for scale', met: null });
+        check('Webhook NONE vs core http in -> http response', 'median per-round req/s ratio', pairedRatio(wh('package-none'), wh('core')), 1.5);
+        check('Webhook NONE vs Node-RED HTTP ceiling', 'median per-round req/s ratio', pairedRatio(wh('package-none'), wh('ceiling')), 0.7);
+        check('Webhook JWT_SIGNING vs core http in -> http response', 'median per-round req/s ratio', pairedRatio(wh('package-jwt'), wh('core')), 1.1);
+        scale('Webhook NONE vs the ceiling handler sent as JSON (editor parses it)', 'median per-round req/s ratio', pairedRatio(wh('package-none'), wh('ceiling-json')));
+        scale('Webhook JWT_SIGNING vs Node-RED HTTP ceiling', 'median per-round req/s ratio', pairedRatio(wh('package-jwt'), wh('ceiling')));
+        scale('Webhook NONE vs bare Node http', 'median per-round req/s ratio', pairedRatio(wh('package-none'), wh('bare')));
         // autocannon stops counting with up to one request per connection still in flight; the
         // server answers (and emits) those too, so msgs may exceed the counted 200s by that much.
         // (Summed over the rounds: up to connections x rounds in flight.)
@@ -87,22 +106,42 @@ function table(header: string[], rows: string[][]): string {
     return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
 }
 
-/** Markdown tables: printed to the console and pasted into docs/benchmarks.md, "Latest results". */
+/** Markdown tables: printed to the console and pasted into docs/benchmarks.md. */
 export function renderMarkdown(r: BenchReport): string {
     const parts: string[] = [];
     parts.push(`Machine: ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}, Node-RED ${r.machine.nodeRed}, ${r.date}; ` +
         `load average at start ${r.machine.loadStart.join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     if (r.printfactory) {
-        const core = r.printfactory.find((x) => x.variant === 'core')?.msgsPerSec ?? 0;
-        parts.push('PrintFactory notifications -> counting node (median of the rounds)\n\n' + table(['Path', 'msgs/s', 'vs core', 'rounds'],
-            r.printfactory.map((x) => [x.label, fmt(x.msgsPerSec), core ? (x.msgsPerSec / core).toFixed(2) + 'x' : '-',
-                x.runs.map(fmt).join(' / ')])));
+        const group = (g: 'all' | 'jobs'): ThroughputResult[] => r.printfactory!.filter((x) => x.group === g);
+        const render = (rows: ThroughputResult[], coreName: string): string => {
+            const core = rows.find((x) => x.variant === coreName);
+            return table(['Path', 'receiver CPU us/notification', 'vs core', 'notifications/s', 'vs core', 'sender CPU us/frame', 'rounds (CPU us)', 'rounds (notifications/s)'],
+                rows.map((x) => [x.label, x.cpuUsPerMsg.toFixed(2), core ? (x.cpuUsPerMsg / core.cpuUsPerMsg).toFixed(2) + 'x' : '-',
+                    fmt(x.msgsPerSec), core ? (x.msgsPerSec / core.msgsPerSec).toFixed(2) + 'x' : '-', x.senderCpuUsPerFrame.toFixed(2),
+                    x.cpuRuns.map((c) => c.toFixed(2)).join(' / '), x.runs.map(fmt).join(' / ')]));
+        };
+        const count = Number(r.options.count) || 0;
+        if (group('all').length > 0) {
+            parts.push(`PrintFactory: every notification -> counting node (${fmt(count)} per round; median of the rounds; lower CPU is better)\n\n` + render(group('all'), 'core'));
+        }
+        if (group('jobs').length > 0) {
+            const jobs = group('jobs')[0].delivered;
+            parts.push(`PrintFactory, realistic flow: only job.* events, routed by type (${fmt(jobs)} of ${fmt(count)} notifications are job.*; ` +
+                'CPU per notification received)\n\n' + render(group('jobs'), 'core-jobs'));
+        }
+    }
+    if (r.latency && r.latency.length > 0) {
+        parts.push(`PrintFactory end-to-end latency: frame written by the sender -> msg at the counter (${r.latency[0].rate}/s, ${r.latency[0].sent} frames per path)\n\n` +
+            table(['Path', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'received'],
+                r.latency.map((l) => [l.label, String(l.p50), String(l.p90), String(l.p99), String(l.max), `${l.received}/${l.sent}`])));
     }
     if (r.webhook) {
         const core = r.webhook.find((x) => x.variant === 'core')?.reqPerSec ?? 0;
+        const ceiling = r.webhook.find((x) => x.variant === 'ceiling')?.reqPerSec ?? 0;
         const layout = r.options.layout === 'stock' ? 'stock layout: editor and HTTP nodes on /' : 'node-only layout';
-        parts.push(`Durst callbacks (${layout}; autocannon in a separate process; median of the rounds)\n\n` + table(['Endpoint', 'req/s', 'p50 ms', 'p99 ms', 'vs core', 'non-2xx', 'rounds (req/s)'],
-            r.webhook.map((x) => [x.label, fmt(x.reqPerSec), String(x.p50), String(x.p99), core ? (x.reqPerSec / core).toFixed(2) + 'x' : '-', String(x.non2xx),
+        parts.push(`Durst callbacks (${layout}; autocannon in a separate process; median of the rounds)\n\n` + table(['Endpoint', 'req/s', 'p50 ms', 'p99 ms', 'vs core', 'of ceiling', 'non-2xx', 'rounds (req/s)'],
+            r.webhook.map((x) => [x.label, fmt(x.reqPerSec), String(x.p50), String(x.p99), core ? (x.reqPerSec / core).toFixed(2) + 'x' : '-',
+                ceiling ? (x.reqPerSec / ceiling).toFixed(2) + 'x' : '-', String(x.non2xx),
                 x.runs.map(fmt).join(' / ')])));
     }
     if (r.memory && r.memory.length > 0) {

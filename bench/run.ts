@@ -1,26 +1,30 @@
-// `npm run bench`: throughput, latency and memory of the package against Node-RED's core
-// nodes, all in one embedded Node-RED runtime, as ratios measured in the same run.
+// `npm run bench`: receiver CPU, throughput, latency and memory of the package against Node-RED's core
+// nodes, all in one embedded Node-RED runtime (its own process: every sender runs in another one),
+// as ratios measured in the same run.
 //
 // Options (argument --name=value or environment BENCH_NAME):
-//   --only=printfactory,webhook,memory   scenarios to run (default: all)
-//   --count=200000        notifications per throughput run        (BENCH_COUNT)
+//   --quick               fewer notifications, rounds and seconds (about 1.5 minutes; noisier) (BENCH_QUICK=1)
+//   --only=printfactory,latency,webhook,memory   scenarios to run (default: all)
+//   --count=100000        notifications per throughput run        (BENCH_COUNT)
 //   --rounds=3            interleaved throughput rounds, median kept (BENCH_ROUNDS)
-//   --variants=package,core,ceiling,bare   throughput paths to measure (BENCH_VARIANTS)
-//   --duration=5          autocannon seconds per endpoint and round (BENCH_DURATION)
-//   --webhookRounds=2     interleaved webhook rounds, median kept  (BENCH_WEBHOOKROUNDS)
+//   --variants=package,core,ceiling,ceiling-yield,bare,package-jobs,core-jobs   PrintFactory paths to measure (BENCH_VARIANTS)
+//   --rate=1000           latency: notifications per second        (BENCH_RATE)
+//   --latencySeconds=5    latency: seconds of samples per path     (BENCH_LATENCYSECONDS)
+//   --duration=4          autocannon seconds per endpoint and round (BENCH_DURATION)
+//   --webhookRounds=3     interleaved webhook rounds, median kept  (BENCH_WEBHOOKROUNDS)
 //   --connections=50      autocannon connections                   (BENCH_CONNECTIONS)
-//   --notifications=1000000  memory: notifications                 (BENCH_NOTIFICATIONS)
+//   --notifications=1000000  memory: notifications (quick: 200000)                (BENCH_NOTIFICATIONS)
 //   --reconnects=500      memory: simulator drops                  (BENCH_RECONNECTS)
 //   --redeploys=200       memory: full redeploys of every node     (BENCH_REDEPLOYS)
-//   --layout=node-only    node-only (RED.httpNode alone) or stock (wired like red.js: editor and
-//                         HTTP nodes both on `/`, the editor's body parsers first) (BENCH_LAYOUT)
+//   --layout=stock        stock (wired like red.js: editor and HTTP nodes both on `/`, the editor's
+//                         body parsers first; the default) or node-only (RED.httpNode alone) (BENCH_LAYOUT)
 //   --out=bench-results/latest.json
 // The memory figures need --expose-gc: without it the script re-runs itself with the flag.
 import path from 'path';
 import { spawnSync } from 'child_process';
 import { installHub } from './hub';
 import { ROOT, startRuntime, type BenchLayout } from './runtime';
-import { printfactoryThroughput } from './printfactory';
+import { printfactoryLatency, printfactoryThroughput } from './printfactory';
 import { webhookThroughput } from './webhook';
 import { notificationsMemory, reconnectMemory, redeployMemory } from './memory';
 import { computeTargets, machine, renderMarkdown, save, type BenchReport } from './report';
@@ -42,18 +46,22 @@ function intOption(name: string, fallback: number): number {
 const log = (s: string): void => { process.stdout.write(s + '\n'); };
 
 async function main(): Promise<number> {
-    const only = new Set(option('only', 'printfactory,webhook,memory').split(',').map((s) => s.trim()));
+    const only = new Set(option('only', 'printfactory,latency,webhook,memory').split(',').map((s) => s.trim()));
+    const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
     const opts = {
-        count: intOption('count', 200000),
+        quick,
+        count: intOption('count', quick ? 40000 : 100000),
         rounds: Math.max(1, intOption('rounds', 3)),
-        duration: intOption('duration', 5),
-        webhookRounds: Math.max(1, intOption('webhookRounds', 2)),
+        rate: Math.max(1, intOption('rate', 1000)),
+        latencySeconds: Math.max(1, intOption('latencySeconds', quick ? 3 : 5)),
+        duration: intOption('duration', quick ? 2 : 4),
+        webhookRounds: Math.max(1, intOption('webhookRounds', quick ? 2 : 3)),
         connections: intOption('connections', 50),
-        notifications: intOption('notifications', 1000000),
-        reconnects: intOption('reconnects', 500),
-        redeploys: intOption('redeploys', 200),
-        layout: option('layout', 'node-only') as BenchLayout,
-        variants: option('variants', 'package,core,ceiling,bare').split(',').map((s) => s.trim()).filter(Boolean),
+        notifications: intOption('notifications', quick ? 200000 : 1000000),
+        reconnects: intOption('reconnects', quick ? 100 : 500),
+        redeploys: intOption('redeploys', quick ? 50 : 200),
+        layout: option('layout', 'stock') as BenchLayout,
+        variants: option('variants', 'package,core,ceiling,ceiling-yield,bare,package-jobs,core-jobs').split(',').map((s) => s.trim()).filter(Boolean),
         out: path.resolve(ROOT, option('out', 'bench-results/latest.json'))
     };
     if (opts.layout !== 'node-only' && opts.layout !== 'stock') { throw new Error(`--layout must be node-only or stock, got "${opts.layout}"`); }
@@ -77,9 +85,14 @@ async function main(): Promise<number> {
     };
     try {
         if (only.has('printfactory')) {
-            await attempt(`1. PrintFactory throughput (${opts.count.toLocaleString('en-US')} notifications x ${opts.rounds} rounds)`, async () => {
+            await attempt(`1. PrintFactory: receiver CPU and throughput (${opts.count.toLocaleString('en-US')} notifications x ${opts.rounds} rounds, pre-encoded batched frames from a sender process)`, async () => {
                 report.printfactory = await printfactoryThroughput(runtime, hub, { count: opts.count, warmup: Math.min(20000, opts.count), rounds: opts.rounds, log, variants: opts.variants,
                     onError: (e) => report.errors.push(`1. PrintFactory throughput: ${e}`) });
+            });
+        }
+        if (only.has('latency')) {
+            await attempt(`1b. PrintFactory end-to-end latency (${opts.rate}/s for ${opts.latencySeconds} s per path, after 1 s warm-up)`, async () => {
+                report.latency = await printfactoryLatency(runtime, hub, { rate: opts.rate, seconds: opts.latencySeconds, warmupSeconds: 1, log });
             });
         }
         if (only.has('webhook')) {

@@ -137,8 +137,13 @@ export async function startRuntime(hub: BenchHub, layout: BenchLayout = 'node-on
         },
         routeCount(): number {
             const app = RED.httpNode;
-            const router = app._router || app.router;
-            return router && Array.isArray(router.stack) ? router.stack.length : -1;
+            // Express 4 creates `_router` on the first route, and its `app.router` getter throws ("deprecated");
+            // Express 5 has `app.router`. No router yet = no routes.
+            let router = app._router;
+            if (!router) {
+                try { router = app.router; } catch { router = undefined; }
+            }
+            return router && Array.isArray(router.stack) ? router.stack.length : 0;
         },
         async stop(): Promise<void> {
             await runtime.deploy([]);

@@ -38,6 +38,10 @@ export class RemotePrintFactorySimulator extends EventEmitter {
     }
 
     blast(count: number): Promise<{ writeMs: number }> { return this.call('blast', { count }); }
+    /** Pre-encoded frames written in batches straight to the socket: a sender faster than any receiver here. */
+    blastRaw(count: number): Promise<{ writeMs: number; cpuUs: number; events: Record<string, number> }> { return this.call('blastRaw', { count }); }
+    /** `rate` job.created frames per second for `seconds`, each stamped with its send time (hrtime ns in the JobGUID). */
+    pace(rate: number, seconds: number): Promise<{ sent: number }> { return this.call('pace', { rate, seconds }); }
     dropAll(): Promise<void> { return this.call('dropAll'); }
     connectionCount(): Promise<number> { return this.call('connectionCount'); }
     /** Most connections open at the same time since start (null if the simulator does not track it). */

@@ -8,7 +8,86 @@ interface Request { id: number; cmd: string; args?: any }
 const simModule = require(path.join(__dirname, '..', 'simulators', 'printfactory'));
 const PrintFactorySimulator = simModule.PrintFactorySimulator || simModule.default || simModule;
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const classifyModule = require(path.join(__dirname, '..', 'nodes', 'lib', 'printfactory', 'classify'));
+
 let sim: any = null;
+
+/** One unmasked server-to-client text frame (RFC 6455 5.2), header and payload in one buffer. */
+function encodeFrame(text: string): Buffer {
+    const payload = Buffer.from(text, 'utf8');
+    const n = payload.length;
+    const header = n < 126 ? Buffer.from([0x81, n]) : n < 65536 ? Buffer.alloc(4) : Buffer.alloc(10);
+    if (n >= 126 && n < 65536) { header[0] = 0x81; header[1] = 126; header.writeUInt16BE(n, 2); }
+    if (n >= 65536) { header[0] = 0x81; header[1] = 127; header.writeBigUInt64BE(BigInt(n), 2); }
+    return Buffer.concat([header, payload]);
+}
+
+/** The TCP sockets of every open client (ws keeps it as `_socket`). */
+function rawSockets(): import('net').Socket[] {
+    return [...sim.clients.keys()].filter((ws: any) => ws.readyState === 1).map((ws: any) => ws._socket);
+}
+
+function writeAll(socket: import('net').Socket, buf: Buffer): Promise<void> | null {
+    if (socket.write(buf)) { return null; }
+    return new Promise((resolve) => socket.once('drain', resolve));
+}
+
+/**
+ * The fast sender: `count` documented notifications (the same mix as blast()), encoded once into
+ * batches of whole frames and written straight to each client's TCP socket, waiting only for 'drain'.
+ * Per frame it costs a share of one memcpy, so the receiver, not this process, sets the pace.
+ */
+async function blastRaw(count: number): Promise<{ writeMs: number; cpuUs: number; events: Record<string, number> }> {
+    const names: string[] = simModule.EXAMPLE_NAMES;
+    const pool: string[] = [];
+    for (let i = 0; i < 64; i++) { pool.push(JSON.stringify(simModule.freshExample(names[i % names.length]))); }
+    const frames = pool.map(encodeFrame);
+    const PER_BATCH = 512;
+    const batch = Buffer.concat(Array.from({ length: PER_BATCH }, (_, i) => frames[i % frames.length]));
+    const events: Record<string, number> = {};
+    for (let i = 0; i < count; i++) {
+        const e: string = classifyModule.classify(JSON.parse(pool[i % pool.length]));
+        events[e] = (events[e] ?? 0) + 1;
+    }
+    const cpu0 = process.cpuUsage();
+    const started = Date.now();
+    await Promise.all(rawSockets().map(async (socket) => {
+        let sent = 0;
+        while (sent < count) {
+            const n = Math.min(PER_BATCH, count - sent);
+            const wait = writeAll(socket, n === PER_BATCH ? batch
+                : Buffer.concat(Array.from({ length: n }, (_, i) => frames[i % frames.length])));
+            sent += n;
+            if (wait) { await wait; }
+        }
+    }));
+    const cpu = process.cpuUsage(cpu0);
+    return { writeMs: Date.now() - started, cpuUs: cpu.user + cpu.system, events };
+}
+
+/**
+ * Paced sender for latency: `rate` job.created frames per second for `seconds`, each carrying the
+ * moment it was written (process.hrtime, CLOCK_MONOTONIC: one clock for every process of the machine)
+ * in its JobGUID, so the receiver can tell how long the frame took to become a msg.
+ */
+async function pace(rate: number, seconds: number): Promise<{ sent: number }> {
+    const sockets = rawSockets();
+    const total = Math.round(rate * seconds);
+    const start = process.hrtime.bigint();
+    let sent = 0;
+    while (sent < total) {
+        const due = Math.min(total, Math.floor(Number(process.hrtime.bigint() - start) / 1e9 * rate) + 1);
+        while (sent < due) {
+            const text = '{"JobGUID":"lat-' + process.hrtime.bigint().toString() + '","Status":"Created"}';
+            const frame = encodeFrame(text);
+            for (const socket of sockets) { socket.write(frame); }
+            sent += 1;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return { sent };
+}
 
 async function handle(req: Request): Promise<unknown> {
     switch (req.cmd) {
@@ -23,6 +102,10 @@ async function handle(req: Request): Promise<unknown> {
             await sim.blast(req.args.count);
             return { writeMs: Date.now() - started };
         }
+        case 'blastRaw':
+            return blastRaw(req.args.count);
+        case 'pace':
+            return pace(req.args.rate, req.args.seconds);
         case 'dropAll':
             sim.dropAll();
             return null;

@@ -82,6 +82,26 @@ async function probe(url: string, headers: Record<string, string>): Promise<numb
     });
 }
 
+const CEILING_PATH = '/bench/ceiling';
+const ceilingInstalled = new WeakSet<object>();
+
+/**
+ * Node-RED's HTTP ceiling: the least any route on RED.httpNode can do, a handler that answers 200 without
+ * reading the body. It goes through everything Node-RED puts ahead of every HTTP node route (in the stock
+ * layout: the editor's admin app on `/`, then httpNodeCors/httpNodeAuth/httpNodeMiddleware as configured),
+ * so the gap to it is what the webhook itself costs. Installed once per runtime (Express
+ * routes cannot be removed; the bench runtime is thrown away at the end).
+ */
+function installHttpCeiling(runtime: BenchRuntime): void {
+    const app = runtime.RED.httpNode;
+    if (ceilingInstalled.has(app)) { return; }
+    ceilingInstalled.add(app);
+    app.post(CEILING_PATH, (_req: http.IncomingMessage, res: http.ServerResponse) => {
+        res.statusCode = 200;
+        res.end();
+    });
+}
+
 export async function webhookThroughput(runtime: BenchRuntime, hub: BenchHub,
     opts: { duration: number; connections: number; rounds: number; warmupSeconds: number; log: (s: string) => void }): Promise<WebhookResult[]> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -91,6 +111,7 @@ export async function webhookThroughput(runtime: BenchRuntime, hub: BenchHub,
     await durst.start();
     const bare = await startBareServer();
     try {
+        installHttpCeiling(runtime);
         await runtime.deploy(webhookFlow(durst.url, runtime.baseUrl + '/'));
         // Subscriber registration happens asynchronously after the deploy.
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -100,6 +121,13 @@ export async function webhookThroughput(runtime: BenchRuntime, hub: BenchHub,
             { variant: 'package-jwt', label: 'durst-webhook-in, JWT_SIGNING (HS256)', url: runtime.baseUrl + '/bench/jwt',
                 headers: { ...json, 'x-jwt-token': signedToken() }, counter: 'webhook.jwt' },
             { variant: 'core', label: 'core http in -> http response', url: runtime.baseUrl + '/bench/core', headers: json, counter: 'webhook.core' },
+            // The ceiling's body is the same bytes; as application/octet-stream no parser of Node-RED reads it (the
+            // editor's json/urlencoded parsers skip it): the least a request to an httpNode route costs.
+            { variant: 'ceiling', label: 'HTTP ceiling: httpNode handler, 200, body read by nobody', url: runtime.baseUrl + CEILING_PATH,
+                headers: { 'content-type': 'application/octet-stream' }, counter: '' },
+            // The same handler sent as JSON: in the stock layout the editor's JSON parser reads and parses it first.
+            { variant: 'ceiling-json', label: 'same handler, sent as JSON (stock: the editor parses it)', url: runtime.baseUrl + CEILING_PATH,
+                headers: json, counter: '' },
             { variant: 'bare', label: 'bare Node http server + JSON.parse (no Node-RED)', url: bare.url, headers: json, counter: '' }
         ];
         for (const t of targets) {
@@ -120,7 +148,7 @@ export async function webhookThroughput(runtime: BenchRuntime, hub: BenchHub,
                 const load = await runLoad({ url: t.url, connections: opts.connections, duration: opts.duration, headers: t.headers });
                 await new Promise((resolve) => setTimeout(resolve, 200));
                 loads.get(t.variant)!.push({ load, emitted: counter ? counter.count : null });
-                opts.log(`  round ${round}: ${t.variant.padEnd(13)} ${Math.round(load.reqPerSec).toLocaleString('en-US')} req/s  p99 ${load.p99} ms` +
+                opts.log(`  round ${round}: ${t.variant.padEnd(14)} ${Math.round(load.reqPerSec).toLocaleString('en-US')} req/s  p99 ${load.p99} ms` +
                     (counter ? `  (200s: ${load.ok}, msgs: ${counter.count})` : ''));
             }
         }

@@ -274,7 +274,7 @@ describe('durst: two Node-RED instances sharing one pinned subscriber id deploy 
         });
         await Promise.all(reds.map((red) => red.start()));
         // Every API answer is slow, so both instances list before either has created: a real race.
-        sim.setLatency(600);
+        sim.setLatency(1500);
         await Promise.all(reds.map((red) => red.deploy(flows(true), 'full')));
         await waitFor(() => reds.every((red) => red.count(ENSURED) >= 1), { what: 'both instances to ensure' });
         const all = sim.subscriptions(registered.id);

@@ -203,6 +203,18 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             assert.deepStrictEqual(seen, { accepted: [], rejected: [] });
         });
 
+        it('refuses a body that is not JSON (a cross-site HTML form can send urlencoded without a preflight) with 415 JSON', async function () {
+            await helper.load([pfConfigNode], [config()], { cfg: { misKey: MIS_KEY } });
+            for (const type of ['form', 'text/plain']) {
+                const res = await helper.request().post('/print-events/printfactory/test').type(type)
+                    .send(`url=${encodeURIComponent(sim.url)}&misKey=${encodeURIComponent('${PE_TEST_MISKEY}')}`);
+                assert.strictEqual(res.status, 415, type + ' -> ' + res.text);
+                assert.deepStrictEqual([res.body.ok, typeof res.body.error], [false, 'string']);
+                assertNoSecret(res);
+            }
+            assert.deepStrictEqual(seen, { accepted: [], rejected: [] });
+        });
+
         it('reports the live connection of an organisation instead of opening a second handshake', async function () {
             process.env.PE_TEST_PF_URL = sim.url;
             await helper.load([pfConfigNode, pfNotificationNode], [TAB, config({ url: '${PE_TEST_PF_URL}' }),
@@ -375,6 +387,21 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
                 assert.strictEqual(res.status, 400, JSON.stringify(body) + ' -> ' + res.text);
                 assert.strictEqual(res.body.ok, false, JSON.stringify(body));
                 assert.strictEqual(typeof res.body.error, 'string');
+                assertNoSecret(res);
+            }
+            assert.strictEqual(sim.requests.length, 0);
+        });
+
+        it('refuses a body that is not JSON (a cross-site HTML form can send urlencoded without a preflight) with 415 JSON', async function () {
+            await startSim();
+            const sub = subscriber({ externalAuthType: 'JWT_SIGNING' });
+            await helper.load(modules, hookFlow(sub, false), { sub: { jwtKey: JWT_KEY } });
+            // Without adminAuth such a form could make the runtime send a resolved ${VAR} (here in hostUri) anywhere.
+            for (const type of ['form', 'text/plain']) {
+                const res = await helper.request().post('/print-events/durst/subscriber/register').type(type)
+                    .send(`apiUrl=${encodeURIComponent(sim.url)}&hostUri=${encodeURIComponent('${PE_TEST_DURST_JWT}')}`);
+                assert.strictEqual(res.status, 415, type + ' -> ' + res.text);
+                assert.deepStrictEqual([res.body.ok, typeof res.body.error], [false, 'string']);
                 assertNoSecret(res);
             }
             assert.strictEqual(sim.requests.length, 0);

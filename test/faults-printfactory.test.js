@@ -288,6 +288,9 @@ const BAD_FRAMES = [
     { name: 'binary frame', send: (sim) => sim.sendGarbage('binary'), dropped: 'binary' },
     { name: '5 MB frame', send: (sim) => sim.broadcast(FIVE_MB_FRAME), dropped: 'tooLarge' },
     { name: 'deeply nested JSON (5,000 levels)', send: (sim) => sim.sendGarbage('deep'), dropped: 'tooDeep' },
+    // Node-RED's cloneMessage would make the key the prototype of the msg clones on a second wire.
+    { name: 'JSON with a "__proto__" key', send: (sim) => sim.broadcast('{"JobGUID":"p","Status":"Created","__proto__":{"Status":"Deleted"}}'), dropped: 'protoKey' },
+    { name: 'JSON with an escaped "\\u005f_proto__" key, nested', send: (sim) => sim.broadcast('{"JobGUID":"p","Job":{"\\u005f_proto__":{"x":1}}}'), dropped: 'protoKey' },
     // Valid JSON of no documented shape is delivered as event "unknown", so new vendor events are never lost.
     { name: 'JSON that is not an object (an array)', send: (sim) => sim.sendGarbage('array'), delivered: 'unknown' },
     { name: 'JSON that is not an object (a number)', send: (sim) => sim.broadcast('42'), delivered: 'unknown' },

@@ -3,7 +3,7 @@
 // Generated requests (seeded: FUZZ_SEED=<n> reproduces a run) go over raw sockets, so headers can be
 // duplicated and bodies cut short: random JSON, deep nesting, long strings, invalid UTF-8, truncated JSON,
 // truncated HTTP bodies, wrong and missing content types, to webhooks with each auth type, each wired to two
-// nodes. An independent model of the README's answer table gives every request's expected status; then:
+// nodes. An independent model of the answer table in docs/durst.md (durst-webhook-in, "Answers") gives every request's expected status; then:
 // the runtime is alive, each answer is that status with a JSON body, and every accepted callback came out
 // exactly once on each wire (no rejected one ever). Byte-identical accepted bodies (the generated scalars) are
 // repeats: one of them comes out, the others are answered 200 { repeat: true }.
@@ -46,7 +46,7 @@ function flows() {
 const CONTENT_TYPES = [undefined, 'application/json', 'application/json; charset=utf-8', 'application/vnd.durst+json', 'APPLICATION/JSON',
     'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json, text/plain', ''];
 
-// The README's content-type rule, written out independently of the implementation.
+// The content-type rule of docs/durst.md, written out independently of the implementation.
 function jsonContentType(value) {
     if (value === undefined || value.trim() === '') { return true; }
     const type = value.split(';')[0].trim().toLowerCase();
@@ -111,7 +111,7 @@ function authFor(r, hook, bytes) {
     }
 }
 
-/** One generated request with the status the README's answer table gives it. */
+/** One generated request with the status the answer table of docs/durst.md gives it. */
 function generate(r, n, seed) {
     const id = `fz-${seed}-${n}`;
     const hook = r.pick(['none', 'xauth', 'jwt']);

@@ -2,7 +2,7 @@
 // Bounded fuzz of the PrintFactory side: the simulator broadcasts generated frames (seeded: FUZZ_SEED=<n>
 // reproduces a run) to a printfactory-notification node wired to two nodes. Frames: documented notifications,
 // random JSON, scalars, deep nesting, long strings, frames over the size limit, truncated JSON, binary frames,
-// and text frames that are not UTF-8. An independent model of the README's bad-frame table says which frames
+// and text frames that are not UTF-8. An independent model of the bad-frame table in docs/faults.md says which frames
 // must come out; then: every one of them came out exactly once on each wire and no other did, the socket
 // stayed up except after a non-UTF-8 text frame (the WebSocket protocol's 1007 close), and then it recovered.
 const crypto = require('crypto');
@@ -65,7 +65,7 @@ function generate(r, n, seed) {
             return { n, id, kind, data: bytes, binary: true, deliver: false };
         }
     }
-    // The README's rule, written out: at most MAX_FRAME_BYTES, JSON, at most MAX_JSON_DEPTH deep.
+    // The rule of docs/faults.md, written out: at most MAX_FRAME_BYTES, JSON, at most MAX_JSON_DEPTH deep.
     let deliver = Buffer.byteLength(text) <= MAX_FRAME_BYTES;
     let value;
     if (deliver) { try { value = JSON.parse(text); } catch { deliver = false; } }

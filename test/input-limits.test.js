@@ -54,6 +54,12 @@ describe('shared input limits', function () {
         assert.match(crit.reason, /critical header extension.*exp-ext/);
         assert.match(verifyCallback(settings, { 'x-jwt-token': sign({ crit: [] }) }, body).reason, /malformed crit/);
         assert.match(verifyCallback(settings, { 'x-jwt-token': sign({ crit: 'b64' }) }, body).reason, /malformed crit/);
+        // The signature is checked first (the header is decoded once, by jsonwebtoken): a forged token with crit
+        // is refused for its signature.
+        const forged = jwt.sign({ bodySha256 }, 'other-key', { algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT', crit: ['exp-ext'], 'exp-ext': 1 } });
+        const refused = verifyCallback(settings, { 'x-jwt-token': forged }, body);
+        assert.strictEqual(refused.ok, false);
+        assert.match(refused.reason, /invalid signature/);
     });
 
     it('rate-limited log: the first line at once, then one count per interval, the rest at dispose', async function () {

@@ -7,7 +7,7 @@ import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubsc
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
 import { stateStoreFor, subscriberKey } from '../lib/durst/state-store';
-import { editorSecrets } from '../lib/editor-secrets';
+import { editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 
 interface SubscriberDef extends NodeDef {
@@ -146,6 +146,7 @@ export = function (RED: NodeAPI): void {
     // the id to put into the subscriberId field. Which secrets it may use (stored ones only with the deployed
     // API URL, `${VAR}` resolved as the runtime does) is decided in ../lib/editor-secrets.ts.
     RED.httpAdmin.post('/print-events/durst/subscriber/register', RED.auth.needsPermission('durst-subscriber.write'), (req: any, res: any) => {
+        if (!isJsonRequest(req)) { res.status(415).json({ ok: false, error: NOT_JSON_ERROR }); return; }
         const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; credentials?: SubscriberCredentials };
         if (!String(body.apiUrl ?? '').trim()) { res.status(400).json({ ok: false, error: 'apiUrl is required' }); return; }
         const secrets = editorSecrets(RED, {

@@ -154,3 +154,16 @@ export function editorSecrets(RED: NodeAPI, request: EditorSecretsRequest): Edit
     }
     return { ok: true, url: url.value, credentials, typed, properties };
 }
+
+/**
+ * The editor buttons send JSON (`$.ajax` with `contentType: 'application/json'`). Anything else is refused:
+ * an HTML form on any web site can POST urlencoded or text/plain to the admin app without a CORS preflight,
+ * and without `adminAuth` nothing else would stop it from making the runtime register a subscriber (with
+ * `${VAR}` resolved) or open a connection wherever the form says. JSON needs a preflight, which fails.
+ */
+export function isJsonRequest(req: { headers?: Record<string, unknown> }): boolean {
+    const type = String(req.headers?.['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    return type === 'application/json';
+}
+
+export const NOT_JSON_ERROR = 'Content-Type must be application/json';

@@ -33,3 +33,23 @@ export function jsonDeeperThan(text: string, maxDepth: number = MAX_JSON_DEPTH):
     }
     return false;
 }
+
+/**
+ * True when a parsed JSON value has an own `__proto__` key anywhere. JSON.parse keeps such a key as a
+ * plain property, but Node-RED's cloneMessage (lodash cloneDeep, used for every wire after the first)
+ * turns it into the clone's prototype: the second wire would see inherited fields the first does not.
+ * `text` is the JSON text the value was parsed from: without `__proto__` or a `\u` escape in it, no key
+ * can be `__proto__`, so ordinary input is not walked.
+ */
+export function jsonHasProtoKey(text: string, value: unknown): boolean {
+    if (!text.includes('__proto__') && !text.includes('\\u')) { return false; }
+    const stack: unknown[] = [value];
+    while (stack.length > 0) {
+        const item = stack.pop();
+        if (typeof item !== 'object' || item === null) { continue; }
+        if (Array.isArray(item)) { for (const v of item) { stack.push(v); } continue; }
+        if (Object.prototype.hasOwnProperty.call(item, '__proto__')) { return true; }
+        for (const v of Object.values(item)) { stack.push(v); }
+    }
+    return false;
+}

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import {
     ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding
 } from '../lib/printfactory/connection';
-import { editorSecrets } from '../lib/editor-secrets';
+import { editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { describeProxy, proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 
@@ -142,6 +142,7 @@ export = function (RED: NodeAPI): void {
     // it may use (a stored one only with the deployed URL, `${VAR}` resolved) is ../lib/editor-secrets.ts.
     RED.httpAdmin.post('/print-events/printfactory/test', RED.auth.needsPermission('printfactory-config.write'), (req: any, res: any) => {
         const invalid = (error: string, code?: string) => res.status(400).json({ ok: false, result: 'invalid', error, code });
+        if (!isJsonRequest(req)) { res.status(415).json({ ok: false, result: 'invalid', error: NOT_JSON_ERROR }); return; }
         try {
             const body = (req.body ?? {}) as { id?: unknown; url?: unknown; misKey?: unknown; tls?: unknown };
             const secrets = editorSecrets(RED, {

@@ -5,7 +5,7 @@
 // entityType/type/entity/repository field mentioning SUBSTRATE, or any top-level key mentioning substrate.
 
 import * as bufferModule from 'buffer';
-import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
+import { MAX_JSON_DEPTH, jsonDeeperThan, jsonHasProtoKey } from '../json-limits';
 
 export type DurstEvent = 'status' | 'workflow' | 'repo' | 'unknown';
 
@@ -92,7 +92,7 @@ function decodeUtf8(rawBody: Buffer): string | undefined {
 
 /**
  * Raw callback bytes -> JSON value, or the reason it is refused: empty, not UTF-8 (RFC 8259), nested
- * deeper than MAX_JSON_DEPTH (the same limit as PrintFactory frames), or not JSON. Any JSON value is
+ * deeper than MAX_JSON_DEPTH (the same limit as PrintFactory frames), not JSON, or with a `__proto__` key. Any JSON value is
  * accepted, so `42` or `null` becomes an `unknown` event rather than a lost callback. Never throws.
  */
 export function parseCallbackBody(rawBody: Buffer): ParsedBody {
@@ -100,10 +100,14 @@ export function parseCallbackBody(rawBody: Buffer): ParsedBody {
     if (text === undefined) { return { ok: false, error: 'body is not valid UTF-8' }; }
     if (text.trim() === '') { return { ok: false, error: 'empty body' }; }
     if (jsonDeeperThan(text, MAX_JSON_DEPTH)) { return { ok: false, error: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` }; }
+    let value: unknown;
     try {
-        return { ok: true, value: JSON.parse(text) };
+        value = JSON.parse(text);
     } catch (err) {
         // The parser's message quotes the body: keep it short and printable, it goes to the answer and the log.
         return { ok: false, error: 'invalid JSON: ' + stripControlCharacters(String((err as Error).message)).slice(0, 160) };
     }
+    // A "__proto__" key would become the prototype of the msg's clones (every wire after the first).
+    if (jsonHasProtoKey(text, value)) { return { ok: false, error: 'JSON has a "__proto__" key' }; }
+    return { ok: true, value };
 }

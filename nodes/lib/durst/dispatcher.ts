@@ -95,8 +95,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, close = fa
 function pathnameOf(url: string | undefined): string {
     const target = url || '/';
     if (target.startsWith('/')) {
-        const query = target.indexOf('?');
-        return query === -1 ? target : target.slice(0, query);
+        // Cut at '?' and at '#' as Express's parseurl does (a fragment is never sent by a browser, but a
+        // hand-made request line may carry one): the capture and the route must see the same path.
+        const end = target.search(/[?#]/);
+        return end === -1 ? target : target.slice(0, end);
     }
     try { return new URL(target).pathname; } catch { return target; }
 }

@@ -14,7 +14,7 @@ import type { RawData } from 'ws';
 import { classify, guidsOf, PrintFactoryEvent } from './classify';
 import { describeProxy, proxyFor, tunnelAgent } from '../net/proxy';
 import type { TlsOptions } from '../net/tls';
-import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
+import { MAX_JSON_DEPTH, jsonDeeperThan, jsonHasProtoKey } from '../json-limits';
 import { RateLimitedLog } from '../rate-limited-log';
 
 // Re-exported: the frame limits are part of this module's documented behaviour.
@@ -53,7 +53,16 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
  * It is set well above MAX_FRAME_BYTES so that a merely large frame is dropped, not fatal.
  */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
-export type BadFrameReason = 'binary' | 'tooLarge' | 'notJson' | 'tooDeep';
+/**
+ * Frames taken from the socket before it pauses until the event loop has turned once (setImmediate).
+ * Node-RED delivers every msg on a later turn of the loop, so without this a burst (a reconnect backlog,
+ * a busy server) would turn whole megabytes of frames into msgs before the first one is delivered: all of
+ * them alive at once, which the garbage collector pays for (about half the CPU per notification in
+ * `npm run bench`), and nothing else in the runtime gets a turn. It bounds work per turn, not what is
+ * received: frames wait in the kernel's socket buffer and TCP slows the sender.
+ */
+export const FRAMES_PER_TURN = 256;
+export type BadFrameReason = 'binary' | 'tooLarge' | 'notJson' | 'tooDeep' | 'protoKey';
 
 /** Why a socket closed or failed, as a short code (printfactory-notification turns it into its connection.down reason). */
 export type DisconnectCause =
@@ -362,6 +371,8 @@ export class PrintFactoryConnection {
         let opened = false;
         let awaitingPong = false;
         let heartbeatMissed = false;
+        let framesThisTurn = 0;
+        const resumeAfterTurn = (): void => { framesThisTurn = 0; ws.resume(); };
 
         ws.on('unexpected-response', (_req, res) => {
             rejectedWith = res.statusCode ?? 0;
@@ -394,6 +405,11 @@ export class PrintFactoryConnection {
             // Any frame proves the socket is alive.
             awaitingPong = false;
             this.onFrame(data, isBinary);
+            // resume() is a no-op on a closed socket; a closing one must read on to get the close frame.
+            if (++framesThisTurn >= FRAMES_PER_TURN && ws.readyState === WebSocket.OPEN && !ws.isPaused) {
+                ws.pause();
+                setImmediate(resumeAfterTurn);
+            }
         });
         ws.on('close', (code) => {
             if (this.heartbeatTimer) { clearInterval(this.heartbeatTimer); this.heartbeatTimer = null; }
@@ -445,6 +461,8 @@ export class PrintFactoryConnection {
             this.badFrame('notJson', buffer.length);
             return;
         }
+        // A "__proto__" key would become the prototype of the msg's clones (every wire after the first).
+        if (jsonHasProtoKey(text, parsed)) { this.badFrame('protoKey', buffer.length); return; }
         const event = classify(parsed);
         const { jobGuid, deviceGuid } = guidsOf(parsed);
         const receivedAt = isoNow();
@@ -472,7 +490,8 @@ export class PrintFactoryConnection {
             binary: 'a binary frame',
             tooLarge: `a frame of ${bytes} bytes (limit ${MAX_FRAME_BYTES})`,
             notJson: 'a frame that is not JSON',
-            tooDeep: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`
+            tooDeep: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+            protoKey: 'JSON with a "__proto__" key'
         };
         this.badFrameLog.log(`dropped ${why[reason]}; the connection stays open`);
     }
