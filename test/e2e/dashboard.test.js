@@ -2,11 +2,12 @@
 /* global document, window, RED -- these run inside the pages via page.evaluate / waitForFunction */
 // Example 06 in a real browser: `npm start` (scripts/demo.js) deploys the print-floor dashboard built from
 // FlowFuse Dashboard 2.0 widgets, the simulators feed it, and Debian's Chromium (no network) shows it.
-// Also saves the README's two pictures: docs/images/dashboard.png and docs/images/editor.png.
+// Also takes the README's two pictures; they are written to docs/images/ only with PRINT_EVENTS_UPDATE_IMAGES=1
+// (a test run must not change tracked files), else to test-artifacts/e2e/.
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { ROOT, startDemo, launchBrowser, screenshot, waitFor } = require('./harness');
+const { ROOT, ARTIFACTS, startDemo, launchBrowser, screenshot, waitFor } = require('./harness');
 
 const EXAMPLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', '06-print-floor-dashboard.json'), 'utf8'));
 const GAUGES = EXAMPLE.filter((n) => n.type === 'ui-gauge').map((n) => n.id);
@@ -16,7 +17,7 @@ const TABLES = {
     workflows: EXAMPLE.find((n) => n.type === 'ui-table' && n.columns.some((c) => c.type === 'progress')).id
 };
 const STATE_TEXTS = EXAMPLE.filter((n) => n.type === 'ui-text' && n.label === 'State').map((n) => n.id);
-const IMAGES = path.join(ROOT, 'docs', 'images');
+const IMAGES = process.env.PRINT_EVENTS_UPDATE_IMAGES === '1' ? path.join(ROOT, 'docs', 'images') : ARTIFACTS;
 
 /** Gauge widget id -> { title, value } as the browser shows them (value null while it shows no number). */
 function readGauges(page) {
@@ -151,7 +152,7 @@ describe('print floor dashboard (example 06) in Chromium', function () {
         assert.deepStrictEqual(pageErrors.map((e) => e.message), []);
     });
 
-    it('saves the README picture of the dashboard (docs/images/dashboard.png)', async function () {
+    it('takes the README picture of the dashboard (dashboard.png)', async function () {
         // A picture worth showing: every table has several rows and the cards show their devices.
         await waitFor(async () => {
             const jobs = await readTable(page, TABLES.jobs);
@@ -165,7 +166,7 @@ describe('print floor dashboard (example 06) in Chromium', function () {
         await screenshot(page, '20-dashboard');
     });
 
-    it('saves the README picture of the editor with the dashboard flow (docs/images/editor.png)', async function () {
+    it('takes the README picture of the editor with the dashboard flow (editor.png)', async function () {
         const editor = await browser.context.newPage();
         editor.on('pageerror', (err) => pageErrors.push(err));
         try {
