@@ -7,10 +7,9 @@ const helper = require('node-red-node-test-helper');
 const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
 const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
 const { CallbackDeduper, naturalKey, dedupeWindowMs, DEFAULT_DEDUPE_WINDOW_S } = require('../dist/nodes/lib/durst/dedupe');
+const { sleep, waitFor } = require('./lib/wait');
 
 helper.init(require.resolve('node-red'));
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('durst callback deduper (pure)', function () {
     const status = { entityType: 'PRODUCTION_JOB', entityId: 2068, created: '2026-11-24T07:00:00.000Z', oldStatus: 'IMPOSED', newStatus: 'PRINTING' };
@@ -100,14 +99,6 @@ describe('durst-webhook-in repeat suppression', function () {
         const msgs = [];
         helper.getNode('out').on('input', (msg) => msgs.push(msg));
         return msgs;
-    }
-
-    async function waitFor(predicate, what, timeoutMs = 5000) {
-        const start = Date.now();
-        while (!predicate()) {
-            if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-            await sleep(10);
-        }
     }
 
     // node.status is one spy for all nodes: pick this node's calls.

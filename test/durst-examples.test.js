@@ -13,17 +13,10 @@ const switchNode = require('@node-red/nodes/core/function/10-switch.js');
 const injectNode = require('@node-red/nodes/core/common/20-inject.js');
 const commentNode = require('@node-red/nodes/core/common/90-comment.js');
 const { DurstSimulator } = require('../dist/simulators/durst');
+const { waitFor: waitUntil } = require('./lib/wait');
 
 helper.init(require.resolve('node-red'));
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function waitFor(predicate, what, timeoutMs = 3000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await sleep(10);
-    }
-}
+const waitFor = (predicate, what, timeoutMs = 3000) => waitUntil(predicate, what, timeoutMs);
 
 function loadExamples() {
     const flows = [];

@@ -9,25 +9,19 @@ const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.
 const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
 const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
 const { DurstSimulator } = require('../dist/simulators/durst');
+const { sleep, waitFor: waitUntil } = require('./lib/wait');
 
 helper.init(require.resolve('node-red'));
 
 const JWT_KEY = 'durst-test-jwt-key-0123456789abcdef';
 const XAUTH_PASSWORD = 'durst-test-xauth-password';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function lastStatus(node) {
     const calls = node.status.getCalls().filter((c) => c.thisValue === node);
     return calls.length > 0 ? calls[calls.length - 1].args[0] : undefined;
 }
 
-async function waitFor(predicate, what, timeoutMs = 3000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await sleep(10);
-    }
-}
+const waitFor = (predicate, what, timeoutMs = 3000) => waitUntil(predicate, what, timeoutMs);
 
 describe('durst nodes against the simulator', function () {
     this.timeout(10000);

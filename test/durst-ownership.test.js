@@ -13,18 +13,11 @@ const { DurstSimulator } = require('../dist/simulators/durst');
 const { DurstStateStore, STATE_FILE_NAME, subscriberKey, stateStoreFor } = require('../dist/nodes/lib/durst/state-store');
 const { ensureSubscription } = require('../dist/nodes/lib/durst/ensure');
 const { DurstRestClient } = require('../dist/nodes/lib/durst/rest-client');
+const { sleep, waitFor: waitUntil } = require('./lib/wait');
 
 helper.init(require.resolve('node-red'));
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(predicate, what, timeoutMs = 5000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what + '\n' + helper.log().getCalls().map((c) => c.args[0].msg).filter((m) => typeof m === 'string').slice(-15).join('\n')); }
-        await sleep(10);
-    }
-}
+const waitFor = (predicate, what, timeoutMs = 5000) => waitUntil(predicate, what, timeoutMs, { detail: () => helper.log().getCalls().map((c) => c.args[0].msg).filter((m) => typeof m === 'string').slice(-15).join('\n') });
 
 describe('durst state store', function () {
     let dir;

@@ -8,6 +8,7 @@ const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
 const { DurstSimulator } = require('../dist/simulators/durst');
 const { startStockNodeRed } = require('./lib/stock-node-red');
 const { startBystander } = require('./lib/bystander');
+const { waitFor: waitUntil } = require('./lib/wait');
 
 const MIS_KEY = 'stock-button-mis-key-6e04';
 const API_TOKEN = 'stock-button-api-token-91ab';
@@ -15,13 +16,7 @@ const JWT_KEY = 'stock-button-jwt-key-5c2d77e1';
 const SECRETS = [MIS_KEY, API_TOKEN, JWT_KEY];
 const PLACEHOLDER = '__PWRD__';
 
-async function waitFor(predicate, what, timeoutMs = 10000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-}
+const waitFor = (predicate, what, timeoutMs = 10000) => waitUntil(predicate, what, timeoutMs, { intervalMs: 20 });
 
 describe('editor buttons in a stock Node-RED process with ${VAR} credentials', function () {
     this.timeout(60000);

@@ -19,6 +19,7 @@ const { startBystander } = require('./lib/bystander');
 const { resolveEnvReference } = require('../dist/nodes/lib/editor-secrets');
 // Only to compare with: the function Node-RED 4.1 applies to every credential of a node it creates.
 const fromNodeRed = (id) => require(require.resolve(id, { paths: [require('path').dirname(require.resolve('node-red'))] }));
+const { sleep, waitFor } = require('./lib/wait');
 const { mapEnvVarProperties } = fromNodeRed('@node-red/runtime/lib/flows/util');
 const { util: redUtil } = fromNodeRed('@node-red/util');
 
@@ -39,15 +40,6 @@ const ENV = {
     PE_TEST_DURST_JWT: JWT_KEY,
     PE_TEST_DURST_XAUTH: XAUTH_PASSWORD
 };
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function waitFor(predicate, what, timeoutMs = 5000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await sleep(10);
-    }
-}
 
 /** An answer must never repeat a secret, whatever it says. */
 function assertNoSecret(res) {

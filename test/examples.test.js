@@ -18,9 +18,9 @@ helper.init(require.resolve('node-red'));
 const ROOT = path.resolve(__dirname, '..');
 const OUR_TYPES = ['printfactory-config', 'printfactory-notification', 'durst-subscriber', 'durst-subscription', 'durst-webhook-in'];
 const OUR_MODULES = Object.fromEntries(OUR_TYPES.map((t) => [t, require(path.join(ROOT, 'dist', 'nodes', t, `${t}.js`))]));
+const { sleep, waitFor: waitUntil } = require('./lib/wait');
 const STRUCTURAL_TYPES = new Set(['tab', 'group', 'subflow']);
 const SHARED_CONFIG_IDS = { 'printfactory-config': '7f1e2d3c4b5a6978', 'durst-subscriber': '8e2f3a4b5c6d7e8f' };
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Node-RED core node types -> the core module file that registers them.
 function coreNodeModules() {
@@ -58,13 +58,7 @@ function modulesFor(flow) {
     return [...mods];
 }
 
-async function waitFor(predicate, what, timeoutMs = 8000) {
-    const start = Date.now();
-    while (!(await predicate())) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await sleep(20);
-    }
-}
+const waitFor = (predicate, what, timeoutMs = 8000) => waitUntil(predicate, what, timeoutMs, { intervalMs: 20 });
 
 /**
  * The demo's MQTT broker (Aedes) on an ephemeral port, recording every PUBLISH a client sent it

@@ -9,6 +9,7 @@ const helper = require('node-red-node-test-helper');
 const configNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
 const notificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
 const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
+const { sleep, waitFor } = require('./lib/wait');
 
 helper.init(require.resolve('node-red'));
 
@@ -17,15 +18,6 @@ const MIS_KEY = 'connection-events-key-3b7d';
 const FAST = { pingInterval: 0.1, handshakeTimeout: 0.4, reconnectMin: 0.05, reconnectMax: 0.2, stableAfter: 60, authRetry: 0.2 };
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
 const CREDS = { cfg: { misKey: MIS_KEY } };
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(predicate, what, timeoutMs = 5000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await sleep(10);
-    }
-}
 
 const config = (url, extra = {}) => ({ id: 'cfg', type: 'printfactory-config', name: 'account', url, ...FAST, ...extra });
 const notification = (id, extra = {}, out = 'out') =>

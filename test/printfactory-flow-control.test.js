@@ -6,17 +6,11 @@
 const assert = require('assert');
 const { PrintFactoryConnection, FRAMES_PER_TURN } = require('../dist/nodes/lib/printfactory/connection');
 const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
+const { sleep, waitFor: waitUntil } = require('./lib/wait');
 
 const MIS_KEY = 'flow-control-key-71c2';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(predicate, what, timeoutMs = 10000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await sleep(10);
-    }
-}
+const waitFor = (predicate, what, timeoutMs = 10000) => waitUntil(predicate, what, timeoutMs);
 
 describe('PrintFactory connection: flow control per event-loop turn', function () {
     let sim;

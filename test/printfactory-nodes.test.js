@@ -9,6 +9,7 @@ const helper = require('node-red-node-test-helper');
 const configNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
 const notificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
 const { PrintFactorySimulator, PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES } = require('../dist/simulators/printfactory');
+const { sleep, waitFor } = require('./lib/wait');
 
 helper.init(require.resolve('node-red'));
 
@@ -17,15 +18,6 @@ const OTHER_KEY = 'second-org-key-77c1';
 // Fast timings (seconds) so failure paths take milliseconds; production defaults are 30/15/1/60/60/300.
 const FAST = { pingInterval: 0.1, handshakeTimeout: 0.4, reconnectMin: 0.05, reconnectMax: 0.2, stableAfter: 60, authRetry: 1 };
 const STATUS = 'printfactory-notification.status.';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(predicate, what, timeoutMs = 5000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await sleep(10);
-    }
-}
 
 function config(id, url, extra = {}) {
     return { id, type: 'printfactory-config', name: 'account ' + id, url, ...FAST, ...extra };

@@ -18,6 +18,7 @@ const { proxyFor, describeProxy, proxyCredentials, isLoopback, ProxyError } = re
 const { startSquid, squidMissing } = require('./lib/squid');
 const { makeCertificates } = require('./lib/certs');
 const { activeResources, assertNoNewResources } = require('./lib/resources');
+const { sleep, waitFor: waitUntil } = require('./lib/wait');
 
 helper.init(require.resolve('node-red'));
 
@@ -27,15 +28,8 @@ const MIS_KEY = 'proxy-test-mis-key-81d2';
 const PROXY_USER = 'sqx@user';
 const PROXY_PASSWORD = 'p@ss:w/rd%';
 const ESCAPED = `${encodeURIComponent(PROXY_USER)}:${encodeURIComponent(PROXY_PASSWORD)}`;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(predicate, what, timeoutMs = 8000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await sleep(20);
-    }
-}
+const waitFor = (predicate, what, timeoutMs = 8000) => waitUntil(predicate, what, timeoutMs, { intervalMs: 20 });
 
 let savedEnv;
 function saveEnv() { savedEnv = Object.fromEntries(PROXY_VARS.map((n) => [n, process.env[n]])); }

@@ -10,15 +10,8 @@ const path = require('path');
 const { PrintFactorySimulator, EXAMPLE_NAMES, expectedEvent, freshExample } = require('../dist/simulators/printfactory');
 const demo = require('../scripts/demo.js');
 const { startStockNodeRed } = require('./lib/stock-node-red');
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function waitFor(predicate, what, timeoutMs = 20000) {
-    const start = Date.now();
-    while (!predicate()) {
-        if (Date.now() - start > timeoutMs) { throw new Error('timed out waiting for ' + what); }
-        await sleep(25);
-    }
-}
+const { waitFor: waitUntil } = require('./lib/wait');
+const waitFor = (predicate, what, timeoutMs = 20000) => waitUntil(predicate, what, timeoutMs, { intervalMs: 25 });
 
 const FANOUT_EXAMPLE = path.join(__dirname, '..', 'examples', '05-printfactory-mqtt-fanout.json');
 const key = (topic, payload) => `${topic} ${JSON.stringify(payload)}`;
