@@ -81,6 +81,19 @@ describe('editor buttons in a stock Node-RED process with ${VAR} credentials', f
         assert.strictEqual(pfSim.peakConnections, 1);
     });
 
+    it('both buttons answer broken JSON with a JSON 400 (the admin app\'s parser reads it first), no HTML stack page', async function () {
+        for (const path of ['/print-events/printfactory/test', '/print-events/durst/subscriber/register']) {
+            const res = await fetch(nodeRed.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id": "pfc", "url":' });
+            const text = await res.text();
+            assert.strictEqual(res.status, 400, `${path}: ${text}`);
+            assert.match(res.headers.get('content-type'), /^application\/json/, `${path}: ${text}`);
+            assert.deepStrictEqual(JSON.parse(text), { ok: false, result: 'invalid', error: 'request body is not valid JSON' });
+        }
+        // The runtime is still there and answers the next request.
+        const res = await post('/print-events/printfactory/test', { id: 'pfc', url: pfSim.url, misKey: PLACEHOLDER });
+        assert.strictEqual(res.body.result, 'inUse');
+    });
+
     it('Test connection does not send the stored MisKey to another URL', async function () {
         const res = await post('/print-events/printfactory/test', { id: 'pfc', url: `ws://127.0.0.1:${bystander.port}/`, misKey: PLACEHOLDER });
         assert.strictEqual(res.status, 400);

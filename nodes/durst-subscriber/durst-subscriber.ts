@@ -7,7 +7,7 @@ import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubsc
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
 import { stateStoreFor, subscriberKey } from '../lib/durst/state-store';
-import { editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
+import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 
 interface SubscriberDef extends NodeDef {
@@ -145,6 +145,7 @@ export = function (RED: NodeAPI): void {
     // Editor "Register / check": creates or checks the subscriber with the values in the form and answers
     // the id to put into the subscriberId field. Which secrets it may use (stored ones only with the deployed
     // API URL, `${VAR}` resolved as the runtime does) is decided in ../lib/editor-secrets.ts.
+    answerEditorErrorsAsJson(RED.httpAdmin);
     RED.httpAdmin.post('/print-events/durst/subscriber/register', RED.auth.needsPermission('durst-subscriber.write'), (req: any, res: any) => {
         if (!isJsonRequest(req)) { res.status(415).json({ ok: false, error: NOT_JSON_ERROR }); return; }
         const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; credentials?: SubscriberCredentials };

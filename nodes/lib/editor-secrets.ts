@@ -4,6 +4,7 @@
 //    deployed with, so the form cannot send it to another server;
 //  - `${VAR}` is resolved exactly as the runtime resolves credentials, so the button sends what the
 //    deployed node sends, and never the literal reference.
+import { STATUS_CODES } from 'http';
 import type { Node, NodeAPI } from 'node-red';
 
 /** What the editor shows in a password field whose value is stored on the server. */
@@ -167,3 +168,26 @@ export function isJsonRequest(req: { headers?: Record<string, unknown> }): boole
 }
 
 export const NOT_JSON_ERROR = 'Content-Type must be application/json';
+
+const appsAnsweringJsonErrors = new WeakSet<object>();
+
+/**
+ * The editor's admin app parses every JSON body before our endpoints see it; on broken JSON or a body over
+ * `apiMaxLength` its parser raises an error that, with no handler, becomes Express's HTML error page (with a
+ * stack and server paths outside production). RED.httpAdmin (where our routes live) is the runtime's app,
+ * mounted inside that admin app after its parsers, so an error raised there skips it: the handler goes on
+ * the app it is mounted in (`parent`, set by Express on mount), after the parsers, for `/print-events` only.
+ * Installed once per app.
+ */
+export function answerEditorErrorsAsJson(httpAdmin: { use: (...args: any[]) => unknown; parent?: any } | undefined): void {
+    const host = httpAdmin?.parent && typeof httpAdmin.parent.use === 'function' ? httpAdmin.parent : httpAdmin;
+    if (!host || appsAnsweringJsonErrors.has(host)) { return; }
+    appsAnsweringJsonErrors.add(host);
+    host.use('/print-events', (err: any, _req: any, res: any, next: (err?: unknown) => void) => {
+        if (res.headersSent) { next(err); return; }
+        const status = Number.isInteger(err?.status) && err.status >= 400 && err.status < 500 ? err.status : 500;
+        const error = err?.type === 'entity.parse.failed' ? 'request body is not valid JSON'
+            : err?.type === 'entity.too.large' ? 'request body is too large' : (STATUS_CODES[status] ?? 'request failed');
+        res.status(status).json({ ok: false, result: 'invalid', error });
+    });
+}

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import {
     ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding
 } from '../lib/printfactory/connection';
-import { editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
+import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { describeProxy, proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 
@@ -140,6 +140,7 @@ export = function (RED: NodeAPI): void {
     // while this runtime holds the account's connection is skipped (it would be refused or,
     // worse, disturb the live one); otherwise the test holds the slot for a moment only. Which MisKey
     // it may use (a stored one only with the deployed URL, `${VAR}` resolved) is ../lib/editor-secrets.ts.
+    answerEditorErrorsAsJson(RED.httpAdmin);
     RED.httpAdmin.post('/print-events/printfactory/test', RED.auth.needsPermission('printfactory-config.write'), (req: any, res: any) => {
         const invalid = (error: string, code?: string) => res.status(400).json({ ok: false, result: 'invalid', error, code });
         if (!isJsonRequest(req)) { res.status(415).json({ ok: false, result: 'invalid', error: NOT_JSON_ERROR }); return; }
