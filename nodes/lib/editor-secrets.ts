@@ -160,7 +160,9 @@ export function editorSecrets(RED: NodeAPI, request: EditorSecretsRequest): Edit
  * The editor buttons send JSON (`$.ajax` with `contentType: 'application/json'`). Anything else is refused:
  * an HTML form on any web site can POST urlencoded or text/plain to the admin app without a CORS preflight,
  * and without `adminAuth` nothing else would stop it from making the runtime register a subscriber (with
- * `${VAR}` resolved) or open a connection wherever the form says. JSON needs a preflight, which fails.
+ * `${VAR}` resolved) or open a connection wherever the form says. This narrows, but does not close, that door:
+ * Node-RED's admin app answers every CORS preflight with `origin: *`, so a script that sends JSON gets through,
+ * as it does to the admin API's own /flows. Only `adminAuth` (a bearer token, never a cookie) closes it.
  */
 export function isJsonRequest(req: { headers?: Record<string, unknown> }): boolean {
     const type = String(req.headers?.['content-type'] ?? '').split(';')[0].trim().toLowerCase();
