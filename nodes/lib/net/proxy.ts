@@ -162,33 +162,29 @@ function closeTunnels(agent: Tunnelling): void {
     agent.pending.clear();
 }
 
-class TunnelHttpAgent extends HttpProxyAgent implements Tunnelling {
-    closed = false;
-    readonly pending = new Set<AbortController>();
-    proxyRequestOptions: object = {};
-    constructor(readonly proxyUrl: URL, readonly connectTimeoutMs: number, options: http.AgentOptions) {
-        super({ ...options, proxy: proxyUrl });
-    }
-    override createConnection(options: any, callback?: (err: Error | null, stream: any) => void): undefined {
-        createTunnel(this, HttpProxyAgent.prototype.createConnection as any, options, callback as CreateCallback);
-        return undefined;
-    }
-    override destroy(): void { closeTunnels(this); super.destroy(); }
+/**
+ * The tunnelling agent on top of one of hpagent's two classes (HTTP or HTTPS target). They differ only in the
+ * base class, so one definition serves both; createConnection is taken from the base the class extends.
+ */
+function tunnellingAgentClass(Base: typeof HttpProxyAgent | typeof HttpsProxyAgent) {
+    const create = Base.prototype.createConnection as unknown as (options: any, callback: CreateCallback) => void;
+    return class extends (Base as typeof HttpProxyAgent) implements Tunnelling {
+        closed = false;
+        readonly pending = new Set<AbortController>();
+        proxyRequestOptions: object = {};
+        constructor(readonly proxyUrl: URL, readonly connectTimeoutMs: number, options: http.AgentOptions) {
+            super({ ...options, proxy: proxyUrl });
+        }
+        override createConnection(options: any, callback?: (err: Error | null, stream: any) => void): undefined {
+            createTunnel(this, create, options, callback as CreateCallback);
+            return undefined;
+        }
+        override destroy(): void { closeTunnels(this); super.destroy(); }
+    };
 }
 
-class TunnelHttpsAgent extends HttpsProxyAgent implements Tunnelling {
-    closed = false;
-    readonly pending = new Set<AbortController>();
-    proxyRequestOptions: object = {};
-    constructor(readonly proxyUrl: URL, readonly connectTimeoutMs: number, options: http.AgentOptions) {
-        super({ ...options, proxy: proxyUrl });
-    }
-    override createConnection(options: any, callback?: (err: Error | null, stream: any) => void): undefined {
-        createTunnel(this, HttpsProxyAgent.prototype.createConnection as any, options, callback as CreateCallback);
-        return undefined;
-    }
-    override destroy(): void { closeTunnels(this); super.destroy(); }
-}
+const TunnelHttpAgent = tunnellingAgentClass(HttpProxyAgent);
+const TunnelHttpsAgent = tunnellingAgentClass(HttpsProxyAgent);
 
 /**
  * An agent whose sockets are HTTP CONNECT tunnels through `proxy` (TLS to the target inside for secure
