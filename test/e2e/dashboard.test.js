@@ -7,7 +7,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { ROOT, ARTIFACTS, startDemo, launchBrowser, screenshot, waitFor } = require('./harness');
+const { ROOT, ARTIFACTS, startDemo, launchBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
 
 const EXAMPLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', '06-print-floor-dashboard.json'), 'utf8'));
 const GAUGES = EXAMPLE.filter((n) => n.type === 'ui-gauge').map((n) => n.id);
@@ -65,21 +65,12 @@ describe('print floor dashboard (example 06) in Chromium', function () {
     });
 
     afterEach(async function () {
-        if (this.currentTest.state === 'failed' && page) {
-            const name = 'FAILED-dashboard-' + this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50);
-            await screenshot(page, name).catch(() => undefined);
-            console.log(`    demo output (tail):\n${demo.output().split('\n').slice(-40).join('\n')}`);
-        }
+        await reportFailure(this.currentTest, page, demo, 'FAILED-dashboard-');
     });
 
     after(async function () {
         this.timeout(60000);
-        if (browser) { await browser.close(); }
-        if (demo) {
-            const { code, signal } = await demo.stop();
-            assert.ok(code === 0 || signal === 'SIGTERM', `demo did not stop cleanly: code ${code} signal ${signal}\n${demo.output()}`);
-            fs.rmSync(demo.userDir, { recursive: true, force: true });
-        }
+        await closeBrowserAndDemo(browser, demo);
     });
 
     it('shows a number on every ink gauge, labelled with the ink names of device.status', async function () {

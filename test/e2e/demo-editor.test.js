@@ -5,7 +5,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { startDemo, launchBrowser, screenshot, waitFor } = require('./harness');
+const { startDemo, launchBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
 const runtime = require('../lib/runtime');
 
 const PACKAGE_NAME = 'node-red-contrib-print-events';
@@ -40,22 +40,12 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
     });
 
     afterEach(async function () {
-        if (this.currentTest.state === 'failed' && page) {
-            const name = 'FAILED-' + this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-            await screenshot(page, name).catch(() => undefined);
-            console.log(`    demo output (tail):\n${demo.output().split('\n').slice(-40).join('\n')}`);
-        }
+        await reportFailure(this.currentTest, page, demo);
     });
 
     after(async function () {
         this.timeout(60000);
-        if (browser) { await browser.close(); }
-        if (demo) {
-            const { code, signal } = await demo.stop();
-            // A clean stop is part of the demo's contract (Ctrl+C must not leave anything behind).
-            assert.ok(code === 0 || signal === 'SIGTERM', `demo did not stop cleanly: code ${code} signal ${signal}\n${demo.output()}`);
-            fs.rmSync(demo.userDir, { recursive: true, force: true });
-        }
+        await closeBrowserAndDemo(browser, demo);
     });
 
     it('runs the demo and serves the editor on the Node-RED this checkout resolves (the one CI expects)', async function () {

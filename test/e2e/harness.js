@@ -1,5 +1,6 @@
 'use strict';
 // Shared pieces of the browser tests: the demo as a child process and Debian's Chromium.
+const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -108,6 +109,23 @@ async function screenshot(page, name) {
     return file;
 }
 
+/** After a failed test: a screenshot of the page and the tail of the demo's output, for the CI log. */
+async function reportFailure(test, page, demo, prefix = 'FAILED-') {
+    if (test.state !== 'failed' || !page) { return; }
+    await screenshot(page, prefix + test.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)).catch(() => undefined);
+    console.log(`    demo output (tail):\n${demo.output().split('\n').slice(-40).join('\n')}`);
+}
+
+/** Closes the browser and stops the demo: a clean stop (Ctrl+C leaves nothing behind) is part of its contract. */
+async function closeBrowserAndDemo(browser, demo) {
+    if (browser) { await browser.close(); }
+    if (demo) {
+        const { code, signal } = await demo.stop();
+        assert.ok(code === 0 || signal === 'SIGTERM', `demo did not stop cleanly: code ${code} signal ${signal}\n${demo.output()}`);
+        fs.rmSync(demo.userDir, { recursive: true, force: true });
+    }
+}
+
 /** Polls fn until it returns a truthy value (or throws the last error after timeoutMs). */
 async function waitFor(fn, { timeoutMs = 20000, intervalMs = 250, what = 'condition' } = {}) {
     const deadline = Date.now() + timeoutMs;
@@ -124,4 +142,4 @@ async function waitFor(fn, { timeoutMs = 20000, intervalMs = 250, what = 'condit
     }
 }
 
-module.exports = { ROOT, ARTIFACTS, startDemo, launchBrowser, screenshot, waitFor };
+module.exports = { ROOT, ARTIFACTS, startDemo, launchBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo };
