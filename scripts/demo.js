@@ -349,17 +349,6 @@ function explainStartError(what, envName, port, err) {
     return new Error(`${what} failed to start: ${err && err.message ? err.message : err}`);
 }
 
-/**
- * With the editor and the HTTP nodes on the same root (Node-RED's default), the admin app's JSON
- * body parser runs first for every request and consumes webhook bodies. durst-webhook-in then falls
- * back to re-serialising the parsed body; parsing here, before the admin parser (which then skips),
- * keeps the exact raw bytes on req.rawBody for its signature checks. Users can put the same in settings.js.
- */
-function keepRawJsonBody() {
-    const bodyParser = require(require.resolve('body-parser', { paths: [path.dirname(require.resolve('node-red'))] }));
-    return bodyParser.json({ limit: '5mb', verify: (req, _res, buf) => { req.rawBody = Buffer.from(buf); } });
-}
-
 /** The version of the Node-RED this demo embeds (whatever require('node-red') resolved to). */
 function nodeRedVersion(RED) {
     try {
@@ -494,16 +483,13 @@ async function main() {
         }
         cleanups.push(() => mqttBroker.stop());
 
-        // 2. Node-RED, embedded: admin (editor) and httpNode (webhooks) share one server.
+        // 2. Node-RED, embedded: admin (editor) and httpNode (webhooks) mounted in one root app on one
+        //    server, as red.js does, so durst-webhook-in's body capture runs ahead of the editor's body parsers.
         prepareUserDir(opts.userDir, opts.keepFlows);
-        const server = http.createServer((req, res) => {
-            RED.httpAdmin(req, res, () => RED.httpNode(req, res, () => {
-                res.statusCode = 404;
-                res.end('Not found');
-            }));
-        });
+        const express = require(require.resolve('express', { paths: [path.dirname(require.resolve('node-red'))] }));
+        const app = express();
+        const server = http.createServer(app);
         const settings = {
-            httpAdminMiddleware: keepRawJsonBody(),
             userDir: opts.userDir,
             flowFile: 'flows.json',
             uiHost: opts.host,
@@ -518,6 +504,12 @@ async function main() {
             logging: { console: { level: opts.logLevel, metrics: false, audit: false } }
         };
         RED.init(server, settings);
+        app.use(settings.httpAdminRoot, RED.httpAdmin);
+        app.use(settings.httpNodeRoot, RED.httpNode);
+        app.use((req, res) => {
+            res.statusCode = 404;
+            res.end('Not found');
+        });
         let port;
         try { port = await listen(server, opts.port, opts.host); } catch (err) { throw explainStartError('Node-RED', 'PORT', opts.port, err); }
         cleanups.push(() => new Promise((resolve) => {
