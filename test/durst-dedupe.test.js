@@ -1,13 +1,13 @@
 'use strict';
 // Repeated-callback suppression: the pure deduper, and durst-webhook-in driven through the test helper with
 // callbacks POSTed over a real loopback socket.
-const http = require('http');
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
 const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
 const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
 const { CallbackDeduper, naturalKey, dedupeWindowMs, DEFAULT_DEDUPE_WINDOW_S } = require('../dist/nodes/lib/durst/dedupe');
 const { sleep, waitFor } = require('./lib/wait');
+const { serveHttpNode } = require('./lib/http-node-server');
 
 helper.init(require.resolve('node-red'));
 
@@ -59,25 +59,20 @@ describe('durst callback deduper (pure)', function () {
 
 describe('durst-webhook-in repeat suppression', function () {
     let RED;
-    let server;
+    let httpNode;
     let base;
     const capture = (red) => { RED = red; };
 
     beforeEach(async function () {
         await helper.startServer();
         RED = undefined;
-        server = http.createServer((req, res) => {
-            const notFound = () => { res.statusCode = 404; res.end('not found'); };
-            if (RED) { RED.httpNode(req, res, notFound); } else { notFound(); }
-        });
-        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-        base = `http://127.0.0.1:${server.address().port}`;
+        httpNode = await serveHttpNode(() => RED);
+        base = httpNode.base;
     });
 
     afterEach(async function () {
         await helper.unload();
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
+        await httpNode.close();
         await helper.stopServer();
     });
 

@@ -10,6 +10,7 @@ const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscri
 const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
 const { DurstSimulator } = require('../dist/simulators/durst');
 const { sleep, waitFor: waitUntil } = require('./lib/wait');
+const { serveHttpNode } = require('./lib/http-node-server');
 
 helper.init(require.resolve('node-red'));
 
@@ -27,7 +28,7 @@ describe('durst nodes against the simulator', function () {
     this.timeout(10000);
     let sim;
     let RED;
-    let server;
+    let httpNode;
     let hostUri;
     const capture = (red) => { RED = red; };
     const modules = [capture, subscriberNode, subscriptionNode, webhookNode];
@@ -38,19 +39,14 @@ describe('durst nodes against the simulator', function () {
         sim = new DurstSimulator();
         await sim.start();
         RED = undefined;
-        server = http.createServer((req, res) => {
-            const notFound = () => { res.statusCode = 404; res.end('not found'); };
-            if (RED) { RED.httpNode(req, res, notFound); } else { notFound(); }
-        });
-        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-        hostUri = `http://127.0.0.1:${server.address().port}/`;
+        httpNode = await serveHttpNode(() => RED);
+        hostUri = httpNode.base + '/';
     });
 
     afterEach(async function () {
         await helper.unload();
         await sim.stop();
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
+        await httpNode.close();
         await helper.stopServer();
         helper.settings({});
     });

@@ -6,7 +6,6 @@
 //  - "Test connection" reports the organisation's live connection instead of opening a second one;
 //  - no error answer contains a secret.
 const assert = require('assert');
-const http = require('http');
 const helper = require('node-red-node-test-helper');
 const pfConfigNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
 const pfNotificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
@@ -20,6 +19,7 @@ const { resolveEnvReference } = require('../dist/nodes/lib/editor-secrets');
 // Only to compare with: the function Node-RED 4.1 applies to every credential of a node it creates.
 const fromNodeRed = (id) => require(require.resolve(id, { paths: [require('path').dirname(require.resolve('node-red'))] }));
 const { sleep, waitFor } = require('./lib/wait');
+const { serveHttpNode } = require('./lib/http-node-server');
 const { mapEnvVarProperties } = fromNodeRed('@node-red/runtime/lib/flows/util');
 const { util: redUtil } = fromNodeRed('@node-red/util');
 
@@ -232,7 +232,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
     describe('durst-subscriber "Register / check"', function () {
         let sim;
         let RED;
-        let server;
+        let httpNode;
         let hostUri;
         const capture = (red) => { RED = red; };
         const modules = [capture, subscriberNode, subscriptionNode, webhookNode];
@@ -249,19 +249,14 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             await new Promise((resolve) => helper.startServer(resolve));
             sim = undefined;
             RED = undefined;
-            server = http.createServer((req, res) => {
-                const notFound = () => { res.statusCode = 404; res.end('not found'); };
-                if (RED) { RED.httpNode(req, res, notFound); } else { notFound(); }
-            });
-            await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-            hostUri = `http://127.0.0.1:${server.address().port}/`;
+            httpNode = await serveHttpNode(() => RED);
+            hostUri = httpNode.base + '/';
         });
 
         afterEach(async function () {
             await helper.unload();
             if (sim) { await sim.stop(); }
-            server.closeAllConnections();
-            await new Promise((resolve) => server.close(resolve));
+            await httpNode.close();
             await new Promise((resolve) => helper.stopServer(resolve));
             helper.settings({});
         });

@@ -6,7 +6,6 @@
 // fan-out (05) and re-sync (07) examples are checked message by message.
 const assert = require('assert');
 const fs = require('fs');
-const http = require('http');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
 const { PrintFactorySimulator, EXAMPLE_NAMES } = require('../dist/simulators/printfactory');
@@ -19,6 +18,7 @@ const ROOT = path.resolve(__dirname, '..');
 const OUR_TYPES = ['printfactory-config', 'printfactory-notification', 'durst-subscriber', 'durst-subscription', 'durst-webhook-in'];
 const OUR_MODULES = Object.fromEntries(OUR_TYPES.map((t) => [t, require(path.join(ROOT, 'dist', 'nodes', t, `${t}.js`))]));
 const { sleep, waitFor: waitUntil } = require('./lib/wait');
+const { serveHttpNode } = require('./lib/http-node-server');
 const STRUCTURAL_TYPES = new Set(['tab', 'group', 'subflow']);
 const SHARED_CONFIG_IDS = { 'printfactory-config': '7f1e2d3c4b5a6978', 'durst-subscriber': '8e2f3a4b5c6d7e8f' };
 
@@ -234,7 +234,7 @@ describe('example flows deployed against the simulators', function () {
     let durstSim;
     let broker;
     let RED;
-    let server;
+    let httpNode;
     let callbackBase;
     const capture = (red) => { RED = red; };
 
@@ -247,13 +247,8 @@ describe('example flows deployed against the simulators', function () {
         await durstSim.start();
         broker = await startBroker();
         RED = undefined;
-        // RED.httpNode in the helper is not bound to a server: serve it so Durst callbacks reach webhook-in.
-        server = http.createServer((req, res) => {
-            const notFound = () => { res.statusCode = 404; res.end('not found'); };
-            if (RED) { RED.httpNode(req, res, notFound); } else { notFound(); }
-        });
-        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-        callbackBase = `http://127.0.0.1:${server.address().port}`;
+        httpNode = await serveHttpNode(() => RED);
+        callbackBase = httpNode.base;
     });
 
     afterEach(async function () {
@@ -261,8 +256,7 @@ describe('example flows deployed against the simulators', function () {
         await pfSim.stop();
         await durstSim.stop();
         await broker.stop();
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
+        await httpNode.close();
         await helper.stopServer();
         helper.settings({});
     });
