@@ -4,12 +4,12 @@
 const assert = require('assert');
 const crypto = require('crypto');
 const jwt = require('jsonwebtoken');
-const { parseCallbackBody, classifyCallback, stripControlCharacters } = require('../dist/nodes/lib/durst/callback');
-const { verifyCallback } = require('../dist/nodes/lib/durst/verify');
-const { MAX_JSON_DEPTH, jsonDeeperThan } = require('../dist/nodes/lib/json-limits');
-const connection = require('../dist/nodes/lib/printfactory/connection');
-const { RateLimitedLog } = require('../dist/nodes/lib/rate-limited-log');
-const { CallbackDeduper } = require('../dist/nodes/lib/durst/dedupe');
+const { parseCallbackBody, classifyCallback, stripControlCharacters } = require('../../dist/nodes/lib/durst/callback');
+const { verifyCallback } = require('../../dist/nodes/lib/durst/verify');
+const { MAX_JSON_DEPTH, jsonDeeperThan } = require('../../dist/nodes/lib/json-limits');
+const connection = require('../../dist/nodes/lib/printfactory/connection');
+const { RateLimitedLog } = require('../../dist/nodes/lib/rate-limited-log');
+const { CallbackDeduper } = require('../../dist/nodes/lib/durst/dedupe');
 
 describe('shared input limits', function () {
     it('PrintFactory frames and Durst callbacks share one depth limit', function () {

@@ -8,17 +8,17 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
-const { PrintFactorySimulator, EXAMPLE_NAMES } = require('../dist/simulators/printfactory');
-const { DurstSimulator } = require('../dist/simulators/durst');
-const demo = require('../scripts/demo.js');
+const { PrintFactorySimulator, EXAMPLE_NAMES } = require('../../dist/simulators/printfactory');
+const { DurstSimulator } = require('../../dist/simulators/durst');
+const demo = require('../../scripts/demo.js');
 
 helper.init(require.resolve('node-red'));
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const OUR_TYPES = ['printfactory-config', 'printfactory-notification', 'durst-subscriber', 'durst-subscription', 'durst-webhook-in'];
 const OUR_MODULES = Object.fromEntries(OUR_TYPES.map((t) => [t, require(path.join(ROOT, 'dist', 'nodes', t, `${t}.js`))]));
-const { sleep, waitFor: waitUntil } = require('./lib/wait');
-const { serveHttpNode } = require('./lib/http-node-server');
+const { sleep, waitFor: waitUntil } = require('../lib/wait');
+const { serveHttpNode } = require('../lib/http-node-server');
 const STRUCTURAL_TYPES = new Set(['tab', 'group', 'subflow']);
 const SHARED_CONFIG_IDS = { 'printfactory-config': '7f1e2d3c4b5a6978', 'durst-subscriber': '8e2f3a4b5c6d7e8f' };
 

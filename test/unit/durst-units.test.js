@@ -3,12 +3,12 @@
 const assert = require('assert');
 const crypto = require('crypto');
 const jwt = require('jsonwebtoken');
-const { validateTopic, DURST_TOPICS, isConcreteTopic, topicMatches } = require('../dist/nodes/lib/durst/topics');
-const { classifyCallback } = require('../dist/nodes/lib/durst/callback');
-const { verifyCallback } = require('../dist/nodes/lib/durst/verify');
-const { parseBody, normaliseList } = require('../dist/nodes/lib/durst/rest-client');
-const { normalisePath, parseSize, isJsonContentType } = require('../dist/nodes/lib/durst/dispatcher');
-const { nonSecretDifferences } = require('../dist/nodes/lib/durst/registration');
+const { validateTopic, DURST_TOPICS, isConcreteTopic, topicMatches } = require('../../dist/nodes/lib/durst/topics');
+const { classifyCallback } = require('../../dist/nodes/lib/durst/callback');
+const { verifyCallback } = require('../../dist/nodes/lib/durst/verify');
+const { parseBody, normaliseList } = require('../../dist/nodes/lib/durst/rest-client');
+const { normalisePath, parseSize, isJsonContentType } = require('../../dist/nodes/lib/durst/dispatcher');
+const { nonSecretDifferences } = require('../../dist/nodes/lib/durst/registration');
 
 describe('durst topics', function () {
     it('lists every documented topic with its version', function () {

@@ -1,7 +1,7 @@
 'use strict';
 // test/lib/runtime.js decides whether a CI leg ran on the Node.js and Node-RED it was meant to.
 const assert = require('assert');
-const { versionMatches, checkExpected, checkPartsMatch, nodeRedPackage, describeRuntime } = require('./lib/runtime');
+const { versionMatches, checkExpected, checkPartsMatch, nodeRedPackage, describeRuntime } = require('../lib/runtime');
 
 describe('test runtime report (which Node.js and Node-RED the tests run on)', function () {
     it('matches a version against a major or major.minor prefix, with or without "v" and pre-release suffixes', function () {

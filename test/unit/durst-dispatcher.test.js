@@ -6,7 +6,7 @@
 const http = require('http');
 const path = require('path');
 const assert = require('assert');
-const { getDispatcher } = require('../dist/nodes/lib/durst/dispatcher');
+const { getDispatcher } = require('../../dist/nodes/lib/durst/dispatcher');
 
 const fromNodeRed = (name) => require(require.resolve(name, { paths: [path.dirname(require.resolve('node-red'))] }));
 const express = fromNodeRed('express');

@@ -7,13 +7,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
-const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
-const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
-const { DurstSimulator } = require('../dist/simulators/durst');
-const { DurstStateStore, STATE_FILE_NAME, subscriberKey, stateStoreFor } = require('../dist/nodes/lib/durst/state-store');
-const { ensureSubscription } = require('../dist/nodes/lib/durst/ensure');
-const { DurstRestClient } = require('../dist/nodes/lib/durst/rest-client');
-const { sleep, waitFor: waitUntil } = require('./lib/wait');
+const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
+const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
+const { DurstSimulator } = require('../../dist/simulators/durst');
+const { DurstStateStore, STATE_FILE_NAME, subscriberKey, stateStoreFor } = require('../../dist/nodes/lib/durst/state-store');
+const { ensureSubscription } = require('../../dist/nodes/lib/durst/ensure');
+const { DurstRestClient } = require('../../dist/nodes/lib/durst/rest-client');
+const { sleep, waitFor: waitUntil } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));
 

@@ -8,17 +8,17 @@
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
 const tlsConfigNode = require('@node-red/nodes/core/network/05-tls.js');
-const pfConfigNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
-const pfNotificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
-const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
-const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
-const { DurstSimulator } = require('../dist/simulators/durst');
-const { DurstRestClient } = require('../dist/nodes/lib/durst/rest-client');
-const { proxyFor, describeProxy, proxyCredentials, isLoopback, ProxyError } = require('../dist/nodes/lib/net/proxy');
-const { startSquid, squidMissing } = require('./lib/squid');
-const { makeCertificates } = require('./lib/certs');
-const { activeResources, assertNoNewResources } = require('./lib/resources');
-const { sleep, waitFor: waitUntil } = require('./lib/wait');
+const pfConfigNode = require('../../dist/nodes/printfactory-config/printfactory-config.js');
+const pfNotificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
+const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
+const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
+const { DurstSimulator } = require('../../dist/simulators/durst');
+const { DurstRestClient } = require('../../dist/nodes/lib/durst/rest-client');
+const { proxyFor, describeProxy, proxyCredentials, isLoopback, ProxyError } = require('../../dist/nodes/lib/net/proxy');
+const { startSquid, squidMissing } = require('../lib/squid');
+const { makeCertificates } = require('../lib/certs');
+const { activeResources, assertNoNewResources } = require('../lib/resources');
+const { sleep, waitFor: waitUntil } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));
 

@@ -4,11 +4,11 @@
 // send what the runtime resolved (and find the live PrintFactory connection by it), and must not send a
 // stored secret to any URL but the deployed one.
 const assert = require('assert');
-const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
-const { DurstSimulator } = require('../dist/simulators/durst');
-const { startStockNodeRed } = require('./lib/stock-node-red');
-const { startBystander } = require('./lib/bystander');
-const { waitFor: waitUntil } = require('./lib/wait');
+const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
+const { DurstSimulator } = require('../../dist/simulators/durst');
+const { startStockNodeRed } = require('../lib/stock-node-red');
+const { startBystander } = require('../lib/bystander');
+const { waitFor: waitUntil } = require('../lib/wait');
 
 const MIS_KEY = 'stock-button-mis-key-6e04';
 const API_TOKEN = 'stock-button-api-token-91ab';

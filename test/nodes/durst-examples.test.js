@@ -6,14 +6,14 @@ const path = require('path');
 const http = require('http');
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
-const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
-const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
-const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
+const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
+const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
+const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
 const switchNode = require('@node-red/nodes/core/function/10-switch.js');
 const injectNode = require('@node-red/nodes/core/common/20-inject.js');
 const commentNode = require('@node-red/nodes/core/common/90-comment.js');
-const { DurstSimulator } = require('../dist/simulators/durst');
-const { waitFor: waitUntil } = require('./lib/wait');
+const { DurstSimulator } = require('../../dist/simulators/durst');
+const { waitFor: waitUntil } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));
 const waitFor = (predicate, what, timeoutMs = 3000) => waitUntil(predicate, what, timeoutMs);
@@ -22,7 +22,7 @@ function loadExamples() {
     const flows = [];
     const ids = new Set();
     for (const file of ['03-durst-production-job-status.json', '04-durst-subscription-management.json']) {
-        for (const n of JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', file), 'utf8'))) {
+        for (const n of JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', file), 'utf8'))) {
             if (ids.has(n.id)) { continue; }
             ids.add(n.id);
             flows.push(n);

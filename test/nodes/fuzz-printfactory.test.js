@@ -8,11 +8,11 @@
 const crypto = require('crypto');
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
-const configNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
-const notificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
-const { PrintFactorySimulator, freshExample, EXAMPLE_NAMES } = require('../dist/simulators/printfactory');
-const { MAX_FRAME_BYTES, MAX_JSON_DEPTH } = require('../dist/nodes/lib/printfactory/connection');
-const { prng, fuzzSeed, randomJson, nestedJson, depthOf, pool } = require('./lib/fuzz');
+const configNode = require('../../dist/nodes/printfactory-config/printfactory-config.js');
+const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
+const { PrintFactorySimulator, freshExample, EXAMPLE_NAMES } = require('../../dist/simulators/printfactory');
+const { MAX_FRAME_BYTES, MAX_JSON_DEPTH } = require('../../dist/nodes/lib/printfactory/connection');
+const { prng, fuzzSeed, randomJson, nestedJson, depthOf, pool } = require('../lib/fuzz');
 
 helper.init(require.resolve('node-red'));
 

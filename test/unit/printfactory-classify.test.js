@@ -1,9 +1,9 @@
 'use strict';
 // Pure unit tests of the PrintFactory classifier and the connection's pure helpers.
 const assert = require('assert');
-const { classify, guidsOf, PRINTFACTORY_EVENTS, isPrintFactoryEvent } = require('../dist/nodes/lib/printfactory/classify');
-const { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } = require('../dist/simulators/printfactory/examples');
-const { backoffDelay, jsonDeeperThan } = require('../dist/nodes/lib/printfactory/connection');
+const { classify, guidsOf, PRINTFACTORY_EVENTS, isPrintFactoryEvent } = require('../../dist/nodes/lib/printfactory/classify');
+const { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } = require('../../dist/simulators/printfactory/examples');
+const { backoffDelay, jsonDeeperThan } = require('../../dist/nodes/lib/printfactory/connection');
 
 describe('printfactory classify', function () {
     describe('every documented example', function () {

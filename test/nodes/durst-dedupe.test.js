@@ -3,11 +3,11 @@
 // callbacks POSTed over a real loopback socket.
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
-const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
-const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
-const { CallbackDeduper, naturalKey, dedupeWindowMs, DEFAULT_DEDUPE_WINDOW_S } = require('../dist/nodes/lib/durst/dedupe');
-const { sleep, waitFor } = require('./lib/wait');
-const { serveHttpNode } = require('./lib/http-node-server');
+const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
+const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
+const { CallbackDeduper, naturalKey, dedupeWindowMs, DEFAULT_DEDUPE_WINDOW_S } = require('../../dist/nodes/lib/durst/dedupe');
+const { sleep, waitFor } = require('../lib/wait');
+const { serveHttpNode } = require('../lib/http-node-server');
 
 helper.init(require.resolve('node-red'));
 

@@ -10,9 +10,9 @@ const http = require('http');
 const crypto = require('crypto');
 const assert = require('assert');
 const jwt = require('jsonwebtoken');
-const { WEBHOOK_LAYOUTS } = require('./lib/webhook-layouts');
-const { ROOT } = require('./lib/stock-node-red');
-const { activeResources, assertNoNewResources } = require('./lib/resources');
+const { WEBHOOK_LAYOUTS } = require('../lib/webhook-layouts');
+const { ROOT } = require('../lib/stock-node-red');
+const { activeResources, assertNoNewResources } = require('../lib/resources');
 
 const JWT_KEY = 'faults-jwt-signing-key-0123456789';
 const XAUTH_USER = 'durst';

@@ -4,9 +4,9 @@
 // Node-RED in slices instead of megabytes at once. Every frame still arrives, in order, none twice, and
 // the socket stays open and usable (heartbeat, close) afterwards.
 const assert = require('assert');
-const { PrintFactoryConnection, FRAMES_PER_TURN } = require('../dist/nodes/lib/printfactory/connection');
-const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
-const { sleep, waitFor: waitUntil } = require('./lib/wait');
+const { PrintFactoryConnection, FRAMES_PER_TURN } = require('../../dist/nodes/lib/printfactory/connection');
+const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
+const { sleep, waitFor: waitUntil } = require('../lib/wait');
 
 const MIS_KEY = 'flow-control-key-71c2';
 

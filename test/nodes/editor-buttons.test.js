@@ -7,19 +7,19 @@
 //  - no error answer contains a secret.
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
-const pfConfigNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
-const pfNotificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
-const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
-const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
-const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
-const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
-const { DurstSimulator } = require('../dist/simulators/durst');
-const { startBystander } = require('./lib/bystander');
-const { resolveEnvReference } = require('../dist/nodes/lib/editor-secrets');
+const pfConfigNode = require('../../dist/nodes/printfactory-config/printfactory-config.js');
+const pfNotificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
+const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
+const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
+const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
+const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
+const { DurstSimulator } = require('../../dist/simulators/durst');
+const { startBystander } = require('../lib/bystander');
+const { resolveEnvReference } = require('../../dist/nodes/lib/editor-secrets');
 // Only to compare with: the function Node-RED 4.1 applies to every credential of a node it creates.
 const fromNodeRed = (id) => require(require.resolve(id, { paths: [require('path').dirname(require.resolve('node-red'))] }));
-const { sleep, waitFor } = require('./lib/wait');
-const { serveHttpNode } = require('./lib/http-node-server');
+const { sleep, waitFor } = require('../lib/wait');
+const { serveHttpNode } = require('../lib/http-node-server');
 const { mapEnvVarProperties } = fromNodeRed('@node-red/runtime/lib/flows/util');
 const { util: redUtil } = fromNodeRed('@node-red/util');
 

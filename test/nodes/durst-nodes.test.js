@@ -5,12 +5,12 @@
 const http = require('http');
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
-const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
-const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
-const webhookNode = require('../dist/nodes/durst-webhook-in/durst-webhook-in.js');
-const { DurstSimulator } = require('../dist/simulators/durst');
-const { sleep, waitFor: waitUntil } = require('./lib/wait');
-const { serveHttpNode } = require('./lib/http-node-server');
+const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
+const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
+const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
+const { DurstSimulator } = require('../../dist/simulators/durst');
+const { sleep, waitFor: waitUntil } = require('../lib/wait');
+const { serveHttpNode } = require('../lib/http-node-server');
 
 helper.init(require.resolve('node-red'));
 

@@ -6,10 +6,10 @@ const assert = require('assert');
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
-const { DurstSimulator } = require('../dist/simulators/durst');
-const { STATE_FILE_NAME } = require('../dist/nodes/lib/durst/state-store');
-const { startStockNodeRed, makeUserDir, freePort } = require('./lib/stock-node-red');
-const { waitFor } = require('./e2e/harness');
+const { DurstSimulator } = require('../../dist/simulators/durst');
+const { STATE_FILE_NAME } = require('../../dist/nodes/lib/durst/state-store');
+const { startStockNodeRed, makeUserDir, freePort } = require('../lib/stock-node-red');
+const { waitFor } = require('../e2e/harness');
 
 // Fast retries, so "Durst unreachable" recovers within the test.
 const SETTINGS = { durstEnsureRetryDelay: 200, durstApiRetryDelay: 50, durstApiAttempts: 2, durstApiTimeout: 3000 };

@@ -7,13 +7,13 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { PrintFactorySimulator, EXAMPLE_NAMES, expectedEvent, freshExample } = require('../dist/simulators/printfactory');
-const demo = require('../scripts/demo.js');
-const { startStockNodeRed } = require('./lib/stock-node-red');
-const { waitFor: waitUntil } = require('./lib/wait');
+const { PrintFactorySimulator, EXAMPLE_NAMES, expectedEvent, freshExample } = require('../../dist/simulators/printfactory');
+const demo = require('../../scripts/demo.js');
+const { startStockNodeRed } = require('../lib/stock-node-red');
+const { waitFor: waitUntil } = require('../lib/wait');
 const waitFor = (predicate, what, timeoutMs = 20000) => waitUntil(predicate, what, timeoutMs, { intervalMs: 25 });
 
-const FANOUT_EXAMPLE = path.join(__dirname, '..', 'examples', '05-printfactory-mqtt-fanout.json');
+const FANOUT_EXAMPLE = path.join(__dirname, '..', '..', 'examples', '05-printfactory-mqtt-fanout.json');
 const key = (topic, payload) => `${topic} ${JSON.stringify(payload)}`;
 
 /** A Node-RED process running `flows`; `credentials` on nodes go to its flows_cred.json as Node-RED stores them. */

@@ -11,11 +11,11 @@ const assert = require('assert');
 const { EventEmitter } = require('events');
 const WebSocket = require('ws');
 const helper = require('node-red-node-test-helper');
-const configNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
-const notificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
-const { PrintFactorySimulator, freshExample } = require('../dist/simulators/printfactory');
-const { connectionHolding } = require('../dist/nodes/lib/printfactory/connection');
-const { activeResources, assertNoNewResources } = require('./lib/resources');
+const configNode = require('../../dist/nodes/printfactory-config/printfactory-config.js');
+const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
+const { PrintFactorySimulator, freshExample } = require('../../dist/simulators/printfactory');
+const { connectionHolding } = require('../../dist/nodes/lib/printfactory/connection');
+const { activeResources, assertNoNewResources } = require('../lib/resources');
 
 helper.init(require.resolve('node-red'));
 

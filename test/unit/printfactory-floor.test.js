@@ -3,8 +3,8 @@
 // documented shapes, devices moving between Printing, Idle and Error, inks drained and refilled, jobs recurring.
 const assert = require('assert');
 const WebSocket = require('ws');
-const { PrintFactorySimulator, PrintFloor, FLOOR_DEVICE_GUIDS } = require('../dist/simulators/printfactory');
-const { classify } = require('../dist/nodes/lib/printfactory/classify');
+const { PrintFactorySimulator, PrintFloor, FLOOR_DEVICE_GUIDS } = require('../../dist/simulators/printfactory');
+const { classify } = require('../../dist/nodes/lib/printfactory/classify');
 
 // A small seeded generator, so a run is repeatable.
 function seeded(seed) {

@@ -7,10 +7,10 @@
 const assert = require('assert');
 const { EventEmitter } = require('events');
 const helper = require('node-red-node-test-helper');
-const subscriberNode = require('../dist/nodes/durst-subscriber/durst-subscriber.js');
-const subscriptionNode = require('../dist/nodes/durst-subscription/durst-subscription.js');
-const { DurstSimulator } = require('../dist/simulators/durst');
-const { activeResources, assertNoNewResources } = require('./lib/resources');
+const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
+const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
+const { DurstSimulator } = require('../../dist/simulators/durst');
+const { activeResources, assertNoNewResources } = require('../lib/resources');
 
 helper.init(require.resolve('node-red'));
 

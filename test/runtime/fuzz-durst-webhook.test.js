@@ -11,8 +11,8 @@ const net = require('net');
 const crypto = require('crypto');
 const assert = require('assert');
 const jwt = require('jsonwebtoken');
-const { WEBHOOK_LAYOUTS } = require('./lib/webhook-layouts');
-const { prng, fuzzSeed, randomJson, randomString, nestedJson, depthOf, parseStrictJson, pool } = require('./lib/fuzz');
+const { WEBHOOK_LAYOUTS } = require('../lib/webhook-layouts');
+const { prng, fuzzSeed, randomJson, randomString, nestedJson, depthOf, parseStrictJson, pool } = require('../lib/fuzz');
 
 const REQUESTS_PER_LAYOUT = Number(process.env.FUZZ_REQUESTS) || 3000;
 const BODY_LIMIT = 64 * 1024;

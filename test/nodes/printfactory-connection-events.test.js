@@ -6,10 +6,10 @@ const assert = require('assert');
 const net = require('net');
 const WebSocket = require('ws');
 const helper = require('node-red-node-test-helper');
-const configNode = require('../dist/nodes/printfactory-config/printfactory-config.js');
-const notificationNode = require('../dist/nodes/printfactory-notification/printfactory-notification.js');
-const { PrintFactorySimulator } = require('../dist/simulators/printfactory');
-const { sleep, waitFor } = require('./lib/wait');
+const configNode = require('../../dist/nodes/printfactory-config/printfactory-config.js');
+const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
+const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
+const { sleep, waitFor } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));
 

@@ -4,7 +4,7 @@ const http = require('http');
 const path = require('path');
 const assert = require('assert');
 const { spawn } = require('child_process');
-const { DurstSimulator, echoSecret } = require('../dist/simulators/durst');
+const { DurstSimulator, echoSecret } = require('../../dist/simulators/durst');
 
 function request(url, method, body, headers = {}) {
     return new Promise((resolve, reject) => {
@@ -111,7 +111,7 @@ describe('durst simulator', function () {
     });
 
     it('the CLI prints its URL and stops on SIGTERM', async function () {
-        const child = spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'simulators', 'durst', 'cli.js'), '--port', '0', '--trickle', '1000']);
+        const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'simulators', 'durst', 'cli.js'), '--port', '0', '--trickle', '1000']);
         const url = await new Promise((resolve, reject) => {
             let out = '';
             child.stdout.on('data', (c) => {
@@ -146,7 +146,7 @@ describe('durst simulator', function () {
     });
 
     it('the CLI answers --help with its options and exits 0 without listening', async function () {
-        const child = spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'simulators', 'durst', 'cli.js'), '--help']);
+        const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'simulators', 'durst', 'cli.js'), '--help']);
         let out = '';
         child.stdout.on('data', (c) => { out += c; });
         const code = await new Promise((resolve) => child.on('exit', resolve));

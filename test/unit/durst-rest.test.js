@@ -2,7 +2,7 @@
 // DurstRestClient against a tiny server that answers the way the vendor docs show, not the way the simulator does.
 const http = require('http');
 const assert = require('assert');
-const { DurstRestClient } = require('../dist/nodes/lib/durst/rest-client');
+const { DurstRestClient } = require('../../dist/nodes/lib/durst/rest-client');
 
 // The documented list example, verbatim: not valid JSON.
 const DOC_LIST = `{
