@@ -1,0 +1,124 @@
+// What Durst returned at registration: its subscriber answers echo the JWT key and the X-Auth password
+// CHANGED ("string" sent, "3IgPH7Gok2F+z9ZJ9zItbw==" returned), and it may sign callbacks with what it returned.
+// The webhook verifies against those too, so they are kept, at least as safe as Node-RED keeps credentials:
+// encrypted (AES-256-GCM) with a key derived from the runtime's credentialSecret (or Node-RED's generated
+// `_credentialSecret`, or, with neither, a random key file of our own beside it, mode 0600), in a file of the
+// user dir, never in a flow file, a msg or a log. Beside the returned secrets each entry holds a fingerprint
+// (HMAC with the same key) of the secret last registered, so a secret changed while Node-RED was stopped
+// (a `${VAR}`, a credentials file edited by hand) is noticed at the next start.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const RETURNED_SECRETS_FILE = '.print-events-durst-secrets.json';
+const KEY_FILE = '.print-events-durst-key';
+const MAX_RETURNED = 4;
+
+export interface ReturnedEntry {
+    /** Fingerprint of the secret (auth type + value) last registered with Durst. */
+    sent: string;
+    /** What Durst answered for that secret, newest first (a GET may echo it differently from the create). */
+    returned: string[];
+}
+
+interface StoredEntry { iv: string; tag: string; data: string }
+
+export interface SecretStoreSettings {
+    userDir?: unknown;
+    credentialSecret?: unknown;
+    get?: (name: string) => unknown;
+}
+
+/** The secret the store's key is derived from: credentialSecret, Node-RED's generated one, or a key file of ours. */
+function baseSecret(settings: SecretStoreSettings, dir: string | undefined): string {
+    if (typeof settings.credentialSecret === 'string' && settings.credentialSecret !== '') { return settings.credentialSecret; }
+    try {
+        const generated = typeof settings.get === 'function' ? settings.get('_credentialSecret') : undefined;
+        if (typeof generated === 'string' && generated !== '') { return generated; }
+    } catch { /* runtime settings not loaded (a test harness): fall through */ }
+    if (!dir) { return crypto.randomBytes(32).toString('hex'); } // no user dir: memory only, like the store itself
+    const file = path.join(dir, KEY_FILE);
+    try { return fs.readFileSync(file, 'utf8').trim(); } catch { /* first use */ }
+    const created = crypto.randomBytes(32).toString('hex');
+    fs.writeFileSync(file, created, { mode: 0o600 });
+    return created;
+}
+
+export class ReturnedSecretStore {
+    private readonly key: Buffer;
+    private memory: Record<string, StoredEntry> = {};
+
+    constructor(private readonly file: string | undefined, secret: string, private readonly warn: (text: string) => void = () => undefined) {
+        this.key = crypto.createHash('sha256').update('node-red-contrib-print-events durst returned secrets\0' + secret).digest();
+    }
+
+    /** HMAC of the auth type and secret: compares what was registered with what is configured, without keeping it. */
+    fingerprint(type: string, secret: string | undefined): string {
+        return crypto.createHmac('sha256', this.key).update(type + '\0' + (secret ?? '')).digest('hex');
+    }
+
+    get(id: string): ReturnedEntry | undefined {
+        const stored = this.read()[id];
+        if (!stored) { return undefined; }
+        try {
+            const decipher = crypto.createDecipheriv('aes-256-gcm', this.key, Buffer.from(stored.iv, 'base64'));
+            decipher.setAuthTag(Buffer.from(stored.tag, 'base64'));
+            const text = Buffer.concat([decipher.update(Buffer.from(stored.data, 'base64')), decipher.final()]).toString('utf8');
+            const value = JSON.parse(text) as ReturnedEntry;
+            return typeof value.sent === 'string' && Array.isArray(value.returned) ? value : undefined;
+        } catch {
+            // The credential secret changed (or the file was edited): unreadable, so treated as unknown.
+            this.warn('the secrets Durst returned at registration could not be decrypted (credentialSecret changed?): they are registered again at the next change');
+            return undefined;
+        }
+    }
+
+    /** Records a registration: the secret's fingerprint and what Durst returned for it (kept while the secret stays). */
+    record(id: string, sent: string, returned: string | undefined): void {
+        const previous = this.get(id);
+        const kept = previous && previous.sent === sent ? previous.returned : [];
+        const list = returned ? [returned, ...kept.filter((r) => r !== returned)].slice(0, MAX_RETURNED) : kept;
+        const iv = crypto.randomBytes(12);
+        const cipher = crypto.createCipheriv('aes-256-gcm', this.key, iv);
+        const data = Buffer.concat([cipher.update(JSON.stringify({ sent, returned: list }), 'utf8'), cipher.final()]);
+        const all = this.read();
+        all[id] = { iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+        this.write(all);
+    }
+
+    private read(): Record<string, StoredEntry> {
+        if (!this.file) { return this.memory; }
+        try {
+            const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8'));
+            return parsed && typeof parsed.entries === 'object' && parsed.entries !== null ? parsed.entries : {};
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') { this.warn(`could not read ${this.file}: ${(err as Error).message}`); }
+            return {};
+        }
+    }
+
+    private write(entries: Record<string, StoredEntry>): void {
+        if (!this.file) { this.memory = entries; return; }
+        const temp = `${this.file}.${process.pid}.tmp`;
+        try {
+            fs.writeFileSync(temp, JSON.stringify({ version: 1, entries }, null, 1), { mode: 0o600 });
+            fs.renameSync(temp, this.file);
+        } catch (err) {
+            this.warn(`could not write ${this.file}: ${(err as Error).message}`);
+        }
+    }
+}
+
+const stores = new Map<string, ReturnedSecretStore>();
+
+/** One store per user dir (memory only without one). */
+export function returnedSecretStoreFor(settings: SecretStoreSettings, warn: (text: string) => void): ReturnedSecretStore {
+    const dir = typeof settings.userDir === 'string' && settings.userDir !== '' ? settings.userDir : undefined;
+    const id = dir ?? '';
+    let store = stores.get(id);
+    if (!store) {
+        store = new ReturnedSecretStore(dir ? path.join(dir, RETURNED_SECRETS_FILE) : undefined, baseSecret(settings, dir), warn);
+        stores.set(id, store);
+    }
+    return store;
+}
