@@ -10,6 +10,16 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
+/** Event a durst-subscriber node emits when its callbackSecretState() changes. */
+export const CALLBACK_SECRET_EVENT = 'print-events:callback-secret';
+/** registered: Durst has the secret the runtime resolves; notRegistered: it changed and the update failed. */
+export type CallbackSecretState = 'registered' | 'unknown' | 'notRegistered';
+
+/** What a durst-subscriber node offers about it (it also emits CALLBACK_SECRET_EVENT on a change). */
+export interface CallbackSecretReporter {
+    callbackSecretState?(): CallbackSecretState;
+}
+
 export const RETURNED_SECRETS_FILE = '.print-events-durst-secrets.json';
 const KEY_FILE = '.print-events-durst-key';
 const MAX_RETURNED = 4;
