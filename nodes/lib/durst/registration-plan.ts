@@ -2,6 +2,7 @@
 // shows it and changes Durst only when the user confirms (or on deploy). An unsaved dialog (say a Host URI of
 // "node-red.local" typed and then cancelled) must never re-point the live subscriber.
 import { DEFAULT_JWT_HEADER } from './verify';
+import { registeredHostUri } from './host-uri';
 import type { SubscriberSettings } from './registration';
 
 type Id = string | number;
@@ -31,7 +32,7 @@ interface PlanClient {
 function values(field: string, remote: Record<string, any>, settings: SubscriberSettings): { registered?: string; configured?: string } {
     const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
     switch (field) {
-        case 'hostUri': return { registered: text(remote.hostUri), configured: settings.hostUri };
+        case 'hostUri': return { registered: text(remote.hostUri), configured: registeredHostUri(settings.hostUri) };
         case 'externalAuthType': return { registered: text(remote.externalAuthType ?? 'NONE'), configured: settings.externalAuthType };
         case 'xAuthInfo.user': return { registered: text(remote.xAuthInfo?.user), configured: settings.xAuthUser ?? '' };
         case 'jwtSigningInfo.httpHeaderName': return { registered: text(remote.jwtSigningInfo?.httpHeaderName), configured: settings.jwtHeaderName || DEFAULT_JWT_HEADER };
