@@ -40,7 +40,7 @@ describe('durst example flows', function () {
     beforeEach(async function () {
         helper.settings({ durstApiRetryDelay: 5 });
         await helper.startServer();
-        sim = new DurstSimulator();
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
         server = http.createServer((req, res) => RED.httpNode(req, res, () => { res.statusCode = 404; res.end(); }));
         await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
