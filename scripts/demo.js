@@ -32,6 +32,9 @@ const DEMO_DURST_CREDENTIALS = {
     jwtKey: 'demo-jwt-signing-key',
     xAuthPassword: 'demo-xauth-password'
 };
+// The demo's Durst Workflow API login: the simulator requires it, as Durst does, and the demo's durst-subscriber
+// logs in with it like a user would (apiAuth 'login', x-auth-token on every call).
+const DEMO_DURST_LOGIN = { user: 'demo', password: 'demo-durst-login' };
 
 // Sources whose debug messages the check mode waits for: both simulators, and the MQTT fan-out
 // (events that made the round trip through the demo broker).
@@ -195,11 +198,12 @@ function pointAtSimulators(flows, { pfUrl, durstUrl, callbackBase, mqttPort }) {
             n.credentials = { misKey: DEMO_MIS_KEY };
         } else if (n.type === 'durst-subscriber') {
             n.apiUrl = durstUrl;
-            n.apiAuth = 'none';
+            n.apiAuth = 'login';
+            n.loginMethod = 'auto';
             n.hostUri = callbackBase;
             // The simulator starts empty on every run: a remembered id would not exist there.
             n.subscriberId = '';
-            const creds = {};
+            const creds = { apiUser: DEMO_DURST_LOGIN.user, apiPassword: DEMO_DURST_LOGIN.password };
             if (n.externalAuthType === 'JWT_SIGNING') { creds.jwtKey = DEMO_DURST_CREDENTIALS.jwtKey; }
             if (n.externalAuthType === 'XAUTH') {
                 creds.xAuthPassword = DEMO_DURST_CREDENTIALS.xAuthPassword;
@@ -472,7 +476,7 @@ async function main() {
         const pfSim = new PrintFactorySimulator({ port: opts.pfSimPort, host: '127.0.0.1', misKeys: [DEMO_MIS_KEY] });
         try { await pfSim.start(); } catch (err) { throw explainStartError('PrintFactory simulator', 'PF_SIM_PORT', opts.pfSimPort, err); }
         cleanups.push(() => pfSim.stop());
-        const durstSim = new DurstSimulator({ port: opts.durstSimPort, host: '127.0.0.1', apiAuth: { type: 'none' } });
+        const durstSim = new DurstSimulator({ port: opts.durstSimPort, host: '127.0.0.1', apiAuth: { type: 'login', ...DEMO_DURST_LOGIN } });
         try { await durstSim.start(); } catch (err) { throw explainStartError('Durst simulator', 'DURST_SIM_PORT', opts.durstSimPort, err); }
         cleanups.push(() => durstSim.stop());
         let mqttBroker;
@@ -592,7 +596,7 @@ async function main() {
             ...(dashboardUrl ? [`  Print floor dashboard:    ${dashboardUrl}`] : []),
             `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s` +
                 (opts.pfDropEveryMs > 0 ? `, connection dropped every ${opts.pfDropEveryMs / 1000} s)` : ')'),
-            `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s)`,
+            `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s; API login: user ${DEMO_DURST_LOGIN.user})`,
             `  MQTT broker (Aedes):      ${mqttBroker.url}  (fan-out tabs publish and subscribe here)`,
             `  User directory:           ${opts.userDir}`,
             '  Example tabs:',
@@ -640,7 +644,7 @@ async function main() {
 }
 
 module.exports = { mergeExamples, pointAtSimulators, debugNodesBySource, exampleFiles, readOptions, startMqttBroker,
-    dashboardUrlOf, dashboardDir, DASHBOARD_MODULE, DEMO_MIS_KEY };
+    dashboardUrlOf, dashboardDir, DASHBOARD_MODULE, DEMO_MIS_KEY, DEMO_DURST_LOGIN };
 
 if (require.main === module) {
     main().catch((err) => {

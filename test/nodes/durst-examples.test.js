@@ -12,7 +12,7 @@ const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.
 const switchNode = require('@node-red/nodes/core/function/10-switch.js');
 const injectNode = require('@node-red/nodes/core/common/20-inject.js');
 const commentNode = require('@node-red/nodes/core/common/90-comment.js');
-const { DurstSimulator } = require('../../dist/simulators/durst');
+const { DurstSimulator, DURST_SIM_LOGIN } = require('../../dist/simulators/durst');
 const { waitFor: waitUntil } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));
@@ -40,7 +40,7 @@ describe('durst example flows', function () {
     beforeEach(async function () {
         helper.settings({ durstApiRetryDelay: 5 });
         await helper.startServer();
-        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
+        sim = new DurstSimulator(); // requires Durst's login, as the examples use it
         await sim.start();
         server = http.createServer((req, res) => RED.httpNode(req, res, () => { res.statusCode = 404; res.end(); }));
         await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,6 +60,7 @@ describe('durst example flows', function () {
         assert.strictEqual(subscribers.length, 1);
         assert.strictEqual(subscribers[0].id, '8e2f3a4b5c6d7e8f');
         assert.strictEqual(subscribers[0].credentials, undefined);
+        assert.strictEqual(subscribers[0].apiAuth, 'login', "the examples log in to Durst's API, as Durst requires");
     });
 
     it('register once, ensure both subscriptions, route callbacks and run the management actions', async function () {
@@ -70,7 +71,8 @@ describe('durst example flows', function () {
             return { ...n, z: 'tab' };
         })];
         const capture = (red) => { RED = red; };
-        await helper.load([capture, subscriberNode, subscriptionNode, webhookNode, switchNode, injectNode, commentNode], flows);
+        await helper.load([capture, subscriberNode, subscriptionNode, webhookNode, switchNode, injectNode, commentNode], flows,
+            { '8e2f3a4b5c6d7e8f': { apiUser: DURST_SIM_LOGIN.user, apiPassword: DURST_SIM_LOGIN.password } });
         await waitFor(() => sim.subscribers().length === 1 && sim.subscriptions(17).length === 2, 'subscriptions');
         assert.deepStrictEqual(sim.subscriptions(17).map((s) => [s.topic, s.path, s.status]).sort(),
             [['STATUS/PRODUCTION_JOB/*', 'durst/status', 'ACTIVE'], ['WORKFLOW/motif-checkin/*', 'durst/workflow', 'ACTIVE']]);
