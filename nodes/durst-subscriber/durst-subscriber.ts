@@ -11,6 +11,7 @@ import { LOGIN_METHODS, LoginMethod } from '../lib/durst/session';
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
 import { DurstStateStore, stateStoreFor } from '../lib/durst/state-store';
+import { HostSettings, localHostUri } from '../lib/durst/host-uri';
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { tlsOptionsFor } from '../lib/net/tls';
 
@@ -63,9 +64,10 @@ function apiAuthFrom(type: unknown, loginMethod: unknown, creds: SubscriberCrede
     return { type: 'none' };
 }
 
-function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentials): SubscriberSettings {
+function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentials, host: HostSettings): SubscriberSettings {
     return {
-        hostUri: String(config.hostUri ?? '').trim(),
+        // Empty: this Node-RED on this machine (a local Durst simulator), see ../lib/durst/host-uri.ts.
+        hostUri: String(config.hostUri ?? '').trim() || localHostUri(host),
         externalAuthType: AUTH_TYPES.includes(config.externalAuthType as ExternalAuthType) ? config.externalAuthType as ExternalAuthType : 'NONE',
         xAuthUser: config.xAuthUser ?? '',
         xAuthPassword: creds.xAuthPassword,
@@ -85,7 +87,7 @@ function serviceOptions(RED: NodeAPI, config: Partial<SubscriberDef>, creds: Sub
         configNodeId,
         apiUrl: String(config.apiUrl ?? '').trim(),
         auth: apiAuthFrom(config.apiAuth, config.loginMethod, creds),
-        settings: settingsFrom(config, creds),
+        settings: settingsFrom(config, creds, RED.settings as HostSettings),
         pinnedId: parseId(config.subscriberId),
         store,
         log,
@@ -164,6 +166,7 @@ export = function (RED: NodeAPI): void {
         if (!isJsonRequest(req)) { res.status(415).json({ ok: false, error: NOT_JSON_ERROR }); return; }
         const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; credentials?: SubscriberCredentials };
         if (!String(body.apiUrl ?? '').trim()) { res.status(400).json({ ok: false, error: 'apiUrl is required' }); return; }
+        if (!/^https?:\/\/[^/\s]/i.test(String(body.apiUrl).trim())) { res.status(400).json({ ok: false, error: 'apiUrl must start with http:// or https://' }); return; }
         const secrets = editorSecrets(RED, {
             type: 'durst-subscriber',
             id: body.id,

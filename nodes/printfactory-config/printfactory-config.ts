@@ -3,18 +3,21 @@
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import WebSocket from 'ws';
 import {
-    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding
+    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding, shareConnection
 } from '../lib/printfactory/connection';
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { describeProxy, proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
+import { DEFAULT_API_URL } from '../lib/printfactory/rest-client';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
 const TEST_TIMEOUT_MS = 10000;
 
 interface PrintFactoryConfigDef extends NodeDef {
     url: string;
-    /** Optional id of a core tls-config node (CA, client certificate, verify) for wss://. */
+    /** REST API base URL for printfactory-api (same MisKey, proxy policy and tls-config). */
+    apiUrl?: string;
+    /** Optional id of a core tls-config node (CA, client certificate, verify) for wss:// and the REST API. */
     tls?: string;
     // Advanced, in seconds (decimals allowed): heartbeat, handshake timeout, backoff, auth retry.
     pingInterval?: number | string;
@@ -29,6 +32,9 @@ interface PrintFactoryCredentials { misKey?: string }
 
 interface PrintFactoryConfigNode extends Node<PrintFactoryCredentials> {
     url: string;
+    /** For printfactory-api: the REST base URL and the tls-config id (each api node opens its own client). */
+    apiUrl: string;
+    tlsId?: string;
     connection: PrintFactoryConnection;
     register(user: ConnectionUser): void;
     deregister(user: ConnectionUser): Promise<void>;
@@ -112,23 +118,28 @@ export = function (RED: NodeAPI): void {
         RED.nodes.createNode(this, config);
         const node = this;
         node.url = String(config.url ?? '').trim() || DEFAULT_URL;
+        node.apiUrl = String(config.apiUrl ?? '').trim() || DEFAULT_API_URL;
+        node.tlsId = config.tls;
         const tls = tlsOptionsFor(RED, config.tls);
         if (tls.error) { node.error(tls.error); }
-        node.connection = new PrintFactoryConnection({
+        const timings = timingsFrom(config);
+        // Twins (same URL, MisKey, TLS node and timings, e.g. one per imported example) share one connection.
+        const share = shareConnection(node, {
             url: node.url,
             misKey: node.credentials?.misKey ?? '',
             tlsOptions: tls.options,
             setupError: tls.error,
             label: config.name ? `"${config.name}" (${node.id})` : node.id,
-            timings: timingsFrom(config),
+            timings,
             logger: { log: (text) => node.log(text), warn: (text) => node.warn(text) }
-        });
-        node.register = (user) => node.connection.register(user);
-        node.deregister = (user) => node.connection.deregister(user);
+        }, JSON.stringify([config.tls ?? '', timings]));
+        node.connection = share.connection;
+        node.register = (user) => share.register(user);
+        node.deregister = (user) => share.deregister(user);
 
         node.on('close', (_removed: boolean, done: () => void) => {
             // Awaiting 'close' of the socket here is what keeps a redeploy from overlapping two sockets.
-            node.connection.close().then(() => done(), () => done());
+            share.close().then(() => done(), () => done());
         });
     }
 

@@ -6,10 +6,9 @@
 // Only calls that change nothing (GET, PUT of the same body, login) are retried here, quickly and a few
 // times, by the one policy in errors.ts; a create is sent once (the service decides what happens next).
 // Proxies follow the package's one policy (../net/proxy.ts): axios never reads the environment itself.
-import * as http from 'http';
-import * as https from 'https';
-import axios, { AxiosInstance, AxiosProxyConfig } from 'axios';
-import { ProxyError, describeProxy, proxyCredentials, proxyFor, proxyRefusal, tunnelAgent } from '../net/proxy';
+import type { AxiosInstance } from 'axios';
+import { describeProxy } from '../net/proxy';
+import { HttpTransport, pause, proxyErrorOf } from '../net/http-transport';
 import type { TlsOptions } from '../net/tls';
 import { DurstApiError, DurstId, backoffMs, isRetryable, markNotSent, sameId, wasNotSent } from './errors';
 import { DurstSession, LoginMethod } from './session';
@@ -167,8 +166,6 @@ export function normaliseList(body: unknown): SubscriptionRecord[] {
 /** At most this many pages of one list are read (a server whose `next` never ends cannot keep us busy). */
 const MAX_PAGES = 100;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => { const t = setTimeout(resolve, ms); t.unref?.(); });
-
 function describeStatus(status: number): string {
     switch (status) {
         case 401: return 'unauthorized: check the API login (user/password) or token of the durst-subscriber';
@@ -183,68 +180,30 @@ function describeStatus(status: number): string {
 interface RawAnswer { status: number; headers: Record<string, unknown>; body: unknown }
 
 export class DurstRestClient {
+    private readonly transport: HttpTransport;
     private readonly http: AxiosInstance;
     private readonly attempts: number;
     private readonly backoffMs: number;
     private readonly maxBackoffMs: number;
     /** Which create path answered last time, so later creates go straight there. */
     private createPath: 'create' | 'plain' = 'create';
-    // Own keep-alive agents and an abort signal, so close() ends every socket and in-flight call of this client.
-    private readonly httpAgent: http.Agent;
-    private readonly httpsAgent: http.Agent;
-    private readonly abort = new AbortController();
     /** The proxy this client's calls go through (undefined: direct), read from the environment on creation. */
     readonly proxy?: URL;
-    private readonly proxyProblem?: ProxyError;
-    private readonly plainHttpProxy: boolean;
     /** The login session when the API is reached with apiAuth 'login'. */
     readonly session?: DurstSession;
 
     constructor(options: RestClientOptions) {
         const auth = options.auth ?? { type: 'none' };
-        const timeout = options.timeoutMs ?? 10000;
-        let target: URL | undefined;
-        try { target = new URL(options.apiUrl); } catch { target = undefined; }
-        try {
-            this.proxy = target ? proxyFor(target) : undefined;
-        } catch (err) {
-            this.proxyProblem = err as ProxyError;
-        }
-        const secure = target?.protocol === 'https:';
-        // https:// through a proxy: a pool of CONNECT tunnels (TLS to Durst inside), kept alive like direct sockets.
-        // http:// through a proxy: axios sends absolute-form requests to the proxy over the keep-alive http agent.
-        this.plainHttpProxy = !!this.proxy && !secure;
-        this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-        this.httpsAgent = this.proxy && secure
-            ? tunnelAgent(this.proxy, { secureTarget: true, keepAlive: true, maxSockets: 8, connectTimeoutMs: timeout, tls: options.tls })
-            : new https.Agent({ keepAlive: true, maxSockets: 8, ...options.tls });
-        let proxy: AxiosProxyConfig | false = false;
-        if (this.proxy && this.plainHttpProxy) {
-            const credentials = proxyCredentials(this.proxy);
-            proxy = {
-                protocol: this.proxy.protocol.replace(/:$/, ''),
-                host: this.proxy.hostname,
-                port: Number(this.proxy.port) || (this.proxy.protocol === 'https:' ? 443 : 80),
-                auth: credentials ? { username: credentials.username, password: credentials.password } : undefined
-            };
-        }
-        const headers: Record<string, string> = { Accept: 'application/json, */*' };
-        if (auth.type === 'bearer') { headers.Authorization = 'Bearer ' + auth.token; }
-        this.http = axios.create({
-            baseURL: options.apiUrl.replace(/\/+$/, ''),
-            timeout,
-            headers,
-            auth: auth.type === 'basic' ? { username: auth.user, password: auth.password } : undefined,
-            // Raw text in, parsed by parseBody (tolerates the documented invalid list example).
-            responseType: 'text',
-            transformResponse: [(data: unknown) => data],
-            validateStatus: () => true,
-            maxRedirects: 0,
-            httpAgent: this.httpAgent,
-            httpsAgent: this.httpsAgent,
-            proxy,
-            signal: this.abort.signal
+        // Own keep-alive agents and an abort signal (../net/http-transport.ts): close() ends every socket and call.
+        this.transport = new HttpTransport({
+            baseUrl: options.apiUrl,
+            timeoutMs: options.timeoutMs ?? 10000,
+            tls: options.tls,
+            headers: auth.type === 'bearer' ? { Authorization: 'Bearer ' + auth.token } : undefined,
+            auth: auth.type === 'basic' ? { username: auth.user, password: auth.password } : undefined
         });
+        this.http = this.transport.http;
+        this.proxy = this.transport.proxy;
         this.attempts = Math.max(1, options.attempts ?? 3);
         this.backoffMs = options.backoffMs ?? 300;
         this.maxBackoffMs = options.maxBackoffMs ?? 5000;
@@ -256,11 +215,11 @@ export class DurstRestClient {
 
     /** One HTTP exchange, no retry, no token handling. Socket and proxy failures become DurstApiError; 2xx HTML too. */
     private async raw(method: string, path: string, options: { data?: unknown; params?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<RawAnswer> {
-        if (this.abort.signal.aborted) {
+        if (this.transport.closed) {
             throw new DurstApiError(`Durst API ${method} ${path} cancelled: the node was closed`, { code: 'ECLOSED' });
         }
-        if (this.proxyProblem) {
-            throw new DurstApiError(`Durst API ${method} ${path} not sent: ${this.proxyProblem.message}`, { code: 'EPROXY' });
+        if (this.transport.proxyProblem) {
+            throw new DurstApiError(`Durst API ${method} ${path} not sent: ${this.transport.proxyProblem.message}`, { code: 'EPROXY' });
         }
         let res;
         try {
@@ -274,7 +233,7 @@ export class DurstRestClient {
                 throw new DurstApiError(`Durst API ${method} ${path} not reached: ${proxyError.message}`, { code: 'EPROXY', statusCode: proxyError.statusCode });
             }
             const e = err as { code?: string; message?: string };
-            if (this.abort.signal.aborted) {
+            if (this.transport.closed) {
                 throw new DurstApiError(`Durst API ${method} ${path} cancelled: the node was closed`, { code: 'ECLOSED' });
             }
             const route = this.proxy ? ` (through proxy ${describeProxy(this.proxy)})` : '';
@@ -286,9 +245,9 @@ export class DurstRestClient {
         if (res.status >= 200 && res.status < 300 && looksLikeHtml(text, headers['content-type'])) {
             throw new DurstApiError(`${HTML_ERROR} (${method} ${path} answered ${res.status})`, { statusCode: res.status, code: 'EHTML' });
         }
-        if (res.status === 407 && this.proxy && this.plainHttpProxy) {
-            // Only a proxy answers 407: say so, naming the proxy (never its credentials), instead of blaming Durst.
-            const refusal = proxyRefusal(this.proxy, 407, this.http.defaults.baseURL ? new URL(this.http.defaults.baseURL).host : '');
+        // Only a proxy answers 407: say so, naming the proxy (never its credentials), instead of blaming Durst.
+        const refusal = this.transport.proxyRefusal407(res.status);
+        if (refusal) {
             throw new DurstApiError(`Durst API ${method} ${path} not reached: ${refusal.message}`, { code: 'EPROXY', statusCode: 407 });
         }
         return { status: res.status, headers, body: typeof res.data === 'string' ? parseBody(res.data) : res.data };
@@ -302,7 +261,7 @@ export class DurstRestClient {
                 return await once();
             } catch (err) {
                 if (attempt >= attempts || !isRetryable(err) || wasNotSent(err)) { throw err; }
-                await sleep(backoffMs(attempt, this.backoffMs, this.maxBackoffMs));
+                await pause(backoffMs(attempt, this.backoffMs, this.maxBackoffMs), this.transport.signal);
             }
         }
     }
@@ -340,13 +299,9 @@ export class DurstRestClient {
     }
 
     /** Aborts in-flight calls, stops retries and closes the client's sockets. */
-    close(): void {
-        this.abort.abort();
-        this.httpAgent.destroy();
-        this.httpsAgent.destroy();
-    }
+    close(): void { this.transport.close(); }
 
-    get closed(): boolean { return this.abort.signal.aborted; }
+    get closed(): boolean { return this.transport.closed; }
 
     createSubscriber(body: object) { return this.request('POST', '/api/v1/subscribers/create', body); }
     getSubscriber(id: DurstId) { return this.request('GET', `/api/v1/subscribers/${enc(id)}`); }
@@ -440,14 +395,6 @@ export class DurstRestClient {
     testResponse(productionJobId: DurstId) {
         return this.request('GET', `/api/v1/subscribers/testresponse/${enc(productionJobId)}`);
     }
-}
-
-/** The ProxyError behind an axios error (axios copies the agent's error fields and keeps it as `cause`). */
-function proxyErrorOf(err: unknown): ProxyError | undefined {
-    const e = err as { cause?: unknown; code?: string };
-    if (e instanceof ProxyError) { return e; }
-    if (e?.cause instanceof ProxyError) { return e.cause; }
-    return undefined;
 }
 
 function enc(id: number | string): string { return encodeURIComponent(String(id)); }
