@@ -56,7 +56,7 @@ describe('durst simulator', function () {
     });
 
     it('serves both subscription create paths and lists a JSON array', async function () {
-        sim = new DurstSimulator();
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
         await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'NONE', hostUri: 'localhost:1234' });
         const a = await request(`${sim.url}/api/v1/subscribers/17/subscriptions/create`, 'POST', { path: 'a', status: 'ACTIVE', topic: 'STATUS/*' });
@@ -69,7 +69,7 @@ describe('durst simulator', function () {
     });
 
     it('trickles overlapping production job lifecycles and workflows whose progress climbs to 100 %', async function () {
-        sim = new DurstSimulator();
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
         const hostUri = `http://127.0.0.1:${receiver.address().port}`;
         await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'JWT_SIGNING', hostUri,
@@ -111,7 +111,7 @@ describe('durst simulator', function () {
     });
 
     it('the CLI prints its URL and stops on SIGTERM', async function () {
-        const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'simulators', 'durst', 'cli.js'), '--port', '0', '--trickle', '1000']);
+        const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'simulators', 'durst', 'cli.js'), '--port', '0', '--trickle', '1000', '--no-login']);
         const url = await new Promise((resolve, reject) => {
             let out = '';
             child.stdout.on('data', (c) => {
@@ -128,7 +128,7 @@ describe('durst simulator', function () {
     });
 
     it('sends one callback per ACTIVE matching subscription of every subscriber, as Durst does', async function () {
-        sim = new DurstSimulator();
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
         const hostUri = `http://127.0.0.1:${receiver.address().port}`;
         for (let i = 0; i < 2; i++) {
