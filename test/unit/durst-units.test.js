@@ -381,13 +381,15 @@ describe('durst REST helpers', function () {
     });
 
     it('compares only non-secret subscriber fields', function () {
-        const settings = { hostUri: 'https://nr.example/', externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', jwtKey: 'string' };
-        const echoed = { id: 35, hostUri: 'https://nr.example', externalAuthType: 'JWT_SIGNING',
+        const settings = { hostUri: 'https://nr.example', externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', jwtKey: 'string' };
+        const echoed = { id: 35, hostUri: 'https://nr.example/', externalAuthType: 'JWT_SIGNING',
             jwtSigningInfo: { httpHeaderName: 'x-jwt-token', method: 'HS256', key: '3IgPH7Gok2F+z9ZJ9zItbw==' } };
         assert.deepStrictEqual(nonSecretDifferences(echoed, settings), []);
         assert.deepStrictEqual(nonSecretDifferences({ ...echoed, jwtSigningInfo: { ...echoed.jwtSigningInfo, method: 'HS512' } }, settings),
             ['jwtSigningInfo.method']);
         assert.deepStrictEqual(nonSecretDifferences({ ...echoed, hostUri: 'https://other' }, settings), ['hostUri']);
+        // Registered before the trailing "/" rule: updated, so Durst's plain concatenation stops missing the "/".
+        assert.deepStrictEqual(nonSecretDifferences({ ...echoed, hostUri: 'https://nr.example' }, settings), ['hostUri']);
     });
 });
 
