@@ -132,3 +132,62 @@ export function returnedSecretStoreFor(settings: SecretStoreSettings, warn: (tex
     }
     return store;
 }
+
+interface RegisteredSubscriber {
+    externalAuthType: string;
+    xAuthPassword?: string;
+    jwtKey?: string;
+}
+
+/** The secret Durst answered with for this auth type (its create, PUT or GET answer), if any. */
+export function returnedSecretOf(remote: unknown, externalAuthType: string): string | undefined {
+    const record = (typeof remote === 'object' && remote !== null ? remote : {}) as Record<string, any>;
+    const value = externalAuthType === 'JWT_SIGNING' ? record.jwtSigningInfo?.key : externalAuthType === 'XAUTH' ? record.xAuthInfo?.password : undefined;
+    return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The callback secret of one durst-subscriber (node id + API URL): whether it changed since it was last
+ * registered, what the webhook may verify with, and the bookkeeping after each registration.
+ */
+export class CallbackSecrets {
+    readonly current: string;
+    private entry: ReturnedEntry | undefined;
+    /** Called after a registration was recorded (Durst has the current secret). */
+    onRecorded?: () => void;
+
+    constructor(private readonly store: ReturnedSecretStore, private readonly id: string, private readonly settings: RegisteredSubscriber) {
+        this.current = store.fingerprint(settings.externalAuthType, this.secret());
+        this.entry = id ? store.get(id) : undefined;
+    }
+
+    private secret(): string | undefined {
+        return this.settings.externalAuthType === 'JWT_SIGNING' ? this.settings.jwtKey
+            : this.settings.externalAuthType === 'XAUTH' ? this.settings.xAuthPassword : undefined;
+    }
+
+    /** True when a secret was registered before and the one configured now differs (a `${VAR}` or key changed). */
+    changed(): boolean { return this.entry !== undefined && this.entry.sent !== this.current; }
+
+    /** The configured secret, then what Durst returned for it (only while it is the secret registered). */
+    candidates(): Array<{ source: 'configured' | 'returned'; value: string }> {
+        const configured = this.secret();
+        const list: Array<{ source: 'configured' | 'returned'; value: string }> = configured ? [{ source: 'configured', value: configured }] : [];
+        if (this.entry && this.entry.sent === this.current) {
+            for (const value of this.entry.returned) { list.push({ source: 'returned', value }); }
+        }
+        return list;
+    }
+
+    /** After a registration: Durst now has the configured secret; keep what it answered with. */
+    recordRegistration(result: { action: string; remote?: unknown }): void {
+        // 'unchanged' with a changed secret cannot happen (the secret counts as a difference), except where Durst
+        // cannot show a subscriber (405): then nothing proves Durst has it, so nothing is recorded.
+        if (result.action === 'unchanged' && this.changed()) { return; }
+        if (this.id) {
+            this.store.record(this.id, this.current, returnedSecretOf(result.remote, this.settings.externalAuthType));
+            this.entry = this.store.get(this.id);
+        }
+        this.onRecorded?.();
+    }
+}
