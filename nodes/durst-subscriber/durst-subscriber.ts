@@ -232,6 +232,12 @@ export = function (RED: NodeAPI): void {
         if (hostProblem) { res.status(400).json({ ok: false, error: hostProblem, code: 'hostUri' }); return; }
         const invalid = validateSubscriberSettings(options.settings);
         if (invalid) { res.status(400).json({ ok: false, error: invalid }); return; }
+        // The dialog of a deployed subscriber is about ITS subscriber in Durst, also with a Host URI edited in the
+        // form (the remembered id is filed under the deployed Host URI): a change is an update of that one.
+        const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) as DurstSubscriberNode | null : null;
+        if (options.pinnedId === undefined && deployed && typeof deployed.knownSubscriberId === 'function' && deployed.apiUrl === options.apiUrl) {
+            options.pinnedId = deployed.knownSubscriberId();
+        }
         // The editor asks for it: one attempt, no retries in the background.
         const service = new DurstService({ ...options, client: { ...options.client, attempts: 1 } });
         const work: Promise<object> = body.mode === 'apply'

@@ -120,15 +120,15 @@ export class ReturnedSecretStore {
 }
 
 const stores = new Map<string, ReturnedSecretStore>();
+const memoryStores = new WeakMap<object, ReturnedSecretStore>();
 
-/** One store per user dir (memory only without one). */
+/** One store per user dir; without one, one in memory per runtime (settings object), like the state store. */
 export function returnedSecretStoreFor(settings: SecretStoreSettings, warn: (text: string) => void): ReturnedSecretStore {
     const dir = typeof settings.userDir === 'string' && settings.userDir !== '' ? settings.userDir : undefined;
-    const id = dir ?? '';
-    let store = stores.get(id);
+    let store = dir ? stores.get(dir) : memoryStores.get(settings);
     if (!store) {
         store = new ReturnedSecretStore(dir ? path.join(dir, RETURNED_SECRETS_FILE) : undefined, baseSecret(settings, dir), warn);
-        stores.set(id, store);
+        if (dir) { stores.set(dir, store); } else { memoryStores.set(settings, store); }
     }
     return store;
 }
