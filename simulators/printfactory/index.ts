@@ -15,10 +15,13 @@ import { EventEmitter } from 'events';
 import { WebSocketServer, WebSocket } from 'ws';
 import { EXAMPLE_NAMES, PrintFactoryExampleName, freshExample, isExampleName } from './examples';
 import { PrintFloor } from './floor';
+import { FrameForm, KeepAliveKind, encodeFrames, keepAliveText } from './frames';
 
 export { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } from './examples';
 export type { PrintFactoryExampleName } from './examples';
 export { PrintFloor, FLOOR_DEVICE_GUIDS } from './floor';
+export { FRAME_FORMS, KEEP_ALIVE_KINDS, SHAPE_VARIANTS, encodeFrames, shapeVariant } from './frames';
+export type { FrameForm, KeepAliveKind, ShapeVariant } from './frames';
 
 export interface PrintFactorySimulatorOptions {
     port?: number;
@@ -179,6 +182,21 @@ export class PrintFactorySimulator extends EventEmitter {
     sendExample(name: PrintFactoryExampleName): number {
         if (!isExampleName(name)) { throw new Error(`unknown PrintFactory example "${String(name)}"; known: ${EXAMPLE_NAMES.join(', ')}`); }
         return this.broadcast(freshExample(name));
+    }
+
+    /**
+     * Sends `payloads` to every open client in one of the frame forms of ./frames.ts (an array, NDJSON, a BOM, a
+     * binary frame, ...). Returns the number of frames sent (frames per client times clients).
+     */
+    sendFramed(payloads: unknown[], form: FrameForm): number {
+        let sent = 0;
+        for (const frame of encodeFrames(payloads, form)) { sent += this.broadcast(frame.data, { binary: frame.binary }); }
+        return sent;
+    }
+
+    /** A text keep-alive on the data channel (`ping`, `pong`, `keepalive`, whitespace, empty), as some servers send. */
+    sendKeepAlive(kind: KeepAliveKind): number {
+        return this.broadcast(keepAliveText(kind));
     }
 
     sendGarbage(kind: GarbageKind): number {
