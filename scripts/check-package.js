@@ -61,48 +61,39 @@ function getJson(url, accept = 'application/json') {
     });
 }
 
-// Runs in a child process: Node-RED embedded on an ephemeral port with the scratch user directory.
-// It reports the port, the Node-RED version, and where the registry loaded our module from.
-const RUNTIME = `
-const http = require('http');
-const path = require('path');
-const nodeRedMain = require.resolve('node-red', { paths: [process.env.CHECK_ROOT] });
-const RED = require(nodeRedMain);
-const registry = require(require.resolve('@node-red/registry', { paths: [path.dirname(nodeRedMain)] }));
-const server = http.createServer((req, res) => RED.httpAdmin(req, res, () => { res.statusCode = 404; res.end(); }));
-RED.init(server, { userDir: process.env.CHECK_USER_DIR, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/',
-    uiHost: '127.0.0.1', uiPort: 0, credentialSecret: false, telemetry: { enabled: false, updateNotification: false },
-    editorTheme: { tours: false, projects: { enabled: false } }, logging: { console: { level: 'warn' } } });
-server.listen(0, '127.0.0.1', () => {
-    RED.start().then(() => {
-        const info = registry.getModuleInfo(process.env.CHECK_MODULE);
-        console.log('READY ' + JSON.stringify({ port: server.address().port,
-            nodeRed: require(require.resolve('node-red/package.json', { paths: [process.env.CHECK_ROOT] })).version,
-            modulePath: info ? info.path : null }));
-    }, (err) => { console.error(err); process.exit(1); });
-});
-process.on('SIGTERM', () => RED.stop().then(() => process.exit(0), () => process.exit(1)));
-`;
+// The child is harness/child.ts (this checkout's dist/), run in the scratch user dir: Node-RED embedded on an
+// ephemeral port, the editor's app only. It reports its port and version, and where the registry loaded our
+// module from, over IPC.
+const CHILD = path.join(ROOT, 'dist', 'harness', 'child.js');
+
+function ask(child, message, timeoutMs = 20000) {
+    const seq = Math.random();
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { child.off('message', onMessage); reject(new Error(`no answer to ${message.cmd}`)); }, timeoutMs);
+        const onMessage = (m) => { if (m && m.reply === seq) { clearTimeout(timer); child.off('message', onMessage); resolve(m); } };
+        child.on('message', onMessage);
+        child.send({ ...message, seq });
+    });
+}
 
 async function loadInNodeRed(userDir) {
-    const child = spawn(process.execPath, ['-e', RUNTIME], {
+    const child = spawn(process.execPath, [CHILD], {
         cwd: userDir,
-        env: { ...process.env, CHECK_ROOT: ROOT, CHECK_USER_DIR: userDir, CHECK_MODULE: PKG.name },
-        stdio: ['ignore', 'pipe', 'pipe']
+        env: { ...process.env, USER_DIR: userDir, PORT: '0', LAYOUT: 'admin-only', PRINT_EVENTS_NODE_RED: path.join(ROOT, 'node_modules', 'node-red') },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     });
     let output = '';
     child.stdout.on('data', (c) => { output += c; });
     child.stderr.on('data', (c) => { output += c; });
     const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-        const ready = await new Promise((resolve, reject) => {
+        const started = await new Promise((resolve, reject) => {
             const timer = setTimeout(() => reject(new Error('Node-RED did not start within 90 s')), 90000);
-            const poll = setInterval(() => {
-                const m = /READY (\{.*\})/.exec(output);
-                if (m) { clearInterval(poll); clearTimeout(timer); resolve(JSON.parse(m[1])); }
-            }, 100);
-            exited.then((code) => { clearInterval(poll); clearTimeout(timer); reject(new Error(`Node-RED exited early (code ${code})`)); });
+            child.on('message', (m) => { if (m && m.port) { clearTimeout(timer); resolve(m); } });
+            exited.then((code) => { clearTimeout(timer); reject(new Error(`Node-RED exited early (code ${code})`)); });
         });
+        const { path: modulePath } = await ask(child, { cmd: 'moduleInfo', module: PKG.name });
+        const ready = { port: started.port, nodeRed: started.nodeRed, modulePath };
         const base = `http://127.0.0.1:${ready.port}/`;
         const sets = await getJson(base + 'nodes');
         const html = await getJson(base + 'nodes', 'text/html');

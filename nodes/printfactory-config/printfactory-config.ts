@@ -3,7 +3,7 @@
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import WebSocket from 'ws';
 import {
-    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding
+    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding, shareConnection
 } from '../lib/printfactory/connection';
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { describeProxy, proxyFor, tunnelAgent } from '../lib/net/proxy';
@@ -114,21 +114,24 @@ export = function (RED: NodeAPI): void {
         node.url = String(config.url ?? '').trim() || DEFAULT_URL;
         const tls = tlsOptionsFor(RED, config.tls);
         if (tls.error) { node.error(tls.error); }
-        node.connection = new PrintFactoryConnection({
+        const timings = timingsFrom(config);
+        // Twins (same URL, MisKey, TLS node and timings, e.g. one per imported example) share one connection.
+        const share = shareConnection(node, {
             url: node.url,
             misKey: node.credentials?.misKey ?? '',
             tlsOptions: tls.options,
             setupError: tls.error,
             label: config.name ? `"${config.name}" (${node.id})` : node.id,
-            timings: timingsFrom(config),
+            timings,
             logger: { log: (text) => node.log(text), warn: (text) => node.warn(text) }
-        });
-        node.register = (user) => node.connection.register(user);
-        node.deregister = (user) => node.connection.deregister(user);
+        }, JSON.stringify([config.tls ?? '', timings]));
+        node.connection = share.connection;
+        node.register = (user) => share.register(user);
+        node.deregister = (user) => share.deregister(user);
 
         node.on('close', (_removed: boolean, done: () => void) => {
             // Awaiting 'close' of the socket here is what keeps a redeploy from overlapping two sockets.
-            node.connection.close().then(() => done(), () => done());
+            share.close().then(() => done(), () => done());
         });
     }
 

@@ -5,6 +5,10 @@
 // Handshake answers:
 //   401  no MisKey header              403  a MisKey that is not in `misKeys`
 //   409  that MisKey already has an open connection (the vendor allows one per organisation)
+// The vendor does not document what it does with a second connection of an organisation, so the answer
+// is a choice (`secondConnection`): 'refuse' (the 409 above, the default), 'lastWins' (accept the new one
+// and close the older one with 1000 "replaced by a newer connection": what a client cannot tell from an
+// ordinary close), or 'split' (keep both and send each event to one of them in turn).
 // Rejections are plain HTTP answers to the upgrade request, so a client sees them as an
 // "unexpected response" with that status code, never as an opened socket.
 import http from 'http';
@@ -29,7 +33,14 @@ export interface PrintFactorySimulatorOptions {
     misKeys?: string[];
     /** Serve wss:// with this key and certificate (PEM) instead of ws://. */
     tls?: SimulatorTls;
+    /** What a second connection of the same MisKey gets (see above). Default 'refuse'. */
+    secondConnection?: SecondConnectionMode;
 }
+
+export type SecondConnectionMode = 'refuse' | 'lastWins' | 'split';
+export const SECOND_CONNECTION_MODES: readonly SecondConnectionMode[] = Object.freeze(['refuse', 'lastWins', 'split']);
+/** The close code and reason a 'lastWins' simulator closes the older connection with. */
+export const DISPLACED_CLOSE = Object.freeze({ code: 1000, reason: 'replaced by a newer connection for this organisation' });
 
 export type GarbageKind = 'text' | 'binary' | 'huge' | 'array' | 'deep';
 /**
@@ -56,7 +67,13 @@ export class PrintFactorySimulator extends EventEmitter {
     private server: http.Server | null = null;
     private wss: WebSocketServer | null = null;
     private readonly clients = new Map<WebSocket, string>();
-    private readonly byMisKey = new Map<string, WebSocket>();
+    /** Open sockets per MisKey (more than one only in 'lastWins' for a moment, or in 'split'). */
+    private readonly byMisKey = new Map<string, Set<WebSocket>>();
+    /** Upgrades under way per MisKey: in 'refuse' mode a second upgrade racing the first must see the key taken. */
+    private readonly upgrading = new Map<string, number>();
+    private secondConnection: SecondConnectionMode = 'refuse';
+    /** 'split': which of a MisKey's connections gets the next frame. */
+    private readonly splitTurn = new Map<string, number>();
     private readonly hungSockets = new Set<Duplex>();
     private answerPings = true;
     private hangHandshake = false;
@@ -67,6 +84,8 @@ export class PrintFactorySimulator extends EventEmitter {
     private boundPort = 0;
     /** Most connections that were open at the same time since start(). */
     peakConnections = 0;
+    /** Older connections closed because a newer one of the same MisKey opened ('lastWins'), since construction. */
+    displacements = 0;
 
     constructor(options: PrintFactorySimulatorOptions = {}) {
         super();
@@ -74,6 +93,15 @@ export class PrintFactorySimulator extends EventEmitter {
         this.host = options.host ?? '127.0.0.1';
         this.misKeys = new Set(options.misKeys ?? ['demo-mis-key']);
         this.tls = options.tls;
+        this.setSecondConnection(options.secondConnection ?? 'refuse');
+    }
+
+    /** How a second connection of the same MisKey is answered from now on (open connections stay as they are). */
+    setSecondConnection(mode: SecondConnectionMode): void {
+        if (!SECOND_CONNECTION_MODES.includes(mode)) {
+            throw new Error(`unknown second-connection mode "${String(mode)}"; use ${SECOND_CONNECTION_MODES.join(', ')}`);
+        }
+        this.secondConnection = mode;
     }
 
     get port(): number { return this.boundPort; }
@@ -134,24 +162,46 @@ export class PrintFactorySimulator extends EventEmitter {
         const misKey = Array.isArray(header) ? header[0] : header;
         if (!misKey) { this.reject(socket, 401, 'Unauthorized', 'auth'); return; }
         if (!this.misKeys.has(misKey)) { this.reject(socket, 403, 'Forbidden', 'auth'); return; }
-        if (this.byMisKey.has(misKey)) { this.reject(socket, 409, 'Conflict', 'duplicate'); return; }
+        if (this.secondConnection === 'refuse' && (this.byMisKey.get(misKey)?.size || this.upgrading.get(misKey))) {
+            this.reject(socket, 409, 'Conflict', 'duplicate');
+            return;
+        }
         // Reserve the key now: a second upgrade racing this one must see it taken. ws answers a malformed
         // upgrade with 400 and never calls back, so the reservation also ends with that socket.
-        this.byMisKey.set(misKey, null as unknown as WebSocket);
-        socket.once('close', () => { if (this.byMisKey.get(misKey) === null) { this.byMisKey.delete(misKey); } });
+        let reserved = true;
+        const unreserve = (): void => {
+            if (!reserved) { return; }
+            reserved = false;
+            const left = (this.upgrading.get(misKey) ?? 1) - 1;
+            if (left > 0) { this.upgrading.set(misKey, left); } else { this.upgrading.delete(misKey); }
+        };
+        this.upgrading.set(misKey, (this.upgrading.get(misKey) ?? 0) + 1);
+        socket.once('close', unreserve);
         wss.handleUpgrade(req, socket, head, (ws) => {
-            if (!this.server) { ws.terminate(); this.byMisKey.delete(misKey); return; }
+            unreserve();
+            if (!this.server) { ws.terminate(); return; }
+            const older = [...(this.byMisKey.get(misKey) ?? [])];
+            const open = this.byMisKey.get(misKey) ?? new Set<WebSocket>();
+            this.byMisKey.set(misKey, open);
+            open.add(ws);
             this.clients.set(ws, misKey);
-            this.byMisKey.set(misKey, ws);
             this.peakConnections = Math.max(this.peakConnections, this.clients.size);
             ws.on('ping', (data) => { if (this.answerPings) { ws.pong(data); } });
             ws.on('error', () => { /* the close event follows */ });
             ws.once('close', () => {
                 this.clients.delete(ws);
-                if (this.byMisKey.get(misKey) === ws) { this.byMisKey.delete(misKey); }
+                open.delete(ws);
+                if (open.size === 0 && this.byMisKey.get(misKey) === open) { this.byMisKey.delete(misKey); }
                 this.emit('disconnection', misKey);
             });
             this.emit('connection', misKey);
+            if (this.secondConnection === 'lastWins') {
+                for (const previous of older) {
+                    this.displacements += 1;
+                    this.emit('displaced', misKey);
+                    previous.close(DISPLACED_CLOSE.code, DISPLACED_CLOSE.reason);
+                }
+            }
         });
     }
 
@@ -170,13 +220,26 @@ export class PrintFactorySimulator extends EventEmitter {
         let binary = false;
         if (Buffer.isBuffer(payload)) { data = payload; binary = options.binary ?? true; } else if (typeof payload === 'string') { data = payload; } else { data = JSON.stringify(payload); }
         let sent = 0;
-        for (const ws of this.clients.keys()) {
-            if (ws.readyState === WebSocket.OPEN) {
-                ws.send(data, { binary });
-                sent += 1;
-            }
+        for (const ws of this.receivers()) {
+            ws.send(data, { binary });
+            sent += 1;
         }
         return sent;
+    }
+
+    /** The open sockets the next frame goes to: all, or in 'split' mode one per MisKey, taking turns. */
+    private receivers(): WebSocket[] {
+        const open = (ws: WebSocket): boolean => ws.readyState === WebSocket.OPEN;
+        if (this.secondConnection !== 'split') { return [...this.clients.keys()].filter(open); }
+        const chosen: WebSocket[] = [];
+        for (const [misKey, sockets] of this.byMisKey) {
+            const candidates = [...sockets].filter(open);
+            if (candidates.length === 0) { continue; }
+            const turn = this.splitTurn.get(misKey) ?? 0;
+            this.splitTurn.set(misKey, turn + 1);
+            chosen.push(candidates[turn % candidates.length]);
+        }
+        return chosen;
     }
 
     sendExample(name: PrintFactoryExampleName): number {
@@ -215,7 +278,8 @@ export class PrintFactorySimulator extends EventEmitter {
 
     /**
      * Pushes `count` documented notifications (a mix of every shape) to every client as fast as
-     * each socket takes them, waiting whenever a client has more than 1 MB unsent.
+     * each socket takes them, waiting whenever a client has more than 1 MB unsent. A load tool: it sends
+     * to every open client whatever `secondConnection` says.
      */
     async blast(count: number): Promise<void> {
         const pool: string[] = [];

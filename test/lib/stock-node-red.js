@@ -9,44 +9,14 @@
 // status events and log lines.
 const fs = require('fs');
 const net = require('net');
-const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const harnessUserDir = require('../../dist/harness/user-dir');
 
-// Runs in the child process: Node-RED embedded as red.js does it, on PORT (0 = ephemeral), with SETTINGS added.
-const STOCK_SERVER = `
-const http = require('http');
-const nodeRedMain = require.resolve(process.env.PRINT_EVENTS_NODE_RED || 'node-red');
-const express = require(require.resolve('express', { paths: [require('path').dirname(nodeRedMain)] }));
-const RED = require(nodeRedMain);
-const statuses = [];
-const logs = [];
-const app = express();
-const server = http.createServer(app);
-const settings = Object.assign({ userDir: process.env.USER_DIR, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/',
-    uiHost: '127.0.0.1', uiPort: Number(process.env.PORT || 0), credentialSecret: false, telemetry: { enabled: false, updateNotification: false },
-    logging: { console: { level: 'warn' }, test: { level: 'warn', metrics: false, audit: false,
-        handler: () => (entry) => { if (logs.length < 20000) { logs.push({ level: entry.level, type: entry.type, id: entry.id, msg: String(entry.msg && entry.msg.stack || entry.msg) }); } } } } },
-    JSON.parse(process.env.SETTINGS || '{}'));
-RED.init(server, settings);
-app.use(settings.httpAdminRoot, RED.httpAdmin);
-app.use(settings.httpNodeRoot, RED.httpNode);
-RED.events.on('node-status', (event) => { if (statuses.length < 50000) { statuses.push({ id: event.id, status: event.status }); } });
-process.on('message', (m) => {
-    if (m && m.cmd === 'state') {
-        const msgs = globalThis[Symbol.for('print-events.test.recorded-msgs')] || [];
-        const layers = (app._router && app._router.stack.length) || 0;
-        process.send({ reply: m.seq, msgs, statuses, logs, rootLayers: layers, nodeLayers: (RED.httpNode._router && RED.httpNode._router.stack.length) || 0 });
-    }
-});
-server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
-    const started = new Promise((resolve) => RED.events.once('flows:started', resolve));
-    RED.start().then(() => started).then(() => process.send({ port: server.address().port }));
-});
-process.on('SIGTERM', () => RED.stop().then(() => process.exit(0), () => process.exit(1)));
-`;
+// The child: harness/child.ts (Node-RED embedded as red.js does it, reporting over IPC).
+const CHILD = path.join(ROOT, 'dist', 'harness', 'child.js');
 
 /** A port that was free a moment ago, for a process that must come back on the same port after a restart. */
 function freePort() {
@@ -60,12 +30,9 @@ function freePort() {
     });
 }
 
-/** A throw-away user dir with this package linked into node_modules, as `npm install` would put it. */
+/** A throw-away user dir with this package linked into node_modules, as `npm install` would put it, and the test-only nodes. */
 function makeUserDir() {
-    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-stock-'));
-    fs.mkdirSync(path.join(userDir, 'node_modules'));
-    fs.symlinkSync(ROOT, path.join(userDir, 'node_modules', 'node-red-contrib-print-events'), 'dir');
-    fs.writeFileSync(path.join(userDir, 'package.json'), '{"name":"stock","private":true}');
+    const userDir = harnessUserDir.makeUserDir('print-events-stock-');
     fs.mkdirSync(path.join(userDir, 'nodes'));
     fs.copyFileSync(path.join(__dirname, 'fault-nodes.js'), path.join(userDir, 'nodes', 'fault-nodes.js'));
     fs.writeFileSync(path.join(userDir, 'nodes', 'fault-nodes.html'),
@@ -88,7 +55,7 @@ async function startStockNodeRed({ flows, credentials = {}, settings = {}, env =
         fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
         fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
     }
-    const child = spawn(process.env.PRINT_EVENTS_NODE || process.execPath, ['-e', STOCK_SERVER], {
+    const child = spawn(process.env.PRINT_EVENTS_NODE || process.execPath, [CHILD], {
         cwd: ROOT,
         env: { ...process.env, ...env, USER_DIR: userDir, PORT: String(fixedPort), SETTINGS: JSON.stringify(settings) },
         stdio: ['ignore', 'pipe', 'pipe', 'ipc']

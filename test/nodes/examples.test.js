@@ -20,7 +20,9 @@ const OUR_MODULES = Object.fromEntries(OUR_TYPES.map((t) => [t, require(path.joi
 const { sleep, waitFor: waitUntil } = require('../lib/wait');
 const { serveHttpNode } = require('../lib/http-node-server');
 const STRUCTURAL_TYPES = new Set(['tab', 'group', 'subflow']);
-const SHARED_CONFIG_IDS = { 'printfactory-config': '7f1e2d3c4b5a6978', 'durst-subscriber': '8e2f3a4b5c6d7e8f' };
+// The one credential an example may carry: the simulators' published demo MisKey (no secret), so an imported
+// example connects to `npx print-events-simulators` unchanged.
+const DEMO_CREDENTIALS = { 'printfactory-config': { misKey: 'demo-mis-key' } };
 
 // Node-RED core node types -> the core module file that registers them.
 function coreNodeModules() {
@@ -97,10 +99,21 @@ describe('example flows (examples/*.json)', function () {
         assert.ok(EXAMPLE_FILES.length >= 5, `expected at least 5 examples, found ${EXAMPLE_FILES.map((f) => path.basename(f))}`);
     });
 
+    it('share no node id (config nodes included), so importing them one after another in any order has no conflict', function () {
+        // Node-RED's import asks "already exist" for any id already in the workspace, even with identical content.
+        const owner = new Map();
+        for (const file of EXAMPLE_FILES) {
+            for (const n of readExample(file)) {
+                assert.ok(!owner.has(n.id), `${n.type} ${n.id} is in both ${owner.get(n.id)} and ${path.basename(file)}`);
+                owner.set(n.id, path.basename(file));
+            }
+        }
+    });
+
     for (const file of EXAMPLE_FILES) {
         const name = path.basename(file);
         describe(name, function () {
-            it('is a flow array with at most one tab, comment nodes that explain it, and no credentials', function () {
+            it('is a flow array with at most one tab, comment nodes that explain it, and no credentials but the demo MisKey', function () {
                 const flow = readExample(file);
                 assert.ok(Array.isArray(flow) && flow.length > 0);
                 const ids = flow.map((n) => n.id);
@@ -110,11 +123,16 @@ describe('example flows (examples/*.json)', function () {
                 const comments = flow.filter((n) => n.type === 'comment');
                 assert.ok(comments.length > 0, 'no comment node explains the steps');
                 assert.ok(comments.some((c) => (c.info || c.name || '').length > 20), 'comment nodes carry no explanation');
-                assert.deepStrictEqual(flow.filter((n) => n.credentials).map((n) => n.id), [], 'examples must not carry credentials');
-                for (const [type, id] of Object.entries(SHARED_CONFIG_IDS)) {
-                    for (const n of flow.filter((x) => x.type === type)) {
-                        assert.strictEqual(n.id, id, `${type} must use the shared id ${id} so examples share one config node`);
-                    }
+                for (const n of flow.filter((x) => x.credentials)) {
+                    assert.deepStrictEqual(n.credentials, DEMO_CREDENTIALS[n.type], `${n.type} ${n.id} carries credentials other than the demo ones`);
+                }
+                // What the user runs, and what to change for a real account, in the first comment's first line.
+                const firstLine = (comments[0].info || '').split('\n')[0];
+                assert.match(firstLine, /npx print-events-simulators/, 'the first comment says how to run the example against the simulators');
+                assert.match(firstLine, /real (account|Durst)/, 'the first comment says what to change for a real account');
+                assert.doesNotMatch(JSON.stringify(flow), /npm run |127\.0\.0\.1:1880|:1880\//, 'nothing assumes a clone or the editor\'s address');
+                for (const n of flow.filter((x) => x.type === 'durst-subscriber')) {
+                    assert.strictEqual(n.hostUri, '', 'hostUri empty: this Node-RED, on whatever port it runs');
                 }
             });
 
@@ -468,15 +486,13 @@ describe('example flows deployed against the simulators', function () {
         assert.deepStrictEqual(errors(), [], 'the dashboard example logged errors');
     });
 
-    it('the demo\'s merge of all examples deploys together: shared config nodes once, events from both simulators', async function () {
+    it('the demo\'s merge of all examples deploys together: twin config nodes share one connection, events from both simulators', async function () {
         const { flows, tabs } = demo.mergeExamples(EXAMPLE_FILES);
         const ids = flows.map((n) => n.id);
         assert.strictEqual(new Set(ids).size, ids.length, 'merged flows have duplicate ids');
         assert.strictEqual(tabs.length, EXAMPLE_FILES.length, 'one tab per example');
-        for (const [type, id] of Object.entries(SHARED_CONFIG_IDS)) {
-            const configs = flows.filter((n) => n.type === type);
-            assert.deepStrictEqual(configs.map((n) => n.id), [id], `exactly one shared ${type}`);
-        }
+        const pfConfigs = flows.filter((n) => n.type === 'printfactory-config');
+        assert.ok(pfConfigs.length >= 2, 'the examples bring twin printfactory-config nodes (one each)');
         assert.deepStrictEqual(tabs.filter((t) => t.disabled).map((t) => t.label), [], 'every demo tab runs, MQTT ones included');
 
         const { debugHits, errors } = await deploy(flows);
