@@ -1,5 +1,5 @@
 'use strict';
-/* global window, document, RED -- these run inside the editor page via page.evaluate */
+/* global window, RED -- these run inside the editor page via page.evaluate */
 // Issue #18's editor flow in a real browser against the demo: in the dialog of the deployed durst-subscriber,
 // an unsaved Host URI, "Register / check", then Cancel. Durst's subscriber (read straight from the Durst
 // simulator's API, logged in like a user) must be exactly what it was: the button only plans until confirmed.
