@@ -178,4 +178,26 @@ describe('durst service: login, unconfirmed creates, Catch, switch-offs (test he
         assert.strictEqual(unrunnable(), 1, 'reported once, not on every deploy');
         assert.deepStrictEqual(store.pendingSwitchOff().map((r) => r.subscriptionId), [99], 'it stays queued for when its API comes back');
     });
+
+    it('"Register / check" logs in like the runtime, takes a UUID subscriber id, and answers a refused login without the password', async function () {
+        sim.setBehaviour('uuid-ids');
+        await helper.load(modules, [TAB, subscriber()], creds());
+        const form = (extra = {}) => ({ apiUrl: sim.url, apiAuth: 'login', loginMethod: 'v2', hostUri: 'http://127.0.0.1:9/', externalAuthType: 'NONE',
+            credentials: { apiUser: USER, apiPassword: PASSWORD }, ...extra });
+        const register = (body) => helper.request().post('/print-events/durst/subscriber/register').send(body);
+        const created = await register(form());
+        assert.strictEqual(created.status, 200, JSON.stringify(created.body));
+        assert.match(created.body.subscriberId, /^[0-9a-f-]{36}$/);
+        assert.strictEqual(created.body.action, 'created');
+        const checked = await register(form({ subscriberId: created.body.subscriberId }));
+        assert.deepStrictEqual([checked.status, checked.body.subscriberId, checked.body.action], [200, created.body.subscriberId, 'unchanged']);
+        assert.ok(sim.requests.filter((r) => r.path === '/api/v2/login').length >= 2, 'the button logged in (v2)');
+        const refused = await register(form({ credentials: { apiUser: USER, apiPassword: 'typed-wrong-88' } }));
+        assert.strictEqual(refused.status, 400);
+        assert.strictEqual(refused.body.code, 'loginRefused');
+        assert.ok(!JSON.stringify(refused.body).includes('typed-wrong-88'));
+        const bad = await register(form({ subscriberId: 'not an id!' }));
+        assert.strictEqual(bad.status, 400);
+        assert.strictEqual(sim.subscribers().length, 1);
+    });
 });
