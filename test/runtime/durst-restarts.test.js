@@ -4,91 +4,12 @@
 // emits to a collector server here, and the simulator records every callback it sends.
 const assert = require('assert');
 const fs = require('fs');
-const http = require('http');
 const path = require('path');
-const { DurstSimulator, DURST_SIM_LOGIN } = require('../../dist/simulators/durst');
+const { DurstSimulator } = require('../../dist/simulators/durst');
 const { STATE_FILE_NAME } = require('../../dist/nodes/lib/durst/state-store');
-const { startStockNodeRed, makeUserDir, freePort } = require('../lib/stock-node-red');
+const { freePort } = require('../lib/stock-node-red');
+const { ENSURED, RestartableNodeRed, LOGIN_CREDENTIALS, startCollector } = require('../lib/durst-runtime');
 const { waitFor } = require('../e2e/harness');
-
-// Fast retries, so "Durst unreachable" recovers within the test.
-const SETTINGS = { durstEnsureRetryDelay: 200, durstApiRetryDelay: 50, durstApiAttempts: 2, durstApiTimeout: 3000 };
-const ENSURED = /Durst subscription #\d+ (kept|created|reactivated) for /;
-
-/**
- * One Node-RED installation (user dir + port) that can be stopped and started again, as a restart does. The log
- * of every run is kept, so a test can count lines across restarts. Edits are deployed through the admin API.
- */
-class RestartableNodeRed {
-    constructor({ port, flows, credentials = {} }) {
-        this.port = port;
-        this.credentials = credentials;
-        this.userDir = makeUserDir();
-        this.flows = flows;
-        this.runs = [];
-        this.current = undefined;
-    }
-
-    get baseUrl() { return `http://127.0.0.1:${this.port}`; }
-    get log() { return this.runs.map((run) => run.output()).join(''); }
-
-    async start() {
-        // Flows are written on the first start only; later starts find whatever the deploys left.
-        const flows = this.runs.length === 0 ? this.flows : undefined;
-        const credentials = this.runs.length === 0 ? this.credentials : undefined;
-        this.current = await startStockNodeRed({ flows, credentials, userDir: this.userDir, port: this.port, timeoutMs: 60000,
-            settings: { ...SETTINGS, logging: { console: { level: 'info' } } } });
-        this.runs.push(this.current);
-    }
-
-    async stop() {
-        if (this.current) { await this.current.stop(); }
-        this.current = undefined;
-    }
-
-    async restart() {
-        await this.stop();
-        await this.start();
-    }
-
-    remove() { fs.rmSync(this.userDir, { recursive: true, force: true }); }
-
-    /** Number of log lines matching re, over every run so far. */
-    count(re) {
-        return this.log.split('\n').filter((line) => re.test(line)).length;
-    }
-
-    /** Deploys like the editor: type 'full', 'nodes' (modified nodes) or 'flows' (modified flows). */
-    async deploy(flows, type) {
-        const res = await fetch(this.baseUrl + '/flows', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v1', 'Node-RED-Deployment-Type': type },
-            body: JSON.stringify(withCredentials(flows))
-        });
-        if (res.status !== 204 && res.status !== 200) { throw new Error(`deploy answered ${res.status}: ${await res.text()}`); }
-    }
-}
-
-/** The login of the flows' durst-subscriber: in flows_cred.json at the first start, in the node on a deploy. */
-const LOGIN_CREDENTIALS = { sub1: { apiUser: DURST_SIM_LOGIN.user, apiPassword: DURST_SIM_LOGIN.password } };
-
-/** Flows for a deploy through the admin API: the subscriber's credentials travel inside the node, as the editor sends them. */
-function withCredentials(flows) {
-    return flows.map((n) => (LOGIN_CREDENTIALS[n.id] ? { ...n, credentials: LOGIN_CREDENTIALS[n.id] } : n));
-}
-
-function startCollector() {
-    const received = [];
-    const server = http.createServer((req, res) => {
-        let text = '';
-        req.on('data', (c) => { text += c; });
-        req.on('end', () => {
-            try { received.push(JSON.parse(text)); } catch { received.push({ unparsed: text }); }
-            res.end('ok');
-        });
-    });
-    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, received, url: `http://127.0.0.1:${server.address().port}/` })));
-}
 
 function durstFlows({ apiUrl, hostUri, collectorUrl, topic = 'STATUS/PRODUCTION_JOB/*', path: subPath = 'durst/a', subscriberId = '', withSubscription = true }) {
     const flows = [
