@@ -8,6 +8,7 @@ import {
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { describeProxy, proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
+import { DEFAULT_TAKEOVER_MS, leaseOnBrokerNode } from '../lib/printfactory/lease';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
 const TEST_TIMEOUT_MS = 10000;
@@ -23,6 +24,10 @@ interface PrintFactoryConfigDef extends NodeDef {
     reconnectMax?: number | string;
     stableAfter?: number | string;
     authRetry?: number | string;
+    /** Optional id of a core mqtt-broker config node: the HA lease among instances with this MisKey (lib/printfactory/lease.ts). */
+    haBroker?: string;
+    /** Seconds within which a standby takes over from a dead holder. */
+    haTakeover?: number | string;
 }
 
 interface PrintFactoryCredentials { misKey?: string }
@@ -114,14 +119,20 @@ export = function (RED: NodeAPI): void {
         node.url = String(config.url ?? '').trim() || DEFAULT_URL;
         const tls = tlsOptionsFor(RED, config.tls);
         if (tls.error) { node.error(tls.error); }
+        const misKey = node.credentials?.misKey ?? '';
+        const logger = { log: (text: string) => node.log(text), warn: (text: string) => node.warn(text) };
         node.connection = new PrintFactoryConnection({
             url: node.url,
-            misKey: node.credentials?.misKey ?? '',
+            misKey,
             tlsOptions: tls.options,
             setupError: tls.error,
             label: config.name ? `"${config.name}" (${node.id})` : node.id,
             timings: timingsFrom(config),
-            logger: { log: (text) => node.log(text), warn: (text) => node.warn(text) }
+            logger,
+            // With haBroker the lease on that broker decides whether this instance may connect at all.
+            gate: config.haBroker ? () => leaseOnBrokerNode(RED.nodes.getNode(config.haBroker as string), config.haBroker as string, {
+                misKey, takeoverMs: seconds(config.haTakeover, DEFAULT_TAKEOVER_MS), logger
+            }) : undefined
         });
         node.register = (user) => node.connection.register(user);
         node.deregister = (user) => node.connection.deregister(user);

@@ -111,6 +111,16 @@ export function leaseSettingsOf(brokerNode: unknown): { url: string; options: IC
     return { url: n.brokerurl, options: { ...rest } };
 }
 
+/**
+ * A lease on the broker of a deployed `mqtt-broker` config node (`haBroker`). Throws with a message for the status
+ * when that node is missing or is not an mqtt-broker node: the connection then stays closed (fail closed).
+ */
+export function leaseOnBrokerNode(brokerNode: unknown, brokerId: string, options: Omit<LeaseOptions, 'brokerUrl' | 'mqttOptions'>): PrintFactoryLease {
+    const settings = leaseSettingsOf(brokerNode);
+    if ('error' in settings) { throw new Error(`HA broker ${brokerId}: ${settings.error}`); }
+    return new PrintFactoryLease({ ...options, brokerUrl: settings.url, mqttOptions: settings.options });
+}
+
 interface HolderRecord { id: string; name: string; epoch: number }
 
 type Role = 'joining' | 'standby' | 'claiming' | 'holder';
