@@ -7,6 +7,7 @@ import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubsc
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
 import { stateStoreFor, subscriberKey } from '../lib/durst/state-store';
+import { HostSettings, localHostUri } from '../lib/durst/host-uri';
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 
@@ -45,9 +46,10 @@ function apiAuthFrom(type: string, creds: SubscriberCredentials): ApiAuth {
     return { type: 'none' };
 }
 
-function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentials): SubscriberSettings {
+function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentials, host: HostSettings): SubscriberSettings {
     return {
-        hostUri: String(config.hostUri ?? '').trim(),
+        // Empty: this Node-RED on this machine (a local Durst simulator), see ../lib/durst/host-uri.ts.
+        hostUri: String(config.hostUri ?? '').trim() || localHostUri(host),
         externalAuthType: AUTH_TYPES.includes(config.externalAuthType as ExternalAuthType) ? config.externalAuthType as ExternalAuthType : 'NONE',
         xAuthUser: config.xAuthUser ?? '',
         xAuthPassword: creds.xAuthPassword,
@@ -74,7 +76,7 @@ export = function (RED: NodeAPI): void {
         const node = this;
         const creds: SubscriberCredentials = node.credentials ?? {};
         const apiUrl = String(config.apiUrl ?? '').trim();
-        const settings = settingsFrom(config, creds);
+        const settings = settingsFrom(config, creds, RED.settings as HostSettings);
         // Ids learnt at runtime (created or re-registered) are remembered in the user dir, so restarts and
         // redeploys reuse them even when the flow pins none.
         const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
@@ -150,6 +152,7 @@ export = function (RED: NodeAPI): void {
         if (!isJsonRequest(req)) { res.status(415).json({ ok: false, error: NOT_JSON_ERROR }); return; }
         const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; credentials?: SubscriberCredentials };
         if (!String(body.apiUrl ?? '').trim()) { res.status(400).json({ ok: false, error: 'apiUrl is required' }); return; }
+        if (!/^https?:\/\/[^/\s]/i.test(String(body.apiUrl).trim())) { res.status(400).json({ ok: false, error: 'apiUrl must start with http:// or https://' }); return; }
         const secrets = editorSecrets(RED, {
             type: 'durst-subscriber',
             id: body.id,
@@ -168,7 +171,7 @@ export = function (RED: NodeAPI): void {
         const tls = tlsOptionsFor(RED, body.tls);
         if (tls.error) { res.status(400).json({ ok: false, error: tls.error }); return; }
         const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds), tls.options));
-        const settings = settingsFrom(body, creds);
+        const settings = settingsFrom(body, creds, RED.settings as HostSettings);
         const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
         const storeKey = body.id ? subscriberKey(body.id, apiUrl, settings.hostUri) : undefined;
         const pinnedId = parseId(body.subscriberId);

@@ -3,7 +3,7 @@
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import WebSocket from 'ws';
 import {
-    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding
+    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding, shareConnection
 } from '../lib/printfactory/connection';
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { describeProxy, proxyFor, tunnelAgent } from '../lib/net/proxy';
@@ -119,27 +119,30 @@ export = function (RED: NodeAPI): void {
         node.url = String(config.url ?? '').trim() || DEFAULT_URL;
         const tls = tlsOptionsFor(RED, config.tls);
         if (tls.error) { node.error(tls.error); }
+        const timings = timingsFrom(config);
         const misKey = node.credentials?.misKey ?? '';
         const logger = { log: (text: string) => node.log(text), warn: (text: string) => node.warn(text) };
-        node.connection = new PrintFactoryConnection({
+        const haBroker = String(config.haBroker ?? '').trim();
+        const takeoverMs = seconds(config.haTakeover, DEFAULT_TAKEOVER_MS);
+        // Twins (same URL, MisKey, TLS node, timings and HA lease, e.g. one per imported example) share one connection.
+        const share = shareConnection(node, {
             url: node.url,
             misKey,
             tlsOptions: tls.options,
             setupError: tls.error,
             label: config.name ? `"${config.name}" (${node.id})` : node.id,
-            timings: timingsFrom(config),
+            timings,
             logger,
             // With haBroker the lease on that broker decides whether this instance may connect at all.
-            gate: config.haBroker ? () => leaseOnBrokerNode(RED.nodes.getNode(config.haBroker as string), config.haBroker as string, {
-                misKey, takeoverMs: seconds(config.haTakeover, DEFAULT_TAKEOVER_MS), logger
-            }) : undefined
-        });
-        node.register = (user) => node.connection.register(user);
-        node.deregister = (user) => node.connection.deregister(user);
+            gate: haBroker ? () => leaseOnBrokerNode(RED.nodes.getNode(haBroker), haBroker, { misKey, takeoverMs, logger }) : undefined
+        }, JSON.stringify([config.tls ?? '', timings, haBroker, haBroker ? takeoverMs : 0]));
+        node.connection = share.connection;
+        node.register = (user) => share.register(user);
+        node.deregister = (user) => share.deregister(user);
 
         node.on('close', (_removed: boolean, done: () => void) => {
             // Awaiting 'close' of the socket here is what keeps a redeploy from overlapping two sockets.
-            node.connection.close().then(() => done(), () => done());
+            share.close().then(() => done(), () => done());
         });
     }
 

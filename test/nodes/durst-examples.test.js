@@ -38,12 +38,13 @@ describe('durst example flows', function () {
     let server;
 
     beforeEach(async function () {
-        helper.settings({ durstApiRetryDelay: 5 });
+        server = http.createServer((req, res) => RED.httpNode(req, res, () => { res.statusCode = 404; res.end(); }));
+        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+        // The examples leave hostUri empty: the subscriber takes this runtime's own port (uiPort) and httpNodeRoot.
+        helper.settings({ durstApiRetryDelay: 5, uiPort: server.address().port, httpNodeRoot: '/' });
         await helper.startServer();
         sim = new DurstSimulator();
         await sim.start();
-        server = http.createServer((req, res) => RED.httpNode(req, res, () => { res.statusCode = 404; res.end(); }));
-        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     });
 
     afterEach(async function () {
@@ -55,25 +56,28 @@ describe('durst example flows', function () {
         helper.settings({});
     });
 
-    it('share one subscriber config without credentials', function () {
+    it('each carry a subscriber config of their own, without credentials', function () {
         const subscribers = loadExamples().filter((n) => n.type === 'durst-subscriber');
-        assert.strictEqual(subscribers.length, 1);
-        assert.strictEqual(subscribers[0].id, '8e2f3a4b5c6d7e8f');
-        assert.strictEqual(subscribers[0].credentials, undefined);
+        assert.strictEqual(subscribers.length, 2);
+        assert.notStrictEqual(subscribers[0].id, subscribers[1].id);
+        assert.ok(subscribers.every((s) => s.credentials === undefined));
     });
 
-    it('register once, ensure both subscriptions, route callbacks and run the management actions', async function () {
+    it('register once each with this runtime\'s address, ensure their subscriptions, route callbacks and run the management actions', async function () {
         // Imported examples land on a tab; the debug nodes become helper nodes the test can listen to.
         const flows = [{ id: 'tab', type: 'tab', label: 'examples' }, ...loadExamples().map((n) => {
             if (n.type === 'debug') { return { id: n.id, z: 'tab', type: 'helper', name: n.name, wires: [] }; }
-            if (n.type === 'durst-subscriber') { return { ...n, apiUrl: sim.url, hostUri: `http://127.0.0.1:${server.address().port}` }; }
+            if (n.type === 'durst-subscriber') { return { ...n, apiUrl: sim.url }; }
             return { ...n, z: 'tab' };
         })];
         const capture = (red) => { RED = red; };
         await helper.load([capture, subscriberNode, subscriptionNode, webhookNode, switchNode, injectNode, commentNode], flows);
-        await waitFor(() => sim.subscribers().length === 1 && sim.subscriptions(17).length === 2, 'subscriptions');
-        assert.deepStrictEqual(sim.subscriptions(17).map((s) => [s.topic, s.path, s.status]).sort(),
-            [['STATUS/PRODUCTION_JOB/*', 'durst/status', 'ACTIVE'], ['WORKFLOW/motif-checkin/*', 'durst/workflow', 'ACTIVE']]);
+        const active = () => sim.subscribers().flatMap((s) => sim.subscriptions(s.id).map((sub) => [s.hostUri, sub.topic, sub.path, sub.status]));
+        await waitFor(() => sim.subscribers().length === 2 && active().length === 2, 'subscriptions');
+        const base = `http://127.0.0.1:${server.address().port}`;
+        assert.deepStrictEqual(active().sort(),
+            [[base, 'STATUS/PRODUCTION_JOB/*', 'durst/status', 'ACTIVE'], [base, 'WORKFLOW/motif-checkin/*', 'durst/workflow', 'ACTIVE']]);
+        const workflowSubscriber = sim.subscribers().find((s) => sim.subscriptions(s.id).some((sub) => sub.path === 'durst/workflow')).id;
 
         const byName = (name) => flows.find((n) => n.name === name).id;
         const printing = new Promise((resolve) => helper.getNode(byName('printing')).once('input', resolve));
@@ -88,12 +92,12 @@ describe('durst example flows', function () {
         const answer = () => new Promise((resolve) => answers.once('input', resolve));
         let next = answer();
         helper.getNode(byName('list')).receive({});
-        assert.strictEqual((await next).payload.length, 2);
+        assert.strictEqual((await next).payload.length, 1);
 
         next = answer();
         helper.getNode(byName('deactivate')).receive({});
         assert.strictEqual((await next).payload.status, 'INACTIVE');
-        assert.strictEqual(sim.subscriptions(17).find((s) => s.topic === 'WORKFLOW/motif-checkin/*').status, 'INACTIVE');
+        assert.strictEqual(sim.subscriptions(workflowSubscriber).find((s) => s.topic === 'WORKFLOW/motif-checkin/*').status, 'INACTIVE');
         assert.deepStrictEqual(await sim.fireWorkflow('motif-checkin', 12843), [], 'no callback while inactive');
 
         next = answer();

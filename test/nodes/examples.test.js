@@ -2,7 +2,7 @@
 // Every example flow (examples/*.json, shown under Import > Examples) deployed in the test helper
 // against the real simulators and the demo's real MQTT broker (Aedes) on loopback: it must load without
 // errors, use only our node types and Node-RED core nodes, and actually carry simulated events to its
-// debug nodes. The demo's merge of all examples (scripts/demo.js) is deployed here too, and the MQTT
+// debug nodes. The demo's merge of all examples (harness/demo/flows.ts) is deployed here too, and the MQTT
 // fan-out (05) and re-sync (07) examples are checked message by message.
 const assert = require('assert');
 const fs = require('fs');
@@ -10,7 +10,7 @@ const path = require('path');
 const helper = require('node-red-node-test-helper');
 const { PrintFactorySimulator, EXAMPLE_NAMES } = require('../../dist/simulators/printfactory');
 const { DurstSimulator } = require('../../dist/simulators/durst');
-const demo = require('../../scripts/demo.js');
+const demo = { ...require('../../dist/harness/demo/flows'), ...require('../../dist/harness/demo/services') };
 
 helper.init(require.resolve('node-red'));
 
@@ -20,7 +20,9 @@ const OUR_MODULES = Object.fromEntries(OUR_TYPES.map((t) => [t, require(path.joi
 const { sleep, waitFor: waitUntil } = require('../lib/wait');
 const { serveHttpNode } = require('../lib/http-node-server');
 const STRUCTURAL_TYPES = new Set(['tab', 'group', 'subflow']);
-const SHARED_CONFIG_IDS = { 'printfactory-config': '7f1e2d3c4b5a6978', 'durst-subscriber': '8e2f3a4b5c6d7e8f' };
+// The one credential an example may carry: the simulators' published demo MisKey (no secret), so an imported
+// example connects to `npx print-events-simulators` unchanged.
+const DEMO_CREDENTIALS = { 'printfactory-config': { misKey: 'demo-mis-key' } };
 
 // Node-RED core node types -> the core module file that registers them.
 function coreNodeModules() {
@@ -97,10 +99,21 @@ describe('example flows (examples/*.json)', function () {
         assert.ok(EXAMPLE_FILES.length >= 5, `expected at least 5 examples, found ${EXAMPLE_FILES.map((f) => path.basename(f))}`);
     });
 
+    it('share no node id (config nodes included), so importing them one after another in any order has no conflict', function () {
+        // Node-RED's import asks "already exist" for any id already in the workspace, even with identical content.
+        const owner = new Map();
+        for (const file of EXAMPLE_FILES) {
+            for (const n of readExample(file)) {
+                assert.ok(!owner.has(n.id), `${n.type} ${n.id} is in both ${owner.get(n.id)} and ${path.basename(file)}`);
+                owner.set(n.id, path.basename(file));
+            }
+        }
+    });
+
     for (const file of EXAMPLE_FILES) {
         const name = path.basename(file);
         describe(name, function () {
-            it('is a flow array with at most one tab, comment nodes that explain it, and no credentials', function () {
+            it('is a flow array with at most one tab, comment nodes that explain it, and no credentials but the demo MisKey', function () {
                 const flow = readExample(file);
                 assert.ok(Array.isArray(flow) && flow.length > 0);
                 const ids = flow.map((n) => n.id);
@@ -110,11 +123,16 @@ describe('example flows (examples/*.json)', function () {
                 const comments = flow.filter((n) => n.type === 'comment');
                 assert.ok(comments.length > 0, 'no comment node explains the steps');
                 assert.ok(comments.some((c) => (c.info || c.name || '').length > 20), 'comment nodes carry no explanation');
-                assert.deepStrictEqual(flow.filter((n) => n.credentials).map((n) => n.id), [], 'examples must not carry credentials');
-                for (const [type, id] of Object.entries(SHARED_CONFIG_IDS)) {
-                    for (const n of flow.filter((x) => x.type === type)) {
-                        assert.strictEqual(n.id, id, `${type} must use the shared id ${id} so examples share one config node`);
-                    }
+                for (const n of flow.filter((x) => x.credentials)) {
+                    assert.deepStrictEqual(n.credentials, DEMO_CREDENTIALS[n.type], `${n.type} ${n.id} carries credentials other than the demo ones`);
+                }
+                // What the user runs, and what to change for a real account, in the first comment's first line.
+                const firstLine = (comments[0].info || '').split('\n')[0];
+                assert.match(firstLine, /npx print-events-simulators/, 'the first comment says how to run the example against the simulators');
+                assert.match(firstLine, /real (account|Durst)/, 'the first comment says what to change for a real account');
+                assert.doesNotMatch(JSON.stringify(flow), /npm run |127\.0\.0\.1:1880|:1880\//, 'nothing assumes a clone or the editor\'s address');
+                for (const n of flow.filter((x) => x.type === 'durst-subscriber')) {
+                    assert.strictEqual(n.hostUri, '', 'hostUri empty: this Node-RED, on whatever port it runs');
                 }
             });
 
@@ -145,7 +163,7 @@ describe('example flows (examples/*.json)', function () {
     }
 });
 
-describe('demo merge of example files (scripts/demo.js)', function () {
+describe('demo merge of example files (harness/demo/flows.ts)', function () {
     let dir;
     beforeEach(function () { dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'print-events-merge-')); });
     afterEach(function () { fs.rmSync(dir, { recursive: true, force: true }); });
@@ -197,13 +215,13 @@ describe('demo merge of example files (scripts/demo.js)', function () {
     });
 });
 
-describe('the demo in check mode (node scripts/demo.js --check)', function () {
+describe('the demo in check mode (node dist/harness/demo.js --check)', function () {
     this.timeout(90000);
     it('starts Node-RED with the package linked in, deploys the examples and shows events from both simulators', async function () {
         const { spawn } = require('child_process');
         const userDir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'print-events-demo-check-'));
         try {
-            const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.js'), '--check'], {
+            const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'harness', 'demo.js'), '--check'], {
                 cwd: ROOT,
                 env: { ...process.env, HOST: '127.0.0.1', PORT: '0', PF_SIM_PORT: '0', DURST_SIM_PORT: '0', MQTT_PORT: '0', DEMO_USER_DIR: userDir,
                     PF_TRICKLE_MS: '300', DURST_TRICKLE_MS: '300', DEMO_EXIT_AFTER: '60', NODE_RED_LOG_LEVEL: 'warn' },
@@ -468,15 +486,13 @@ describe('example flows deployed against the simulators', function () {
         assert.deepStrictEqual(errors(), [], 'the dashboard example logged errors');
     });
 
-    it('the demo\'s merge of all examples deploys together: shared config nodes once, events from both simulators', async function () {
+    it('the demo\'s merge of all examples deploys together: twin config nodes share one connection, events from both simulators', async function () {
         const { flows, tabs } = demo.mergeExamples(EXAMPLE_FILES);
         const ids = flows.map((n) => n.id);
         assert.strictEqual(new Set(ids).size, ids.length, 'merged flows have duplicate ids');
         assert.strictEqual(tabs.length, EXAMPLE_FILES.length, 'one tab per example');
-        for (const [type, id] of Object.entries(SHARED_CONFIG_IDS)) {
-            const configs = flows.filter((n) => n.type === type);
-            assert.deepStrictEqual(configs.map((n) => n.id), [id], `exactly one shared ${type}`);
-        }
+        const pfConfigs = flows.filter((n) => n.type === 'printfactory-config');
+        assert.ok(pfConfigs.length >= 2, 'the examples bring twin printfactory-config nodes (one each)');
         assert.deepStrictEqual(tabs.filter((t) => t.disabled).map((t) => t.label), [], 'every demo tab runs, MQTT ones included');
 
         const { debugHits, errors } = await deploy(flows);

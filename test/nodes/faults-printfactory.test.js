@@ -214,11 +214,11 @@ const CONNECTION_CASES = [
         }
     },
     {
-        name: 'second connection for the same MisKey from another config node',
+        name: 'second connection for the same MisKey from another config node with other settings (not a twin)',
         outcome: 'only one socket at the server; the second node shows red "MisKey already connected" and a warning',
         extra: (misKey) => ({
             extraNodes: [
-                { id: 'pf2', type: 'printfactory-config', name: 'same account again', url: '', ...FAST },
+                { id: 'pf2', type: 'printfactory-config', name: 'same account again', url: '', ...FAST, stableAfter: 61 },
                 { id: 'notify2', type: 'printfactory-notification', name: '', account: 'pf2', events: [], wires: [['out']] }
             ],
             extraCredentials: { pf2: { misKey } }

@@ -248,8 +248,8 @@ describe('printfactory-notification connection events', function () {
             });
         }
 
-        it('"MisKey in use" for a second config node with the same MisKey in this runtime', async function () {
-            await load([TAB, config(sim.url), { ...config(sim.url), id: 'cfg2', name: 'second' },
+        it('"MisKey in use" for a second config node with the same MisKey but other settings in this runtime', async function () {
+            await load([TAB, config(sim.url), { ...config(sim.url), id: 'cfg2', name: 'second', stableAfter: 61 },
                 notification('pf'), notification('pf2', { account: 'cfg2' }, 'out2'), sink(), sink('out2')],
             { cfg: { misKey: MIS_KEY }, cfg2: { misKey: MIS_KEY } });
             const first = collect();

@@ -11,7 +11,7 @@ const configNode = require('../../dist/nodes/printfactory-config/printfactory-co
 const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
 const { PrintFactoryLease, leaseTopicBase, LEASE_TOPIC_PREFIX } = require('../../dist/nodes/lib/printfactory/lease');
 const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
-const demo = require('../../scripts/demo.js');
+const demo = require('../../dist/harness/demo/services');
 const { waitFor } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));

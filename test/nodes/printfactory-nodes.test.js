@@ -18,6 +18,8 @@ const OTHER_KEY = 'second-org-key-77c1';
 // Fast timings (seconds) so failure paths take milliseconds; production defaults are 30/15/1/60/60/300.
 const FAST = { pingInterval: 0.1, handshakeTimeout: 0.4, reconnectMin: 0.05, reconnectMax: 0.2, stableAfter: 60, authRetry: 1 };
 const STATUS = 'printfactory-notification.status.';
+// A config node for the same account that is no twin (twins share one connection): another heartbeat.
+const OTHER_SETTINGS = { pingInterval: 0.15 };
 
 function config(id, url, extra = {}) {
     return { id, type: 'printfactory-config', name: 'account ' + id, url, ...FAST, ...extra };
@@ -213,8 +215,8 @@ describe('printfactory nodes against the simulator', function () {
         assert.strictEqual(sim.connectionCount, 0);
     });
 
-    it('a second config node with the same MisKey warns and does not connect', async function () {
-        await load([TAB, config('cfg', sim.url), config('cfg2', sim.url), notification('a', 'cfg', [], ['outA']),
+    it('a second config node with the same MisKey but other settings warns and does not connect', async function () {
+        await load([TAB, config('cfg', sim.url), config('cfg2', sim.url, OTHER_SETTINGS), notification('a', 'cfg', [], ['outA']),
             notification('b', 'cfg2', [], ['outB']), sink('outA'), sink('outB')],
         { cfg: { misKey: MIS_KEY }, cfg2: { misKey: MIS_KEY } });
         await waitFor(() => sim.connectionCount === 1, 'the connection');
@@ -227,18 +229,49 @@ describe('printfactory nodes against the simulator', function () {
         assert.strictEqual(dupes.length, 1, 'one node reports the duplicate');
     });
 
+    it('twin config nodes (same URL, MisKey and settings, e.g. one per imported example) share one connection', async function () {
+        const creds = { cfg: { misKey: MIS_KEY }, cfg2: { misKey: MIS_KEY } };
+        const both = [TAB, config('cfg', sim.url), config('cfg2', sim.url), notification('a', 'cfg', [], ['outA']),
+            notification('b', 'cfg2', [], ['outB']), sink('outA'), sink('outB')];
+        await load(both, creds);
+        await waitFor(() => sim.connectionCount === 1 && ['a', 'b'].every((id) => statuses(id).some((st) => st.fill === 'green')), 'both nodes connected');
+        const [msgsA, msgsB] = [collect('outA'), collect('outB')];
+        sim.sendExample('jobCreated');
+        await waitFor(() => msgsA.length === 1 && msgsB.length === 1, 'the notification on both twins');
+        assert.strictEqual(events.connections, 1, 'one socket for both');
+        assert.ok(!warnings().some((w) => /same MisKey/.test(w)), 'twins are no duplicate');
+        assert.ok(!['a', 'b'].some((id) => statuses(id).some((st) => st.text === STATUS + 'duplicate')));
+        // One twin is edited (a modified-nodes deploy restarts it and its users): it rejoins the open socket.
+        const renamed = [TAB, config('cfg', sim.url, { name: 'renamed' }), ...both.slice(2)];
+        await helper.setFlows(renamed, 'nodes', creds);
+        sim.sendExample('jobResubmit');
+        await waitFor(() => msgsB.length === 2, 'the other twin still receives');
+        const msgsA2 = collect('outA');
+        sim.sendExample('jobReprint');
+        await waitFor(() => msgsA2.length === 1, 'the restarted twin receives again');
+        assert.deepStrictEqual([events.connections, events.disconnections, sim.connectionCount], [1, 0, 1], 'the socket was not reopened');
+        // One twin goes: the other keeps the same socket.
+        await helper.setFlows([TAB, config('cfg2', sim.url), notification('b', 'cfg2', [], ['outB']), sink('outB')], 'nodes', creds);
+        sim.sendExample('jobResend');
+        await waitFor(() => msgsB.length === 4, 'the remaining twin still receives');
+        assert.deepStrictEqual([events.connections, events.disconnections, sim.connectionCount], [1, 0, 1], 'the socket was not reopened');
+        // Both go: the socket closes.
+        await helper.setFlows([TAB], 'full', {});
+        await waitFor(() => sim.connectionCount === 0, 'the socket closed with the last twin');
+    });
+
     it('the waiting duplicate connects once the holder is removed', async function () {
         const creds = { cfg: { misKey: MIS_KEY }, cfg2: { misKey: MIS_KEY } };
         await load([TAB, config('cfg', sim.url), notification('a', 'cfg', [], ['outA']), sink('outA')], creds);
         await waitFor(() => sim.connectionCount === 1, 'the first connection');
         // A second account with the same MisKey is added: it must wait.
-        await helper.setFlows([TAB, config('cfg', sim.url), config('cfg2', sim.url), notification('a', 'cfg', [], ['outA']),
+        await helper.setFlows([TAB, config('cfg', sim.url), config('cfg2', sim.url, OTHER_SETTINGS), notification('a', 'cfg', [], ['outA']),
             notification('b', 'cfg2', [], ['outB']), sink('outA'), sink('outB')], 'nodes', creds);
         await sleep(200);
         assert.strictEqual(events.connections, 1);
         assert.ok(statuses('b').some((st) => st.text === STATUS + 'duplicate'));
         // The first account goes away: the waiting one takes over, still never two sockets.
-        await helper.setFlows([TAB, config('cfg2', sim.url), notification('b', 'cfg2', [], ['outB']), sink('outB')], 'nodes', creds);
+        await helper.setFlows([TAB, config('cfg2', sim.url, OTHER_SETTINGS), notification('b', 'cfg2', [], ['outB']), sink('outB')], 'nodes', creds);
         await waitFor(() => events.connections === 2 && sim.connectionCount === 1, 'the take-over');
         assert.strictEqual(sim.peakConnections, 1);
         const msgs = collect('outB');

@@ -10,7 +10,7 @@
 const assert = require('assert');
 const os = require('os');
 const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
-const demo = require('../../scripts/demo.js');
+const demo = require('../../dist/harness/demo/services');
 const { startStockNodeRed } = require('../lib/stock-node-red');
 const { startMosquitto, mosquittoMissing } = require('../lib/mosquitto');
 const { waitFor: waitUntil, sleep } = require('../lib/wait');

@@ -223,3 +223,19 @@ describe('durst REST helpers', function () {
         assert.deepStrictEqual(nonSecretDifferences({ ...echoed, hostUri: 'https://other' }, settings), ['hostUri']);
     });
 });
+
+describe('durst hostUri of an empty field (localHostUri)', function () {
+    const { localHostUri } = require('../../dist/nodes/lib/durst/host-uri');
+    it('is this Node-RED as reached from this machine, from its own settings', function () {
+        assert.strictEqual(localHostUri({}), 'http://127.0.0.1:1880');
+        assert.strictEqual(localHostUri({ uiPort: 1881, httpNodeRoot: '/' }), 'http://127.0.0.1:1881');
+        assert.strictEqual(localHostUri({ uiPort: '2000', uiHost: '0.0.0.0', httpNodeRoot: '/api/' }), 'http://127.0.0.1:2000/api');
+        assert.strictEqual(localHostUri({ uiPort: 1880, uiHost: '10.1.2.3', https: { key: 'k' } }), 'https://10.1.2.3:1880');
+        assert.strictEqual(localHostUri({ uiPort: 1880, uiHost: '::1' }), 'http://[::1]:1880');
+    });
+    it('is empty when there is no such address: port chosen by the OS, or HTTP node endpoints off', function () {
+        assert.strictEqual(localHostUri({ uiPort: 0 }), '');
+        assert.strictEqual(localHostUri({ uiPort: 'x' }), '');
+        assert.strictEqual(localHostUri({ httpNodeRoot: false }), '');
+    });
+});

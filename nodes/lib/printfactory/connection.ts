@@ -170,6 +170,58 @@ export function connectionHolding(misKey: string): PrintFactoryConnection | unde
 }
 
 // ---------------------------------------------------------------------------
+// Twins: config nodes for the same account with the same settings (URL, MisKey, and whatever else the
+// caller puts in `settings`), e.g. one imported with each example, share one connection instead of the
+// second one waiting as a `duplicate`. A twin that differs in any setting keeps a connection of its own
+// (and so waits as a duplicate), because a shared socket can run with one set of settings only.
+
+interface Shared { key: string; connection: PrintFactoryConnection; owners: Map<object, Set<ConnectionUser>> }
+const shared = new Map<string, Shared>();
+
+/** One config node's share of a connection: register/deregister its users, close() its share. */
+export interface ConnectionShare {
+    readonly connection: PrintFactoryConnection;
+    register(user: ConnectionUser): void;
+    deregister(user: ConnectionUser): Promise<void>;
+    /** Deregisters this owner's users; closes the connection when no other owner is left. Never rejects. */
+    close(): Promise<void>;
+}
+
+/**
+ * The connection for `options` shared by every owner with the same URL, MisKey and `settings` text.
+ * The connection keeps the label and logger of the owner that created it; later owners add their users.
+ */
+export function shareConnection(owner: object, options: ConnectionOptions, settings: string): ConnectionShare {
+    const key = createHash('sha256').update([String(options.url ?? '').trim(), misKeyHash(String(options.misKey ?? '')),
+        options.setupError ?? '', settings].join('\n')).digest('hex');
+    let entry = shared.get(key);
+    if (!entry) {
+        entry = { key, connection: new PrintFactoryConnection(options), owners: new Map() };
+        shared.set(key, entry);
+    }
+    const users = new Set<ConnectionUser>();
+    entry.owners.set(owner, users);
+    const mine = entry;
+    return {
+        connection: mine.connection,
+        register(user) { users.add(user); mine.connection.register(user); },
+        deregister(user) { users.delete(user); return mine.connection.deregister(user); },
+        close() {
+            if (mine.owners.get(owner) !== users) { return Promise.resolve(); }
+            mine.owners.delete(owner);
+            if (mine.owners.size > 0) {
+                const leaving = [...users];
+                users.clear();
+                return Promise.all(leaving.map((user) => mine.connection.deregister(user))).then(() => undefined, () => undefined);
+            }
+            // The last owner: a config node created later (a redeploy) gets a new connection.
+            if (shared.get(mine.key) === mine) { shared.delete(mine.key); }
+            return mine.connection.close();
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------
 
 export class PrintFactoryConnection {
     readonly url: string;
@@ -308,7 +360,7 @@ export class PrintFactoryConnection {
             this.setStatus({ state: 'duplicate', holder: holder.label });
             this.logger.warn(`another printfactory-config node (${holder.label}) already connects with the same MisKey. ` +
                 'PrintFactory allows one connection per organisation, so this one stays disconnected until that one closes. ' +
-                'Use one printfactory-config node per account.');
+                'Use one printfactory-config node per account (config nodes with the same URL, MisKey, TLS and timings share one connection).');
             return;
         }
         waiting.delete(this);
