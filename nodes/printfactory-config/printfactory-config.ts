@@ -62,7 +62,8 @@ type TestResult =
     | { result: 'rejected'; statusCode: number }
     | { result: 'busy'; statusCode: number }
     | { result: 'unreachable'; error: string }
-    | { result: 'inUse'; state: string };
+    | { result: 'inUse'; state: string }
+    | { result: 'standby'; holder: string };
 
 /** Opens a short-lived socket with the MisKey and reports how the server answered. Never rejects. */
 function testConnection(url: string, misKey: string, tlsOptions: TlsOptions | undefined): Promise<TestResult> {
@@ -177,7 +178,10 @@ export = function (RED: NodeAPI): void {
             // The organisation's one connection: report it instead of opening a second handshake.
             const holder = connectionHolding(misKey);
             if (holder) {
-                res.json({ result: 'inUse', state: holder.status.state } satisfies TestResult);
+                const status = holder.status;
+                // In HA standby another instance holds the slot: a test handshake could throw it out.
+                res.json((status.state === 'standby' ? { result: 'standby', holder: status.holder ?? '?' }
+                    : { result: 'inUse', state: status.state }) satisfies TestResult);
                 return;
             }
             // The tls-config node chosen in the form; it must be deployed, like the core nodes' config nodes.

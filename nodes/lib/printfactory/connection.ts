@@ -166,8 +166,13 @@ const waiting = new Set<PrintFactoryConnection>();
 
 /** The connection of this runtime that currently holds `misKey`, if any (for the editor's test button). */
 export function connectionHolding(misKey: string): PrintFactoryConnection | undefined {
-    return holders.get(misKeyHash(misKey));
+    const hash = misKeyHash(misKey);
+    // A connection in the HA lease counts too: while it stands by, another instance holds the organisation's slot.
+    return holders.get(hash) ?? [...inLease].find(([, h]) => h === hash)?.[0];
 }
+
+/** Connections of this runtime that take part in an HA lease, with their MisKey hash. */
+const inLease = new Map<PrintFactoryConnection, string>();
 
 // ---------------------------------------------------------------------------
 // Twins: config nodes for the same account with the same settings (URL, MisKey, and whatever else the
@@ -323,6 +328,7 @@ export class PrintFactoryConnection {
             this.holding = false;
             try {
                 this.gate = this.gateFactory();
+                inLease.set(this, this.keyHash);
             } catch (err) {
                 // Fail closed: without a working lease another instance may hold the connection.
                 this.setStatus({ state: 'error', reason: (err as Error).message });
@@ -397,6 +403,7 @@ export class PrintFactoryConnection {
                 // The HA lease is given up only now that the socket is closed, so two holders never overlap.
                 const gate = this.gate;
                 this.gate = null;
+                inLease.delete(this);
                 this.holding = true;
                 this.tookOver = null;
                 if (gate) { return gate.leave(); }
