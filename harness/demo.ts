@@ -97,6 +97,7 @@ async function main(opts: DemoOptions): Promise<boolean> {
         ...(dashboardUrl ? [`  Print floor dashboard:    ${dashboardUrl}`] : []),
         `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s` +
             (opts.pfDropEveryMs > 0 ? `, connection dropped every ${opts.pfDropEveryMs / 1000} s)` : ')'),
+        `  PrintFactory REST API:    ${pfSim.apiUrl}/api/v2/  (same port; printfactory-api nodes ask it)`,
         `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s)`,
         `  MQTT broker (Aedes):      ${broker.url}  (fan-out tabs publish and subscribe here)`,
         `  User directory:           ${opts.userDir}`,

@@ -103,8 +103,8 @@ export function mergeExamples(files: string[], { hasDashboard = true } = {}): { 
  * Points the merged examples at the local simulators (and MQTT broker, when given) and adds the demo
  * credentials. Node-RED extracts `credentials` from posted nodes into its encrypted credential store.
  */
-export function pointAtSimulators(flows: FlowNode[], { pfUrl, durstUrl, callbackBase, mqttPort }:
-    { pfUrl: string; durstUrl: string; callbackBase: string; mqttPort?: number }): FlowNode[] {
+export function pointAtSimulators(flows: FlowNode[], { pfUrl, pfApiUrl, durstUrl, callbackBase, mqttPort }:
+    { pfUrl: string; pfApiUrl?: string; durstUrl: string; callbackBase: string; mqttPort?: number }): FlowNode[] {
     for (const n of flows) {
         if (n.type === 'mqtt-broker' && mqttPort !== undefined) {
             n.broker = '127.0.0.1';
@@ -112,6 +112,8 @@ export function pointAtSimulators(flows: FlowNode[], { pfUrl, durstUrl, callback
             n.usetls = false;
         } else if (n.type === 'printfactory-config') {
             n.url = pfUrl;
+            // The simulator serves the REST API on its notification port: ws://host:port -> http://host:port.
+            n.apiUrl = pfApiUrl || pfUrl.replace(/^ws/i, 'http');
             n.credentials = { misKey: DEMO_MIS_KEY };
         } else if (n.type === 'durst-subscriber') {
             n.apiUrl = durstUrl;

@@ -224,7 +224,8 @@ export class PrintFloor {
         const name = JOB_MIX[this.jobTurn % JOB_MIX.length];
         this.jobTurn += 1;
         const payload = freshExample(name);
-        if (name.startsWith('nester')) { return payload; }
+        // A nester-created job is a print job of its own (it resolves); the automation ones are not.
+        if (name.startsWith('nester')) { this.track(name, payload); return payload; }
         let job: FloorJob;
         if (name === 'jobCreated' || this.liveJobs.length === 0) {
             job = this.createJob();
@@ -238,6 +239,18 @@ export class PrintFloor {
         payload.JobGUID = job.JobGUID;
         if (name === 'jobCopyAddedJournal') { payload.StatusPrint = 'Printed'; }
         return payload;
+    }
+
+    /**
+     * Makes a notification sent outside the trickle (sendExample, blast) consistent with the REST API: its print
+     * job is created (or changed as the event means). The nester automation notifications' JobGUIDs are no print
+     * jobs (vendor page): they stay unknown, as the device notifications' GUIDs stay the floor's devices.
+     */
+    track(name: PrintFactoryExampleName, payload: Record<string, unknown>): void {
+        if (name === 'deviceStatus' || name === 'nesterAutomationJobAdded' || name === 'nesterDocumentsProcessed' || typeof payload.JobGUID !== 'string') { return; }
+        const known = this.job(payload.JobGUID);
+        if (known) { this.apply(name, known); return; }
+        this.createJob({ JobGUID: payload.JobGUID });
     }
 
     private apply(name: PrintFactoryExampleName, job: FloorJob): void {

@@ -250,7 +250,10 @@ export class PrintFactorySimulator extends EventEmitter {
 
     sendExample(name: PrintFactoryExampleName): number {
         if (!isExampleName(name)) { throw new Error(`unknown PrintFactory example "${String(name)}"; known: ${EXAMPLE_NAMES.join(', ')}`); }
-        return this.broadcast(freshExample(name));
+        const payload = freshExample(name);
+        // Its JobGUID resolves over the REST API, like the trickle's.
+        this.floor.track(name, payload);
+        return this.broadcast(payload);
     }
 
     sendGarbage(kind: GarbageKind): number {
@@ -274,7 +277,12 @@ export class PrintFactorySimulator extends EventEmitter {
      */
     async blast(count: number): Promise<void> {
         const pool: string[] = [];
-        for (let i = 0; i < 64; i++) { pool.push(JSON.stringify(freshExample(EXAMPLE_NAMES[i % EXAMPLE_NAMES.length]))); }
+        for (let i = 0; i < 64; i++) {
+            const name = EXAMPLE_NAMES[i % EXAMPLE_NAMES.length];
+            const payload = freshExample(name);
+            this.floor.track(name, payload);
+            pool.push(JSON.stringify(payload));
+        }
         const targets = [...this.clients.keys()].filter((ws) => ws.readyState === WebSocket.OPEN);
         await Promise.all(targets.map(async (ws) => {
             for (let i = 0; i < count; i++) {
