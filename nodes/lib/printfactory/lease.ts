@@ -257,7 +257,7 @@ export class PrintFactoryLease implements HoldGate {
     }
 
     private onConnect(client: MqttClient): void {
-        if (this.client !== client) { return; }
+        if (this.client !== client || this.leaving) { return; }
         if (this.brokerWarned) { this.logger.log(`HA broker ${this.brokerUrl} reachable again`); }
         this.brokerWarned = false;
         this.synced = false;
@@ -287,6 +287,8 @@ export class PrintFactoryLease implements HoldGate {
     }
 
     private onMessage(topic: string, payload: Buffer): void {
+        // Leaving: a claim now would land after our release and hold the others off until it expired.
+        if (this.leaving) { return; }
         if (topic === this.topics.sync) {
             if (payload.toString('utf8') === this.syncNonce && !this.synced) {
                 this.synced = true;
