@@ -21,6 +21,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { EXAMPLE_NAMES, PrintFactoryExampleName, freshExample, isExampleName } from './examples';
 import { PrintFloor } from './floor';
 import { PrintFactoryRestApi } from './rest';
+import { FrameForm, KeepAliveKind, encodeFrames, keepAliveText } from './frames';
 
 export { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } from './examples';
 export type { PrintFactoryExampleName } from './examples';
@@ -28,6 +29,8 @@ export { PrintFloor, FLOOR_DEVICE_GUIDS, ACTIVE_JOB_STATUSES, JOB_STATUSES } fro
 export type { FloorJob, FloorJobStatus, FloorDeviceInfo } from './floor';
 export { PrintFactoryRestApi } from './rest';
 export type { ApiRequestRecord, InjectedFailure } from './rest';
+export { FRAME_FORMS, KEEP_ALIVE_KINDS, SHAPE_VARIANTS, encodeFrames, shapeVariant } from './frames';
+export type { FrameForm, KeepAliveKind, ShapeVariant } from './frames';
 
 export interface PrintFactorySimulatorOptions {
     port?: number;
@@ -254,6 +257,21 @@ export class PrintFactorySimulator extends EventEmitter {
         // Its JobGUID resolves over the REST API, like the trickle's.
         this.floor.track(name, payload);
         return this.broadcast(payload);
+    }
+
+    /**
+     * Sends `payloads` to every open client in one of the frame forms of ./frames.ts (an array, NDJSON, a BOM, a
+     * binary frame, ...). Returns the number of frames sent (frames per client times clients).
+     */
+    sendFramed(payloads: unknown[], form: FrameForm): number {
+        let sent = 0;
+        for (const frame of encodeFrames(payloads, form)) { sent += this.broadcast(frame.data, { binary: frame.binary }); }
+        return sent;
+    }
+
+    /** A text keep-alive on the data channel (`ping`, `pong`, `keepalive`, whitespace, empty), as some servers send. */
+    sendKeepAlive(kind: KeepAliveKind): number {
+        return this.broadcast(keepAliveText(kind));
     }
 
     sendGarbage(kind: GarbageKind): number {
