@@ -2,7 +2,7 @@
 // Every example flow (examples/*.json, shown under Import > Examples) deployed in the test helper
 // against the real simulators and the demo's real MQTT broker (Aedes) on loopback: it must load without
 // errors, use only our node types and Node-RED core nodes, and actually carry simulated events to its
-// debug nodes. The demo's merge of all examples (scripts/demo.js) is deployed here too, and the MQTT
+// debug nodes. The demo's merge of all examples (harness/demo/flows.ts) is deployed here too, and the MQTT
 // fan-out (05) and re-sync (07) examples are checked message by message.
 const assert = require('assert');
 const fs = require('fs');
@@ -10,7 +10,7 @@ const path = require('path');
 const helper = require('node-red-node-test-helper');
 const { PrintFactorySimulator, EXAMPLE_NAMES } = require('../../dist/simulators/printfactory');
 const { DurstSimulator } = require('../../dist/simulators/durst');
-const demo = require('../../scripts/demo.js');
+const demo = { ...require('../../dist/harness/demo/flows'), ...require('../../dist/harness/demo/services') };
 
 helper.init(require.resolve('node-red'));
 
@@ -163,7 +163,7 @@ describe('example flows (examples/*.json)', function () {
     }
 });
 
-describe('demo merge of example files (scripts/demo.js)', function () {
+describe('demo merge of example files (harness/demo/flows.ts)', function () {
     let dir;
     beforeEach(function () { dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'print-events-merge-')); });
     afterEach(function () { fs.rmSync(dir, { recursive: true, force: true }); });
@@ -215,13 +215,13 @@ describe('demo merge of example files (scripts/demo.js)', function () {
     });
 });
 
-describe('the demo in check mode (node scripts/demo.js --check)', function () {
+describe('the demo in check mode (node dist/harness/demo.js --check)', function () {
     this.timeout(90000);
     it('starts Node-RED with the package linked in, deploys the examples and shows events from both simulators', async function () {
         const { spawn } = require('child_process');
         const userDir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'print-events-demo-check-'));
         try {
-            const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.js'), '--check'], {
+            const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'harness', 'demo.js'), '--check'], {
                 cwd: ROOT,
                 env: { ...process.env, HOST: '127.0.0.1', PORT: '0', PF_SIM_PORT: '0', DURST_SIM_PORT: '0', MQTT_PORT: '0', DEMO_USER_DIR: userDir,
                     PF_TRICKLE_MS: '300', DURST_TRICKLE_MS: '300', DEMO_EXIT_AFTER: '60', NODE_RED_LOG_LEVEL: 'warn' },

@@ -8,7 +8,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { PrintFactorySimulator, EXAMPLE_NAMES, expectedEvent, freshExample } = require('../../dist/simulators/printfactory');
-const demo = require('../../scripts/demo.js');
+const demo = { ...require('../../dist/harness/demo/flows'), ...require('../../dist/harness/demo/services') };
 const { startStockNodeRed } = require('../lib/stock-node-red');
 const { waitFor: waitUntil } = require('../lib/wait');
 const waitFor = (predicate, what, timeoutMs = 20000) => waitUntil(predicate, what, timeoutMs, { intervalMs: 25 });
