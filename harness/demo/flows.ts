@@ -14,6 +14,9 @@ export const DEMO_DURST_CREDENTIALS = {
     jwtKey: 'demo-jwt-signing-key',
     xAuthPassword: 'demo-xauth-password'
 };
+// The demo's Durst Workflow API login: its simulator requires one, as Durst does, and the demo's durst-subscriber
+// logs in with it like a user would (apiAuth 'login', x-auth-token on every call).
+export const DEMO_DURST_LOGIN = { user: 'demo', password: 'demo-durst-login' };
 
 // Sources whose debug messages the check mode waits for: both simulators, and the MQTT fan-out
 // (events that made the round trip through the demo broker).
@@ -105,8 +108,8 @@ export function mergeExamples(files: string[], { hasDashboard = true } = {}): { 
  * Points the merged examples at the local simulators (and MQTT broker, when given) and adds the demo
  * credentials. Node-RED extracts `credentials` from posted nodes into its encrypted credential store.
  */
-export function pointAtSimulators(flows: FlowNode[], { pfUrl, durstUrl, callbackBase, mqttPort }:
-    { pfUrl: string; durstUrl: string; callbackBase: string; mqttPort?: number }): FlowNode[] {
+export function pointAtSimulators(flows: FlowNode[], { pfUrl, pfApiUrl, durstUrl, callbackBase, mqttPort }:
+    { pfUrl: string; pfApiUrl?: string; durstUrl: string; callbackBase: string; mqttPort?: number }): FlowNode[] {
     for (const n of flows) {
         if (n.type === 'mqtt-broker' && mqttPort !== undefined) {
             n.broker = '127.0.0.1';
@@ -114,14 +117,17 @@ export function pointAtSimulators(flows: FlowNode[], { pfUrl, durstUrl, callback
             n.usetls = false;
         } else if (n.type === 'printfactory-config') {
             n.url = pfUrl;
+            // The simulator serves the REST API on its notification port: ws://host:port -> http://host:port.
+            n.apiUrl = pfApiUrl || pfUrl.replace(/^ws/i, 'http');
             n.credentials = { misKey: DEMO_MIS_KEY };
         } else if (n.type === 'durst-subscriber') {
             n.apiUrl = durstUrl;
-            n.apiAuth = 'none';
+            n.apiAuth = 'login';
+            n.loginMethod = 'auto';
             n.hostUri = callbackBase;
             // The simulator starts empty on every run: a remembered id would not exist there.
             n.subscriberId = '';
-            const creds: Record<string, string> = {};
+            const creds: Record<string, string> = { apiUser: DEMO_DURST_LOGIN.user, apiPassword: DEMO_DURST_LOGIN.password };
             if (n.externalAuthType === 'JWT_SIGNING') { creds.jwtKey = DEMO_DURST_CREDENTIALS.jwtKey; }
             if (n.externalAuthType === 'XAUTH') {
                 creds.xAuthPassword = DEMO_DURST_CREDENTIALS.xAuthPassword;

@@ -4,6 +4,7 @@
 // no history: a flow must learn when it may have missed notifications.
 import type { NodeAPI, Node, NodeDef, NodeMessage } from 'node-red';
 import { isPrintFactoryEvent } from '../lib/printfactory/classify';
+import { RateLimitedLog } from '../lib/rate-limited-log';
 import type { BadFrameReason, ConnectionStatus, ConnectionUser, DisconnectCause, Notification } from '../lib/printfactory/connection';
 
 interface NotificationDef extends NodeDef {
@@ -19,6 +20,19 @@ interface AccountNode extends Node {
 
 // Status updates go to every open editor: at most one per second while messages stream in.
 const STATUS_THROTTLE_MS = 1000;
+// A filtered node says what it left out as `unknown`: one warning at once, then at most one a minute with a count.
+const UNKNOWN_LOG_INTERVAL_MS = 60000;
+
+/** What an unknown notification looks like, for the log: its key names (never values), or its JSON type. */
+function shapeOf(payload: unknown): string {
+    if (Array.isArray(payload)) { return 'a JSON array'; }
+    if (payload === null) { return 'JSON null'; }
+    if (typeof payload !== 'object') { return `a JSON ${typeof payload}`; }
+    const keys = Object.keys(payload as object);
+    if (keys.length === 0) { return 'an empty object'; }
+    const shown = keys.slice(0, 12).map((k) => JSON.stringify(k.length > 40 ? k.slice(0, 40) + '…' : k));
+    return `an object with keys ${shown.join(', ')}${keys.length > shown.length ? ` and ${keys.length - shown.length} more` : ''}`;
+}
 
 /** connection.down reasons: short, stable English (flows switch on them), whatever the editor language. */
 const DOWN_REASONS: Record<DisconnectCause, string> = {
@@ -73,6 +87,11 @@ export = function (RED: NodeAPI): void {
 
         let received = 0;
         let dropped = 0;
+        // Notifications of no known shape that the event filter left out (they are never silently lost).
+        let leftOut = 0;
+        const unknownLog = new RateLimitedLog((text) => node.warn(text), UNKNOWN_LOG_INTERVAL_MS,
+            (count, secs) => `left out ${count} more notifications of unknown shape in the last ${secs} s ` +
+                '(tick "unknown" in the events to receive them)');
         let connected = false;
         let statusTimer: NodeJS.Timeout | null = null;
         let statusDirty = false;
@@ -119,9 +138,8 @@ export = function (RED: NodeAPI): void {
 
         function showConnected(): void {
             statusDirty = false;
-            node.status(dropped > 0
-                ? { fill: 'green', shape: 'dot', text: t('connectedDropped', { count: received, dropped }) }
-                : { fill: 'green', shape: 'dot', text: t('connected', { count: received }) });
+            const key = 'connected' + (dropped > 0 ? 'Dropped' : '') + (leftOut > 0 ? 'Unknown' : '');
+            node.status({ fill: 'green', shape: 'dot', text: t(key, { count: received, dropped, unknown: leftOut }) });
         }
 
         // Leading edge at once, then at most once per STATUS_THROTTLE_MS.
@@ -155,7 +173,16 @@ export = function (RED: NodeAPI): void {
 
         const user: ConnectionUser = {
             onNotification(n: Notification): void {
-                if (filter && !filter.has(n.event)) { return; }
+                if (filter && !filter.has(n.event)) {
+                    // A shape the classifier does not know may be a new vendor event: say so, never drop it silently.
+                    if (n.event === 'unknown') {
+                        leftOut += 1;
+                        unknownLog.log(`left out a notification of unknown shape (${shapeOf(n.payload)}): the event filter ` +
+                            'does not pass "unknown"; tick it to receive such notifications');
+                        countChanged();
+                    }
+                    return;
+                }
                 if (pending.length > 0) { flushPending(); }
                 received += 1;
                 const msg: NodeMessage & Record<string, unknown> = {
@@ -199,6 +226,7 @@ export = function (RED: NodeAPI): void {
             pending.length = 0;
             if (pendingFlush) { clearImmediate(pendingFlush); pendingFlush = null; }
             if (statusTimer) { clearTimeout(statusTimer); statusTimer = null; }
+            unknownLog.dispose();
             connected = false;
             // The last user's deregister resolves once the socket is closed.
             account.deregister(user).then(() => done(), () => done());

@@ -311,13 +311,12 @@ describe('printfactory nodes against the simulator', function () {
         for (const kind of ['text', 'binary', 'huge', 'deep']) { sim.sendGarbage(kind); }
         sim.sendGarbage('array');
         sim.sendExample('jobCopyAddedJournal');
-        await waitFor(() => msgs.length === 2, 'the array and the example');
-        assert.strictEqual(msgs[0].topic, 'unknown');
-        assert.ok(Array.isArray(msgs[0].payload), 'non-object JSON is delivered as is');
-        assert.strictEqual(msgs[1].topic, 'job.copyAdded');
+        await waitFor(() => msgs.length === 4, 'the array\'s three elements and the example');
+        assert.deepStrictEqual(msgs.map((m) => m.topic), ['job.updated', 'unknown', 'unknown', 'job.copyAdded']);
+        assert.deepStrictEqual(msgs.slice(0, 3).map((m) => m.payload), [{ JobGUID: 'in-an-array' }, 1, 2], 'each element as received');
         assert.strictEqual(events.connections, 1, 'the connection survived');
         assert.strictEqual(sim.connectionCount, 1);
-        assert.ok(warnings().some((w) => /dropped a frame that is not JSON/.test(w)), warnings().join('\n'));
+        assert.ok(warnings().some((w) => /dropped a frame \(or a part of one\) that is not JSON/.test(w)), warnings().join('\n'));
         const calls = statuses('pf').map((st) => st.text);
         assert.ok(calls.includes(STATUS + 'badFrame') || calls.includes(STATUS + 'connectedDropped'), calls.join(', '));
     });
@@ -328,6 +327,25 @@ describe('printfactory nodes against the simulator', function () {
         await waitFor(() => msgs.length === 2, 'the two matching events');
         await sleep(100);
         assert.deepStrictEqual(msgs.map((m) => m.topic).sort(), ['device.status', 'job.reroute']);
+    });
+
+    it('a filtered node reports what it left out as unknown: a rate-limited warning with the key names and a status count', async function () {
+        const msgs = await loadBasic(['job.updated']);
+        await waitFor(() => statuses('pf').some((st) => st.fill === 'green'), 'green status');
+        // Extra fields and other spellings are job.updated now; a shape of no known kind is unknown.
+        sim.broadcast({ JobGUID: 'g1', EventDate: '2026-01-15T10:30:00Z', OrganisationGUID: 'o' });
+        sim.broadcast({ jobGuid: 'g2', Status: 'Printing' });
+        for (let i = 0; i < 5; i++) { sim.broadcast({ OrderGUID: `o${i}`, Secretish: 'value-not-logged' }); }
+        sim.broadcast({ JobGUID: 'g3' });
+        await waitFor(() => msgs.length === 3, 'the three job.updated notifications');
+        assert.deepStrictEqual(msgs.map((m) => m.jobGuid), ['g1', 'g2', 'g3']);
+        const left = () => warnings().filter((w) => /left out a notification of unknown shape/.test(w));
+        await waitFor(() => left().length === 1, 'one warning about the unknown shape');
+        assert.match(left()[0], /"OrderGUID", "Secretish"/, 'names the keys');
+        assert.ok(!warnings().some((w) => w.includes('value-not-logged')), 'never the values');
+        await waitFor(() => statuses('pf').some((st) => st.text === STATUS + 'connectedUnknown'), 'the count in the status');
+        await sleep(100);
+        assert.strictEqual(left().length, 1, 'the other four are held back and counted (rate limit)');
     });
 
     it('warns about unknown event names in the filter and passes all when none is known', async function () {

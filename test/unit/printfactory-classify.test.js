@@ -1,7 +1,7 @@
 'use strict';
 // Pure unit tests of the PrintFactory classifier and the connection's pure helpers.
 const assert = require('assert');
-const { classify, guidsOf, PRINTFACTORY_EVENTS, isPrintFactoryEvent } = require('../../dist/nodes/lib/printfactory/classify');
+const { classify, describe: describeNotification, guidsOf, PRINTFACTORY_EVENTS, isPrintFactoryEvent } = require('../../dist/nodes/lib/printfactory/classify');
 const { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } = require('../../dist/simulators/printfactory/examples');
 const { backoffDelay, jsonDeeperThan } = require('../../dist/nodes/lib/printfactory/connection');
 
@@ -37,6 +37,7 @@ describe('printfactory classify', function () {
     it('classifies the nester job by NestComplete or NestGUID, not by its Event "Creation"', function () {
         assert.strictEqual(classify({ JobGUID: 'j', Status: 'NestComplete' }), 'nester.jobCreated');
         assert.strictEqual(classify({ JobGUID: 'j', NestGUID: 'n' }), 'nester.jobCreated');
+        // "Creation" without the nest fields is an event the vendor does not document.
         assert.strictEqual(classify({ JobGUID: 'j', Event: 'Creation' }), 'unknown');
     });
 
@@ -54,11 +55,63 @@ describe('printfactory classify', function () {
         assert.strictEqual(classify({ DeviceGUID: 'd', Status: 'Created' }), 'device.status');
     });
 
-    it('only a lone JobGUID is job.updated; extra unknown keys make it unknown', function () {
+    it('a JobGUID with any extra fields is job.updated (the issue #19 shapes)', function () {
         assert.strictEqual(classify({ JobGUID: 'j' }), 'job.updated');
-        assert.strictEqual(classify({ JobGUID: 'j', Status: 'Printing' }), 'unknown');
-        assert.strictEqual(classify({ JobGUID: 'j', Something: 1 }), 'unknown');
+        for (const extra of [{ EventDate: '2026-01-15T10:30:00Z' }, { OrganisationGUID: 'o' }, { Status: 'Printing' },
+            { Something: 1, Nested: { a: [1] } }, { Status: '' }, { Event: '' }, { Event: null }, { DeviceGUID: 'd' }]) {
+            assert.strictEqual(classify({ JobGUID: 'j', ...extra }), 'job.updated', JSON.stringify(extra));
+        }
         assert.strictEqual(classify({ JobGUID: null }), 'unknown');
+        assert.strictEqual(classify({ JobGUID: null, Status: 'Created' }), 'unknown');
+    });
+
+    it('extra fields never change the event of a documented shape', function () {
+        const extras = { EventDate: 'x', OrganisationGUID: 'o', Foo: [1, 2], Bar: { Status: 'Created' } };
+        for (const name of EXAMPLE_NAMES) {
+            assert.strictEqual(classify({ ...PRINTFACTORY_EXAMPLES[name], ...extras }), expectedEvent[name], name);
+        }
+    });
+
+    it('matches key names in any case and with or without separators', function () {
+        for (const key of ['JobGUID', 'jobGuid', 'jobGUID', 'jobguid', 'JOBGUID', 'job_guid', 'Job-GUID', 'job guid']) {
+            assert.strictEqual(classify({ [key]: 'j' }), 'job.updated', key);
+            assert.deepStrictEqual(guidsOf({ [key]: 'j' }), { jobGuid: 'j' }, key);
+        }
+        for (const key of ['DeviceGUID', 'deviceGuid', 'device_guid', 'DEVICEGUID']) {
+            assert.strictEqual(classify({ [key]: 'd', status: 'Idle' }), 'device.status', key);
+            assert.deepStrictEqual(guidsOf({ [key]: 'd' }), { deviceGuid: 'd' }, key);
+        }
+        assert.strictEqual(classify({ jobGuid: 'j', status: 'created' }), 'job.created');
+        assert.strictEqual(classify({ job_guid: 'j', status_rip: 'Ready' }), 'job.copyAdded');
+        assert.strictEqual(classify({ jobGuid: 'j', nestGuid: 'n' }), 'nester.jobCreated');
+        assert.strictEqual(classify({ jobguid: 'j', event: 'reprint', eventDate: 'x' }), 'job.reprint');
+    });
+
+    it('matches Status and Event values in any case and with or without separators', function () {
+        for (const [value, event] of [['Reprint', 'job.reprint'], ['Re-Print', 'job.reprint'], ['reprint', 'job.reprint'], ['RE_PRINT', 'job.reprint'],
+            ['ReRoute', 'job.reroute'], ['reroute', 'job.reroute'], ['Re-Route', 'job.reroute'], ['ReSubmit', 'job.resubmit'], ['re submit', 'job.resubmit']]) {
+            assert.strictEqual(classify({ JobGUID: 'j', Event: value, EventDate: 'x' }), event, value);
+        }
+        for (const status of ['Created', 'created', 'CREATED']) { assert.strictEqual(classify({ JobGUID: 'j', Status: status }), 'job.created', status); }
+        for (const status of ['NestComplete', 'nestcomplete', 'Nest-Complete', 'NEST_COMPLETE']) {
+            assert.strictEqual(classify({ JobGUID: 'j', Status: status, Event: 'Creation' }), 'nester.jobCreated', status);
+        }
+        assert.strictEqual(classify({ JobGUID: 'j', Status: 'ReRoute' }), 'job.reroute', 'a re-route without its Event field');
+    });
+
+    it('a JobGUID with a DeviceGUID is a device status only with a field that only device statuses carry', function () {
+        assert.strictEqual(classify({ JobGUID: 'j', DeviceGUID: 'd', Status: 'Created' }), 'job.created');
+        assert.strictEqual(classify({ ...PRINTFACTORY_EXAMPLES.deviceStatus, JobGUID: 'j' }), 'device.status');
+        assert.strictEqual(classify({ JobGUID: 'j', DeviceGUID: 'd', ConnectionState: 'Online' }), 'device.status');
+        assert.deepStrictEqual(guidsOf({ jobGuid: 'j', DeviceGUID: 'd' }), { jobGuid: 'j', deviceGuid: 'd' });
+    });
+
+    it('leaves the payload untouched', function () {
+        const n = { jobGuid: 'j', Event: 'Re-Print', Extra: { a: 1 } };
+        const before = JSON.stringify(n);
+        describeNotification(n);
+        classify(n);
+        assert.strictEqual(JSON.stringify(n), before);
     });
 
     it('classifies unknown Event values and other shapes as unknown', function () {
@@ -74,7 +127,9 @@ describe('printfactory classify', function () {
     });
 
     it('is not fooled by inherited properties', function () {
-        assert.strictEqual(classify(JSON.parse('{"__proto__": {"DeviceGUID": "x"}, "JobGUID": "j"}')), 'unknown');
+        // JSON.parse keeps "__proto__" as an own key; its content is not read as fields of the notification.
+        assert.strictEqual(classify(JSON.parse('{"__proto__": {"DeviceGUID": "x"}, "JobGUID": "j"}')), 'job.updated');
+        assert.strictEqual(classify(Object.create({ JobGUID: 'j' })), 'unknown');
     });
 
     it('extracts GUIDs only when they are non-empty strings', function () {

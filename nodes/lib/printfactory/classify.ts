@@ -1,6 +1,7 @@
 // Pure classification of PrintFactory Cloud notifications into event names.
-// The vendor sends bare JSON objects without a type field; the documented shapes
-// are told apart by which keys they carry (see docs/printfactory.md, "Event names").
+// The vendor sends bare JSON objects without a type field; the documented shapes are told apart by the
+// fields that identify them, never by the exact key set: extra fields never make a documented shape
+// unknown (see docs/printfactory.md, "Event names").
 
 export type PrintFactoryEvent =
     | 'job.created'
@@ -26,61 +27,145 @@ export const PRINTFACTORY_EVENTS: readonly PrintFactoryEvent[] = Object.freeze([
     'unknown'
 ]);
 
-const EVENT_BY_EVENT_FIELD: Record<string, PrintFactoryEvent> = {
+// Keys and enum values are compared in a normal form: lower case, letters and digits only, so `JobGUID`,
+// `jobGuid`, `job_guid` and `Job-GUID` are one key and `Re-Print`, `reprint`, `REPRINT` one value. The vendor
+// documents one spelling; servers, gateways and future versions have been seen to use others.
+const EVENT_BY_EVENT_VALUE: Record<string, PrintFactoryEvent> = {
     reprint: 'job.reprint',
     reroute: 'job.reroute',
     resubmit: 'job.resubmit'
 };
 
+/**
+ * Fields only a device status notification carries (beside `DeviceGUID`): when a notification has both a
+ * `JobGUID` and a `DeviceGUID`, one of these makes it a device status, else it is a job notification that
+ * happens to name its device.
+ */
+const DEVICE_ONLY_KEYS = new Set(['connectionstate', 'connectionmessage', 'remaininginks', 'queuelength', 'temperature']);
+
+/** The identifying fields of a notification, found by their normal-form key names. */
+interface Fields {
+    jobGuid: unknown;
+    deviceGuid: unknown;
+    nestGuid: unknown;
+    status: unknown;
+    event: unknown;
+    statusRip: unknown;
+    deviceOnly: boolean;
+}
+
+export interface Description {
+    event: PrintFactoryEvent;
+    jobGuid?: string;
+    deviceGuid?: string;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function has(obj: Record<string, unknown>, key: string): boolean {
-    return obj[key] !== undefined && obj[key] !== null;
+// The documented key spellings, looked up before any string work (the common case costs one Map lookup per key).
+const DOCUMENTED_KEYS = new Map<string, string>([
+    'JobGUID', 'DeviceGUID', 'NestGUID', 'Status', 'Event', 'StatusRIP', 'StatusPrint', 'EventDate', 'Message', 'Temperature',
+    'ConnectionState', 'ConnectionMessage', 'RemainingInks', 'QueueLength'
+].map((k) => [k, k.toLowerCase()]));
+
+function normal(text: string): string {
+    return text.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+function present(value: unknown): boolean {
+    return value !== undefined && value !== null;
+}
+
+function fieldsOf(n: Record<string, unknown>): Fields {
+    const f: Fields = {
+        jobGuid: undefined, deviceGuid: undefined, nestGuid: undefined, status: undefined, event: undefined,
+        statusRip: undefined, deviceOnly: false
+    };
+    // Own keys only (Object.keys): an inherited field must not classify anything. With two spellings of
+    // one key, the first one present wins.
+    for (const key of Object.keys(n)) {
+        const value = n[key];
+        if (!present(value)) { continue; }
+        const k = DOCUMENTED_KEYS.get(key) ?? normal(key);
+        switch (k) {
+            case 'jobguid': if (f.jobGuid === undefined) { f.jobGuid = value; } break;
+            case 'deviceguid': if (f.deviceGuid === undefined) { f.deviceGuid = value; } break;
+            case 'nestguid': if (f.nestGuid === undefined) { f.nestGuid = value; } break;
+            case 'status': if (f.status === undefined) { f.status = value; } break;
+            case 'event': if (f.event === undefined) { f.event = value; } break;
+            case 'statusrip': if (f.statusRip === undefined) { f.statusRip = value; } break;
+            default: if (DEVICE_ONLY_KEYS.has(k)) { f.deviceOnly = true; }
+        }
+    }
+    return f;
+}
+
+function eventOf(f: Fields): PrintFactoryEvent {
+    const event = typeof f.event === 'string' ? normal(f.event) : undefined;
+    const status = typeof f.status === 'string' ? normal(f.status) : undefined;
+    if (event !== undefined) {
+        const byEvent = EVENT_BY_EVENT_VALUE[event];
+        if (byEvent) { return byEvent; }
+    }
+    if (status === 'nestcomplete' || present(f.nestGuid)) { return 'nester.jobCreated'; }
+    const job = present(f.jobGuid);
+    if (present(f.deviceGuid) && (!job || f.deviceOnly)) { return 'device.status'; }
+    if (!job) { return 'unknown'; }
+    // An Event the vendor does not document (e.g. "Creation" without the nest fields, or a new one) names
+    // another event than the ones below: unknown, so a flow filtering for job.updated does not mistake it.
+    if (event !== undefined && event !== '') { return 'unknown'; }
+    if (present(f.statusRip)) { return 'job.copyAdded'; }
+    if (status === 'created') { return 'job.created'; }
+    if (status === 'reroute') { return 'job.reroute'; }
+    return 'job.updated';
+}
+
+function guid(value: unknown): string | undefined {
+    return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /**
- * Maps one parsed notification to its event name. Precedence, first match wins:
- * 1. not a JSON object                          -> unknown
- * 2. `Event` Reprint / ReRoute / ReSubmit        -> job.reprint / job.reroute / job.resubmit
+ * The event name and GUIDs of one parsed notification, in one pass over its keys. Precedence, first match wins:
+ * 1. not a JSON object                                  -> unknown
+ * 2. `Event` Reprint / ReRoute / ReSubmit                -> job.reprint / job.reroute / job.resubmit
  *    (ReRoute also carries Status "ReRoute": the Event field decides)
- * 3. `Status` "NestComplete" or a `NestGUID`     -> nester.jobCreated (its Event is "Creation")
- * 4. `DeviceGUID`                                -> device.status
- * 5. `StatusRIP`                                 -> job.copyAdded
- * 6. `Status` "Created"                          -> job.created (created and re-send look alike)
- * 7. exactly one key, `JobGUID`                  -> job.updated (updated, status changed, device set,
- *                                                   nester automation job added/processed look alike)
- * 8. anything else                               -> unknown (still delivered)
+ * 3. `Status` NestComplete or a `NestGUID`               -> nester.jobCreated (its Event is "Creation")
+ * 4. `DeviceGUID` without `JobGUID`, or with a field only device statuses carry (ConnectionState,
+ *    RemainingInks, QueueLength, Temperature, ConnectionMessage)  -> device.status
+ * 5. no `JobGUID`                                        -> unknown
+ * 6. any other `Event` value                             -> unknown (an event the vendor does not document)
+ * 7. `StatusRIP`                                         -> job.copyAdded
+ * 8. `Status` Created                                    -> job.created (created and re-send look alike)
+ * 9. `Status` ReRoute (without Event)                    -> job.reroute
+ * 10. `JobGUID`, whatever else it carries                -> job.updated (updated, status changed, device set,
+ *                                                          nester automation job added/processed look alike)
+ * Key names and the values of `Status` and `Event` match in any letter case, with or without separators.
+ * Fields that are null count as absent.
  */
-export function classify(notification: unknown): PrintFactoryEvent {
-    if (!isPlainObject(notification)) { return 'unknown'; }
-    const n = notification;
-
-    if (typeof n.Event === 'string') {
-        const byEvent = EVENT_BY_EVENT_FIELD[n.Event.toLowerCase()];
-        if (byEvent) { return byEvent; }
-    }
-    if (n.Status === 'NestComplete' || has(n, 'NestGUID')) { return 'nester.jobCreated'; }
-    if (has(n, 'DeviceGUID')) { return 'device.status'; }
-    if (has(n, 'StatusRIP')) { return 'job.copyAdded'; }
-    if (n.Status === 'Created') { return 'job.created'; }
-    if (has(n, 'JobGUID')) {
-        let keys = 0;
-        for (const key in n) {
-            if (Object.prototype.hasOwnProperty.call(n, key)) { keys += 1; }
-        }
-        if (keys === 1) { return 'job.updated'; }
-    }
-    return 'unknown';
+export function describe(notification: unknown): Description {
+    if (!isPlainObject(notification)) { return { event: 'unknown' }; }
+    const f = fieldsOf(notification);
+    const out: Description = { event: eventOf(f) };
+    const jobGuid = guid(f.jobGuid);
+    const deviceGuid = guid(f.deviceGuid);
+    if (jobGuid !== undefined) { out.jobGuid = jobGuid; }
+    if (deviceGuid !== undefined) { out.deviceGuid = deviceGuid; }
+    return out;
 }
 
-/** `JobGUID` / `DeviceGUID` as strings when the notification carries them. */
+/** The event name of one parsed notification (see describe()). */
+export function classify(notification: unknown): PrintFactoryEvent {
+    return describe(notification).event;
+}
+
+/** `JobGUID` / `DeviceGUID` (any spelling) as strings when the notification carries them non-empty. */
 export function guidsOf(notification: unknown): { jobGuid?: string; deviceGuid?: string } {
-    if (!isPlainObject(notification)) { return {}; }
+    const { jobGuid, deviceGuid } = describe(notification);
     const out: { jobGuid?: string; deviceGuid?: string } = {};
-    if (typeof notification.JobGUID === 'string' && notification.JobGUID !== '') { out.jobGuid = notification.JobGUID; }
-    if (typeof notification.DeviceGUID === 'string' && notification.DeviceGUID !== '') { out.deviceGuid = notification.DeviceGUID; }
+    if (jobGuid !== undefined) { out.jobGuid = jobGuid; }
+    if (deviceGuid !== undefined) { out.deviceGuid = deviceGuid; }
     return out;
 }
 

@@ -11,14 +11,16 @@
 import { createHash } from 'crypto';
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
-import { classify, guidsOf, PrintFactoryEvent } from './classify';
+import { describe, PrintFactoryEvent } from './classify';
+import { BadFrameReason, MAX_FRAME_BYTES, readFrame } from './frames';
 import { describeProxy, proxyFor, tunnelAgent } from '../net/proxy';
 import type { TlsOptions } from '../net/tls';
-import { MAX_JSON_DEPTH, jsonDeeperThan, jsonHasProtoKey } from '../json-limits';
+import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
 import { RateLimitedLog } from '../rate-limited-log';
 
 // Re-exported: the frame limits are part of this module's documented behaviour.
-export { MAX_JSON_DEPTH, jsonDeeperThan };
+export { MAX_JSON_DEPTH, jsonDeeperThan, MAX_FRAME_BYTES };
+export type { BadFrameReason };
 
 export interface ConnectionTimings {
     /** Heartbeat: a ping every this many ms; no pong before the next one means terminate + reconnect. */
@@ -46,15 +48,14 @@ export const DEFAULT_TIMINGS: Readonly<ConnectionTimings> = Object.freeze({
     closeTimeoutMs: 3000
 });
 
-/** Frames above this are dropped with a warning; the socket stays open. */
-export const MAX_FRAME_BYTES = 1024 * 1024;
 /**
  * ws closes the socket (code 1009) on frames above maxPayload, which means a reconnect.
  * It is set well above MAX_FRAME_BYTES so that a merely large frame is dropped, not fatal.
  */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 /**
- * Frames taken from the socket before it pauses until the event loop has turned once (setImmediate).
+ * Frames taken from the socket before it pauses until the event loop has turned once (setImmediate); a frame
+ * carrying several notifications (an array, NDJSON) counts as that many.
  * Node-RED delivers every msg on a later turn of the loop, so without this a burst (a reconnect backlog,
  * a busy server) would turn whole megabytes of frames into msgs before the first one is delivered: all of
  * them alive at once, which the garbage collector pays for (about half the CPU per notification in
@@ -62,7 +63,6 @@ export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
  * received: frames wait in the kernel's socket buffer and TCP slows the sender.
  */
 export const FRAMES_PER_TURN = 256;
-export type BadFrameReason = 'binary' | 'tooLarge' | 'notJson' | 'tooDeep' | 'protoKey';
 
 /** Why a socket closed or failed, as a short code (printfactory-notification turns it into its connection.down reason). */
 export type DisconnectCause =
@@ -456,9 +456,9 @@ export class PrintFactoryConnection {
         ws.on('message', (data, isBinary) => {
             // Any frame proves the socket is alive.
             awaitingPong = false;
-            this.onFrame(data, isBinary);
+            framesThisTurn += Math.max(1, this.onFrame(data, isBinary));
             // resume() is a no-op on a closed socket; a closing one must read on to get the close frame.
-            if (++framesThisTurn >= FRAMES_PER_TURN && ws.readyState === WebSocket.OPEN && !ws.isPaused) {
+            if (framesThisTurn >= FRAMES_PER_TURN && ws.readyState === WebSocket.OPEN && !ws.isPaused) {
                 ws.pause();
                 setImmediate(resumeAfterTurn);
             }
@@ -500,38 +500,33 @@ export class PrintFactoryConnection {
         });
     }
 
-    private onFrame(data: RawData, isBinary: boolean): void {
+    /** Delivers the notifications of one frame (./frames.ts reads it) to every user; returns how many. */
+    private onFrame(data: RawData, isBinary: boolean): number {
         const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-        if (isBinary) { this.badFrame('binary', buffer.length); return; }
-        if (buffer.length > MAX_FRAME_BYTES) { this.badFrame('tooLarge', buffer.length); return; }
-        const text = buffer.toString('utf8');
-        if (jsonDeeperThan(text, MAX_JSON_DEPTH)) { this.badFrame('tooDeep', buffer.length); return; }
-        let parsed: unknown;
-        try {
-            parsed = JSON.parse(text);
-        } catch {
-            this.badFrame('notJson', buffer.length);
-            return;
-        }
-        // A "__proto__" key would become the prototype of the msg's clones (every wire after the first).
-        if (jsonHasProtoKey(text, parsed)) { this.badFrame('protoKey', buffer.length); return; }
-        const event = classify(parsed);
-        const { jobGuid, deviceGuid } = guidsOf(parsed);
+        const frame = readFrame(buffer, isBinary);
+        for (const reason of frame.bad) { this.badFrame(reason, buffer.length); }
+        const values = frame.values;
+        if (values.length === 0) { return 0; }
         const receivedAt = isoNow();
-        let first = true;
+        const described = values.map((value) => describe(value));
+        let copies: unknown[] | null = values;
         for (const user of this.users) {
             // Each user gets its own copy, so one flow changing msg.payload cannot affect another.
-            const payload = first ? parsed : JSON.parse(text);
-            first = false;
-            const notification: Notification = { payload, event, receivedAt };
-            if (jobGuid !== undefined) { notification.jobGuid = jobGuid; }
-            if (deviceGuid !== undefined) { notification.deviceGuid = deviceGuid; }
-            try {
-                user.onNotification(notification);
-            } catch (err) {
-                this.logger.warn(`a notification could not be delivered: ${(err as Error).message}`);
+            const payloads = copies ?? frame.copy();
+            copies = null;
+            for (let i = 0; i < payloads.length; i++) {
+                const { event, jobGuid, deviceGuid } = described[i];
+                const notification: Notification = { payload: payloads[i], event, receivedAt };
+                if (jobGuid !== undefined) { notification.jobGuid = jobGuid; }
+                if (deviceGuid !== undefined) { notification.deviceGuid = deviceGuid; }
+                try {
+                    user.onNotification(notification);
+                } catch (err) {
+                    this.logger.warn(`a notification could not be delivered: ${(err as Error).message}`);
+                }
             }
         }
+        return values.length;
     }
 
     private badFrame(reason: BadFrameReason, bytes: number): void {
@@ -539,11 +534,11 @@ export class PrintFactoryConnection {
             try { user.onBadFrame(reason, bytes); } catch { /* a status update must not stop the socket */ }
         }
         const why: Record<BadFrameReason, string> = {
-            binary: 'a binary frame',
+            binary: 'a binary frame that is not UTF-8 text',
             tooLarge: `a frame of ${bytes} bytes (limit ${MAX_FRAME_BYTES})`,
-            notJson: 'a frame that is not JSON',
+            notJson: 'a frame (or a part of one) that is not JSON',
             tooDeep: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
-            protoKey: 'JSON with a "__proto__" key'
+            protoKey: 'a JSON value with a "__proto__" key'
         };
         this.badFrameLog.log(`dropped ${why[reason]}; the connection stays open`);
     }
