@@ -72,7 +72,6 @@ describe('palette install: the packed tarball in a fresh Node-RED, the bin, ever
     let page;
     let editorUrl;
     const pageErrors = [];
-    const debugMessages = [];
 
     before(async function () {
         this.timeout(180000);
