@@ -177,18 +177,30 @@ describe('palette install: the packed tarball in a fresh Node-RED, the bin, ever
             await tab.waitFor({ state: 'visible', timeout: 10000 });
             const pkgLabel = tab.locator('.red-ui-treeList-label', { hasText: PKG.name }).first();
             const exampleLabel = tab.locator('.red-ui-treeList-label', { hasText: name }).first();
-            if (!(await exampleLabel.isVisible())) { await pkgLabel.click(); }
+            // The package's folder opens on a click once the tree has loaded; the tree is rebuilt (closed) each time.
+            await pkgLabel.waitFor({ state: 'visible', timeout: 10000 });
+            await waitFor(async () => {
+                if (await exampleLabel.isVisible()) { return true; }
+                await pkgLabel.click();
+                await exampleLabel.waitFor({ state: 'visible', timeout: 2000 }).catch(() => undefined);
+                return exampleLabel.isVisible();
+            }, { what: `${name} in the examples tree`, timeoutMs: 15000 });
             await exampleLabel.click();
             // Each example on a tab of its own, as a user keeps them apart.
             await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
             await page.locator('#red-ui-clipboard-dialog-ok').click();
             await tab.waitFor({ state: 'hidden', timeout: 10000 });
+            // The editor fetches the example after the dialog closed: wait for its nodes (or the conflict question).
+            const ids = example(file).map((n) => n.id);
+            const conflictText = await page.evaluate(() => RED._('clipboard.import.conflictNotification1'));
+            await waitFor(async () => (await page.evaluate((list) => list.every((id) => RED.nodes.node(id)), ids)) ||
+                (await page.locator('.red-ui-notification', { hasText: conflictText }).count()) > 0, { what: `${name} imported`, timeoutMs: 15000 });
             // The imported nodes follow the mouse until a click drops them.
             const canvas = await page.locator('#red-ui-workspace-chart').boundingBox();
             await page.mouse.move(canvas.x + 120, canvas.y + 80);
             await page.mouse.click(canvas.x + 120, canvas.y + 80);
             // Node-RED asks "Some of the nodes you are importing already exist" as a notification.
-            const conflict = await page.locator('.red-ui-notification', { hasText: await page.evaluate(() => RED._('clipboard.import.conflictNotification1')) }).count();
+            const conflict = await page.locator('.red-ui-notification', { hasText: conflictText }).count();
             assert.strictEqual(conflict, 0, `importing ${name} asked about nodes that already exist`);
             const missing = await page.evaluate((ids) => ids.filter((id) => !RED.nodes.node(id)), example(file).map((n) => n.id));
             assert.deepStrictEqual(missing, [], `${name}: nodes not imported with their own ids`);
