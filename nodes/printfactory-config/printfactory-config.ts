@@ -8,6 +8,7 @@ import {
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { describeProxy, proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
+import { DEFAULT_TAKEOVER_MS, leaseOnBrokerNode } from '../lib/printfactory/lease';
 import { DEFAULT_API_URL } from '../lib/printfactory/rest-client';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
@@ -26,6 +27,10 @@ interface PrintFactoryConfigDef extends NodeDef {
     reconnectMax?: number | string;
     stableAfter?: number | string;
     authRetry?: number | string;
+    /** Optional id of a core mqtt-broker config node: the HA lease among instances with this MisKey (lib/printfactory/lease.ts). */
+    haBroker?: string;
+    /** Seconds within which a standby takes over from a dead holder. */
+    haTakeover?: number | string;
 }
 
 interface PrintFactoryCredentials { misKey?: string }
@@ -63,7 +68,8 @@ type TestResult =
     | { result: 'rejected'; statusCode: number }
     | { result: 'busy'; statusCode: number }
     | { result: 'unreachable'; error: string }
-    | { result: 'inUse'; state: string };
+    | { result: 'inUse'; state: string }
+    | { result: 'standby'; holder: string };
 
 /** Opens a short-lived socket with the MisKey and reports how the server answered. Never rejects. */
 function testConnection(url: string, misKey: string, tlsOptions: TlsOptions | undefined): Promise<TestResult> {
@@ -123,16 +129,22 @@ export = function (RED: NodeAPI): void {
         const tls = tlsOptionsFor(RED, config.tls);
         if (tls.error) { node.error(tls.error); }
         const timings = timingsFrom(config);
-        // Twins (same URL, MisKey, TLS node and timings, e.g. one per imported example) share one connection.
+        const misKey = node.credentials?.misKey ?? '';
+        const logger = { log: (text: string) => node.log(text), warn: (text: string) => node.warn(text) };
+        const haBroker = String(config.haBroker ?? '').trim();
+        const takeoverMs = seconds(config.haTakeover, DEFAULT_TAKEOVER_MS);
+        // Twins (same URL, MisKey, TLS node, timings and HA lease, e.g. one per imported example) share one connection.
         const share = shareConnection(node, {
             url: node.url,
-            misKey: node.credentials?.misKey ?? '',
+            misKey,
             tlsOptions: tls.options,
             setupError: tls.error,
             label: config.name ? `"${config.name}" (${node.id})` : node.id,
             timings,
-            logger: { log: (text) => node.log(text), warn: (text) => node.warn(text) }
-        }, JSON.stringify([config.tls ?? '', timings]));
+            logger,
+            // With haBroker the lease on that broker decides whether this instance may connect at all.
+            gate: haBroker ? () => leaseOnBrokerNode(RED.nodes.getNode(haBroker), haBroker, { misKey, takeoverMs, logger }) : undefined
+        }, JSON.stringify([config.tls ?? '', timings, haBroker, haBroker ? takeoverMs : 0]));
         node.connection = share.connection;
         node.register = (user) => share.register(user);
         node.deregister = (user) => share.deregister(user);
@@ -174,7 +186,10 @@ export = function (RED: NodeAPI): void {
             // The organisation's one connection: report it instead of opening a second handshake.
             const holder = connectionHolding(misKey);
             if (holder) {
-                res.json({ result: 'inUse', state: holder.status.state } satisfies TestResult);
+                const status = holder.status;
+                // In HA standby another instance holds the slot: a test handshake could throw it out.
+                res.json((status.state === 'standby' ? { result: 'standby', holder: status.holder ?? '?' }
+                    : { result: 'inUse', state: status.state }) satisfies TestResult);
                 return;
             }
             // The tls-config node chosen in the form; it must be deployed, like the core nodes' config nodes.
