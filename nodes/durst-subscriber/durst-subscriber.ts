@@ -12,7 +12,8 @@ import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
 import { DurstStateStore, stateStoreFor } from '../lib/durst/state-store';
 import { HostSettings, hostUriProblem, localHostUri } from '../lib/durst/host-uri';
-import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
+import { editorSecrets } from '../lib/editor-secrets';
+import { adminPost, AdminError } from '../lib/admin-routes';
 import { tlsOptionsFor } from '../lib/net/tls';
 import { packageSettings } from '../lib/settings';
 import { CALLBACK_SECRET_EVENT, CallbackSecretReporter, CallbackSecrets, CallbackSecretState, returnedSecretStoreFor } from '../lib/durst/returned-secrets';
@@ -207,12 +208,10 @@ export = function (RED: NodeAPI): void {
     // user confirms, so an unsaved, cancelled dialog never changes the live subscriber. `apply` creates or
     // checks the subscriber with the values in the form and answers the id to put into the subscriberId field. Which secrets it may use (stored ones only with the deployed
     // API URL, `${VAR}` resolved as the runtime does) is decided in ../lib/editor-secrets.ts.
-    answerEditorErrorsAsJson(RED.httpAdmin);
-    RED.httpAdmin.post('/print-events/durst/subscriber/register', RED.auth.needsPermission('durst-subscriber.write'), (req: any, res: any) => {
-        if (!isJsonRequest(req)) { res.status(415).json({ ok: false, error: NOT_JSON_ERROR }); return; }
+    adminPost(RED, '/print-events/durst/subscriber/register', 'durst-subscriber.write', async (req) => {
         const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; mode?: string; credentials?: SubscriberCredentials };
-        if (!String(body.apiUrl ?? '').trim()) { res.status(400).json({ ok: false, error: 'apiUrl is required' }); return; }
-        if (!/^https?:\/\/[^/\s]/i.test(String(body.apiUrl).trim())) { res.status(400).json({ ok: false, error: 'apiUrl must start with http:// or https://' }); return; }
+        if (!String(body.apiUrl ?? '').trim()) { throw new AdminError(400, 'apiUrlRequired', 'apiUrl is required'); }
+        if (!/^https?:\/\/[^/\s]/i.test(String(body.apiUrl).trim())) { throw new AdminError(400, 'apiUrlScheme', 'apiUrl must start with http:// or https://'); }
         const secrets = editorSecrets(RED, {
             type: 'durst-subscriber',
             id: body.id,
@@ -222,22 +221,21 @@ export = function (RED: NodeAPI): void {
             fields: ['apiUser', 'apiPassword', 'apiToken', 'xAuthPassword', 'jwtKey'],
             properties: { hostUri: body.hostUri, xAuthUser: body.xAuthUser, jwtHeaderName: body.jwtHeaderName }
         });
-        if (!secrets.ok) { res.status(400).json({ ok: false, error: secrets.error, code: secrets.code }); return; }
+        if (!secrets.ok) { throw new AdminError(400, secrets.code ?? 'invalid', secrets.error, { error: secrets.error }); }
         const creds = secrets.credentials as SubscriberCredentials;
         const newSecret = secrets.typed.includes('xAuthPassword') || secrets.typed.includes('jwtKey');
         Object.assign(body, secrets.properties, { apiUrl: secrets.url });
         if (body.subscriberId !== undefined && String(body.subscriberId).trim() !== '' && parseId(body.subscriberId) === undefined) {
-            res.status(400).json({ ok: false, error: 'subscriberId must be a number or an id such as a UUID' });
-            return;
+            throw new AdminError(400, 'subscriberIdInvalid', 'subscriberId must be a number or an id such as a UUID');
         }
         // The tls-config node chosen in the form; it must be deployed, like the core nodes' config nodes.
         const options = serviceOptions(RED, body, creds, typeof body.id === 'string' ? body.id : '', store(),
             { info: (text) => RED.log.info(text), warn: (text) => RED.log.warn(text), error: (text) => RED.log.error(text) });
-        if (options.configError) { res.status(400).json({ ok: false, error: options.configError }); return; }
+        if (options.configError) { throw new AdminError(400, 'invalid', options.configError, { error: options.configError }); }
         const hostProblem = hostUriProblem(options.settings.hostUri);
-        if (hostProblem) { res.status(400).json({ ok: false, error: hostProblem, code: 'hostUri' }); return; }
+        if (hostProblem) { throw new AdminError(400, 'hostUri', hostProblem, { error: hostProblem }); }
         const invalid = validateSubscriberSettings(options.settings);
-        if (invalid) { res.status(400).json({ ok: false, error: invalid }); return; }
+        if (invalid) { throw new AdminError(400, 'invalid', invalid, { error: invalid }); }
         // The dialog of a deployed subscriber is about ITS subscriber in Durst, also with a Host URI edited in the
         // form (the remembered id is filed under the deployed Host URI): a change is an update of that one.
         const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) as DurstSubscriberNode | null : null;
@@ -246,20 +244,24 @@ export = function (RED: NodeAPI): void {
         }
         // The editor asks for it: one attempt, no retries in the background.
         const service = new DurstService({ ...options, client: { ...options.client, attempts: 1 } });
-        const work: Promise<object> = body.mode === 'apply'
-            ? service.register({ forceUpdate: newSecret, allowCreate: true }).then((result) => ({ subscriberId: result.id, action: result.action }))
-            : planRegistration(service.client, options.settings, service.knownSubscriberId(), (remote) => service.subscriberDifferences(remote),
-                newSecret || options.callbackSecrets.changed()).then((plan) => ({ plan }));
-        work
-            .finally(() => service.close())
-            .then((answer) => {
-                res.json(answer);
-            })
-            .catch((err: DurstApiError) => {
-                const status = err.statusCode;
-                // 502: Durst unreachable or failing; 400: rejected request, refused login or invalid form values.
-                const upstreamFault = (status !== undefined && status >= 500) || (err.code !== undefined && !['EAUTH', 'ECONFIG'].includes(err.code));
-                res.status(upstreamFault ? 502 : 400).json({ ok: false, error: err.message, statusCode: status, code: err.code === 'EAUTH' ? 'loginRefused' : undefined });
-            });
+        try {
+            if (body.mode === 'apply') {
+                const result = await service.register({ forceUpdate: newSecret, allowCreate: true });
+                return { subscriberId: result.id, action: result.action };
+            }
+            const plan = await planRegistration(service.client, options.settings, service.knownSubscriberId(), (remote) => service.subscriberDifferences(remote),
+                newSecret || options.callbackSecrets.changed());
+            return { plan };
+        } catch (err) {
+            const e = err as DurstApiError;
+            const status = e.statusCode;
+            // 502: Durst unreachable or failing; 400: rejected request, refused login or invalid form values.
+            const upstreamFault = (status !== undefined && status >= 500) || (e.code !== undefined && !['EAUTH', 'ECONFIG'].includes(e.code));
+            const code = e.code === 'EAUTH' ? 'loginRefused' : e.code === 'EHTML' ? 'htmlPage' : e.code === 'EUNCONFIRMED' ? 'unconfirmed'
+                : status !== undefined ? 'http' : 'unreachable';
+            throw new AdminError(upstreamFault ? 502 : 400, code, e.message, { error: e.message, statusCode: status ?? '' }, status);
+        } finally {
+            await service.close();
+        }
     });
 };

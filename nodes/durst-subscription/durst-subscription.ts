@@ -8,6 +8,7 @@ import type { DurstService, DurstSubscriberNode, EnsureHandle, EnsureState } fro
 import { DURST_TOPICS, validateTopic } from '../lib/durst/topics';
 import { stateStoreFor } from '../lib/durst/state-store';
 import { isRecord } from '../lib/is-record';
+import { adminGet } from '../lib/admin-routes';
 import { nodeStatus, StatusVars } from '../lib/status';
 
 interface SubscriptionDef extends NodeDef {
@@ -207,7 +208,5 @@ export = function (RED: NodeAPI): void {
     RED.nodes.registerType('durst-subscription', DurstSubscription);
 
     // The editor's topic builder reads the documented catalogue from here, so it has one source of truth.
-    RED.httpAdmin.get('/print-events/durst/topics', RED.auth.needsPermission('durst-subscription.read'), (_req: any, res: any) => {
-        res.json(DURST_TOPICS);
-    });
+    adminGet(RED, '/print-events/durst/topics', 'durst-subscription.read', () => ({ topics: DURST_TOPICS }));
 };

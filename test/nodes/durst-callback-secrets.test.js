@@ -178,7 +178,7 @@ describe('durst callback secrets: returned ones, changed ones, Register / check'
             assert.strictEqual(sim.subscribers()[0].hostUri, `${httpNode.base}/`);
             // Confirmed: now it changes Durst.
             const applied = await post({ ...form({ hostUri: 'http://other.example:1880' }), mode: 'apply' }).expect(200);
-            assert.deepStrictEqual(applied.body, { subscriberId: id, action: 'updated' });
+            assert.deepStrictEqual(applied.body, { ok: true, subscriberId: id, action: 'updated' });
             assert.strictEqual(sim.subscribers()[0].hostUri, 'http://other.example:1880/');
         });
 

@@ -159,10 +159,10 @@ describe('durst nodes against the simulator', function () {
             const form = { mode: 'apply', id: 'sub', apiUrl: sim.url, apiAuth: 'none', hostUri, externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token',
                 jwtMethod: 'HS256', subscriberId: '', credentials: { jwtKey: '__PWRD__' } };
             const first = await helper.request().post('/print-events/durst/subscriber/register').send(form).expect(200);
-            assert.deepStrictEqual(first.body, { subscriberId: 17, action: 'created' });
+            assert.deepStrictEqual(first.body, { ok: true, subscriberId: 17, action: 'created' });
             assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, JWT_KEY, 'stored credential used for the placeholder');
             const again = await helper.request().post('/print-events/durst/subscriber/register').send({ ...form, subscriberId: '17' }).expect(200);
-            assert.deepStrictEqual(again.body, { subscriberId: 17, action: 'unchanged' });
+            assert.deepStrictEqual(again.body, { ok: true, subscriberId: 17, action: 'unchanged' });
             const newKey = await helper.request().post('/print-events/durst/subscriber/register')
                 .send({ ...form, subscriberId: '17', credentials: { jwtKey: 'typed-new-key' } }).expect(200);
             assert.strictEqual(newKey.body.action, 'updated');

@@ -292,7 +292,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             const sub = subscriber({ apiAuth: 'bearer', externalAuthType: 'JWT_SIGNING' });
             await helper.load(modules, hookFlow(sub, false), { sub: { apiToken: '${PE_TEST_DURST_TOKEN}', jwtKey: '${PE_TEST_DURST_JWT}' } });
             const res = await register(form(sub, { apiToken: PLACEHOLDER, jwtKey: PLACEHOLDER }));
-            assert.deepStrictEqual(res.body, { subscriberId: 17, action: 'created' });
+            assert.deepStrictEqual(res.body, { ok: true, subscriberId: 17, action: 'created' });
             assert.deepStrictEqual(sim.requests.map((r) => r.authorization), ['Bearer ' + API_TOKEN]);
             assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, JWT_KEY);
             // The subscription node's own registration finds the button's subscriber unchanged: no PUT of another key.
@@ -312,7 +312,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             await helper.load(modules, hookFlow(sub, true), { sub: { jwtKey: '${PE_TEST_DURST_JWT}' } });
             await waitFor(() => sim.subscribers().length === 1 && sim.subscriptions(17).length === 1, 'the registration on deploy');
             const res = await register(form({ ...sub, subscriberId: '17' }, { jwtKey: PLACEHOLDER }));
-            assert.deepStrictEqual(res.body, { subscriberId: 17, action: 'unchanged' });
+            assert.deepStrictEqual(res.body, { ok: true, subscriberId: 17, action: 'unchanged' });
             assert.strictEqual(sim.requests.filter((r) => r.method === 'PUT').length, 0);
             assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, JWT_KEY);
             await fireAndReceive();
@@ -324,7 +324,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             await helper.load(modules, hookFlow(sub, false),
                 { sub: { apiUser: 'api', apiPassword: '${PE_TEST_DURST_PASSWORD}', xAuthPassword: '${PE_TEST_DURST_XAUTH}' } });
             let res = await register(form(sub, { apiUser: 'api', apiPassword: PLACEHOLDER, xAuthPassword: PLACEHOLDER }));
-            assert.deepStrictEqual(res.body, { subscriberId: 17, action: 'created' });
+            assert.deepStrictEqual(res.body, { ok: true, subscriberId: 17, action: 'created' });
             const basic = 'Basic ' + Buffer.from(`api:${API_PASSWORD}`).toString('base64');
             assert.deepStrictEqual(sim.requests.map((r) => r.authorization), [basic]);
             assert.strictEqual(sim.subscribers()[0].xAuthInfo.password, XAUTH_PASSWORD);
@@ -333,7 +333,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             try {
                 res = await register(form({ ...sub, subscriberId: '17' },
                     { apiUser: 'api', apiPassword: '${PE_TEST_DURST_PASSWORD}', xAuthPassword: '${PE_TEST_DURST_XAUTH_NEW}' }));
-                assert.deepStrictEqual(res.body, { subscriberId: 17, action: 'updated' });
+                assert.deepStrictEqual(res.body, { ok: true, subscriberId: 17, action: 'updated' });
                 assert.strictEqual(sim.subscribers()[0].xAuthInfo.password, 'rotated-' + XAUTH_PASSWORD);
             } finally {
                 delete process.env.PE_TEST_DURST_XAUTH_NEW;

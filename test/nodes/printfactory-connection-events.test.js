@@ -118,7 +118,9 @@ describe('printfactory-notification connection events', function () {
     });
 
     it('a frame above the 16 MB limit gives connection.down "frame too large"', async function () {
-        await load([TAB, config(sim.url), notification('pf'), sink()]);
+        // Building and sending 17 MB stalls this process (the simulator runs in it) for longer than FAST's 0.1 s
+        // heartbeat on a loaded machine: a slow heartbeat keeps the test about the frame's size.
+        await load([TAB, config(sim.url, { pingInterval: 30 }), notification('pf'), sink()]);
         const msgs = collect();
         await waitFor(() => topics(msgs).length === 1, 'connection.up');
         sim.broadcast('"' + 'x'.repeat(17 * 1024 * 1024) + '"');

@@ -291,7 +291,7 @@ describe('both vendors behind a real squid proxy', function () {
         await helper.load(modules, [TLS_NODE], { tls: { cadata: certs.ca } });
         const ok = await helper.request().post('/print-events/durst/subscriber/register')
             .send(registerForm(durstUrl(durstHttps), { tls: 'tls', subscriberId: String(created.id) })).expect(200);
-        assert.deepStrictEqual(ok.body, { subscriberId: created.id, action: 'unchanged' });
+        assert.deepStrictEqual(ok.body, { ok: true, subscriberId: created.id, action: 'unchanged' });
         const refused = await helper.request().post('/print-events/durst/subscriber/register').send(registerForm(durstUrl(durstHttps))).expect(502);
         assert.match(refused.body.error, /certificate/i);
     });
