@@ -5,6 +5,7 @@ import path from 'path';
 import type { LatencyResult, ThroughputResult } from './printfactory';
 import type { WebhookResult } from './webhook';
 import type { MemoryResult } from './memory';
+import type { ApiBurstResult } from './api';
 
 export interface Target { name: string; figure: string; value: number | null; target: string; met: boolean | null; note?: string }
 
@@ -16,6 +17,7 @@ export interface BenchReport {
     latency?: LatencyResult[];
     webhook?: WebhookResult[];
     memory?: MemoryResult[];
+    api?: ApiBurstResult[];
     targets: Target[];
     errors: string[];
     runtimeLogs: { level: string; msg: string }[];
@@ -89,6 +91,12 @@ export function computeTargets(r: BenchReport): Target[] {
             }
         }
     }
+    for (const a of r.api ?? []) {
+        // The issue's bound: at most one REST call per job within each cache window the run spans.
+        checkMax(`printfactory-api: REST calls for ${fmt(a.notifications)} job.updated / ${a.jobs} jobs`, `calls (${a.windows} cache window(s) of 2 s)`,
+            a.restCalls, a.jobs * a.windows, '');
+        if (a.errors > 0) { targets.push({ name: `printfactory-api: ${a.label} without errors`, figure: 'errors', value: a.errors, target: '0', met: false }); }
+    }
     for (const m of r.memory ?? []) {
         targets.push({ name: `Memory flat after ${m.label}`, figure: 'RSS / heap growth %',
             value: Math.max(m.rssGrowthPct, m.heapGrowthPct), target: '<= 10%, no handle/listener/route growth', met: m.flat,
@@ -158,6 +166,13 @@ export function renderMarkdown(r: BenchReport): string {
                     res('handles', m.handlesBefore, m.handlesAfter), res('listeners', m.listenersBefore, m.listenersAfter),
                     res('routes', m.routesBefore, m.routesAfter)];
             })) + '\n\n*growth from the first sample after warm-up (2 samples) to the last');
+    }
+    if (r.api && r.api.length > 0) {
+        parts.push(`printfactory-api: job.updated notifications ({ JobGUID } only) -> printfactory-api (job, cache 2 s, 4 at once) -> counter; ` +
+            `simulated REST API answering after ${r.api[0].apiLatencyMs} ms\n\n` +
+            table(['Run', 'notifications', 'jobs', 'REST calls', 'cache windows', 'ms', 'msgs/s', 'most calls at once', 'errors'],
+                r.api.map((a) => [a.label, fmt(a.notifications), String(a.jobs), String(a.restCalls), String(a.windows), fmt(a.elapsedMs),
+                    fmt(a.msgsPerSec), String(a.peakInFlight), String(a.errors)])));
     }
     parts.push('Targets\n\n' + table(['Target', 'Measured', 'Wanted', 'Met'],
         r.targets.map((t) => [t.name, t.value === null ? 'n/a' : String(t.value), t.target, t.met === null ? '-' : t.met ? 'yes' : 'NO'])));

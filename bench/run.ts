@@ -4,7 +4,7 @@
 //
 // Options (argument --name=value or environment BENCH_NAME):
 //   --quick               fewer notifications, rounds and seconds (about 1.5 minutes; noisier) (BENCH_QUICK=1)
-//   --only=printfactory,latency,webhook,memory   scenarios to run (default: all)
+//   --only=printfactory,latency,webhook,memory,api   scenarios to run (default: all)
 //   --count=100000        notifications per throughput run        (BENCH_COUNT)
 //   --rounds=3            interleaved throughput rounds, median kept (BENCH_ROUNDS)
 //   --variants=package,core,ceiling,ceiling-yield,bare,package-jobs,core-jobs   PrintFactory paths to measure (BENCH_VARIANTS)
@@ -16,6 +16,8 @@
 //   --notifications=1000000  memory: notifications (quick: 200000)                (BENCH_NOTIFICATIONS)
 //   --reconnects=500      memory: simulator drops                  (BENCH_RECONNECTS)
 //   --redeploys=200       memory: full redeploys of every node     (BENCH_REDEPLOYS)
+//   --apiCount=40000      api: notifications of the sustained run (quick: 10000); the burst is 1,000 for 50 jobs (BENCH_APICOUNT)
+//   --apiLatency=20       api: ms the simulated REST API takes per answer (BENCH_APILATENCY)
 //   --layout=stock        stock (wired like red.js: editor and HTTP nodes both on `/`, the editor's
 //                         body parsers first; the default) or node-only (RED.httpNode alone) (BENCH_LAYOUT)
 //   --out=bench-results/latest.json
@@ -27,6 +29,7 @@ import { ROOT, startRuntime, type BenchLayout } from './runtime';
 import { printfactoryLatency, printfactoryThroughput } from './printfactory';
 import { webhookThroughput } from './webhook';
 import { notificationsMemory, reconnectMemory, redeployMemory } from './memory';
+import { printfactoryApiBurst } from './api';
 import { computeTargets, machine, renderMarkdown, save, type BenchReport } from './report';
 
 function option(name: string, fallback: string): string {
@@ -46,7 +49,7 @@ function intOption(name: string, fallback: number): number {
 const log = (s: string): void => { process.stdout.write(s + '\n'); };
 
 async function main(): Promise<number> {
-    const only = new Set(option('only', 'printfactory,latency,webhook,memory').split(',').map((s) => s.trim()));
+    const only = new Set(option('only', 'printfactory,latency,webhook,memory,api').split(',').map((s) => s.trim()));
     const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
     const opts = {
         quick,
@@ -60,6 +63,8 @@ async function main(): Promise<number> {
         notifications: intOption('notifications', quick ? 200000 : 1000000),
         reconnects: intOption('reconnects', quick ? 100 : 500),
         redeploys: intOption('redeploys', quick ? 50 : 200),
+        apiCount: intOption('apiCount', quick ? 10000 : 40000),
+        apiLatency: intOption('apiLatency', 20),
         layout: option('layout', 'stock') as BenchLayout,
         variants: option('variants', 'package,core,ceiling,ceiling-yield,bare,package-jobs,core-jobs').split(',').map((s) => s.trim()).filter(Boolean),
         out: path.resolve(ROOT, option('out', 'bench-results/latest.json'))
@@ -98,6 +103,18 @@ async function main(): Promise<number> {
         if (only.has('webhook')) {
             await attempt(`2. Durst webhook throughput (${opts.duration} s, ${opts.connections} connections, per endpoint x ${opts.webhookRounds} rounds)`, async () => {
                 report.webhook = await webhookThroughput(runtime, hub, { duration: opts.duration, connections: opts.connections, rounds: opts.webhookRounds, warmupSeconds: 1, log });
+            });
+        }
+        if (only.has('api')) {
+            await attempt(`4. printfactory-api: bursts of job.updated through notification -> api (REST API latency ${opts.apiLatency} ms)`, async () => {
+                report.api = await printfactoryApiBurst(runtime, hub, {
+                    runs: [
+                        { label: 'burst: 1,000 notifications for 50 jobs', count: 1000, jobs: 50 },
+                        { label: `sustained: ${opts.apiCount.toLocaleString('en-US')} notifications for 50 jobs`, count: opts.apiCount, jobs: 50 }
+                    ],
+                    apiLatencyMs: opts.apiLatency,
+                    log
+                });
             });
         }
         if (only.has('memory')) {

@@ -5,6 +5,8 @@ import { EventEmitter } from 'events';
 
 export class RemotePrintFactorySimulator extends EventEmitter {
     url = '';
+    /** The simulator's REST API (same port). */
+    apiUrl = '';
     private child: ChildProcess | null = null;
     private nextId = 1;
     private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
@@ -24,8 +26,9 @@ export class RemotePrintFactorySimulator extends EventEmitter {
             for (const p of this.pending.values()) { p.reject(new Error(`simulator process exited (${code})`)); }
             this.pending.clear();
         });
-        const { url } = await this.call('start', { misKeys: this.misKeys });
+        const { url, apiUrl } = await this.call('start', { misKeys: this.misKeys });
         this.url = url;
+        this.apiUrl = apiUrl;
     }
 
     call(cmd: string, args?: unknown): Promise<any> {
@@ -43,6 +46,12 @@ export class RemotePrintFactorySimulator extends EventEmitter {
     /** `rate` job.created frames per second for `seconds`, each stamped with its send time (hrtime ns in the JobGUID). */
     pace(rate: number, seconds: number): Promise<{ sent: number }> { return this.call('pace', { rate, seconds }); }
     dropAll(): Promise<void> { return this.call('dropAll'); }
+    /** `jobs` fresh jobs on the simulated floor, the REST API answering after `latencyMs`, its request log cleared. */
+    apiPrepare(jobs: number, latencyMs: number): Promise<{ jobs: number }> { return this.call('apiPrepare', { jobs, latencyMs }); }
+    /** `count` job.updated frames ({ JobGUID }) for the prepared jobs, round robin, as fast as the socket takes them. */
+    apiBurst(count: number): Promise<{ writeMs: number }> { return this.call('apiBurst', { count }); }
+    /** Job status calls the REST API answered since apiPrepare, and the most at once. */
+    apiStats(): Promise<{ calls: number; peakInFlight: number }> { return this.call('apiStats'); }
     connectionCount(): Promise<number> { return this.call('connectionCount'); }
     /** Most connections open at the same time since start (null if the simulator does not track it). */
     peakConnections(): Promise<number | null> { return this.call('peakConnections'); }

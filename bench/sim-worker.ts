@@ -12,6 +12,8 @@ const PrintFactorySimulator = simModule.PrintFactorySimulator || simModule.defau
 const classifyModule = require(path.join(__dirname, '..', 'nodes', 'lib', 'printfactory', 'classify'));
 
 let sim: any = null;
+/** The JobGUIDs of the floor jobs apiBurst() announces (apiPrepare). */
+let apiJobs: string[] = [];
 
 /** One unmasked server-to-client text frame (RFC 6455 5.2), header and payload in one buffer. */
 function encodeFrame(text: string): Buffer {
@@ -96,7 +98,7 @@ async function handle(req: Request): Promise<unknown> {
             sim.on('connection', (misKey: string) => process.send?.({ event: 'connection', misKey }));
             sim.on('rejected', (reason: string) => process.send?.({ event: 'rejected', reason }));
             await sim.start();
-            return { url: sim.url };
+            return { url: sim.url, apiUrl: sim.apiUrl };
         case 'blast': {
             const started = Date.now();
             await sim.blast(req.args.count);
@@ -106,6 +108,32 @@ async function handle(req: Request): Promise<unknown> {
             return blastRaw(req.args.count);
         case 'pace':
             return pace(req.args.rate, req.args.seconds);
+        case 'apiPrepare':
+            // Fresh jobs on the floor, a clean request log, the REST API's latency.
+            apiJobs = Array.from({ length: req.args.jobs }, () => sim.floor.createJob().JobGUID);
+            sim.api.latencyMs = req.args.latencyMs;
+            sim.api.requests.length = 0;
+            sim.api.peakInFlight = 0;
+            return { jobs: apiJobs.length };
+        case 'apiBurst': {
+            // job.updated frames as the vendor sends them ({ JobGUID } only), the jobs round robin, in batches.
+            const frames = apiJobs.map((guid) => encodeFrame(JSON.stringify({ JobGUID: guid })));
+            const started = Date.now();
+            await Promise.all(rawSockets().map(async (socket) => {
+                for (let sent = 0; sent < req.args.count;) {
+                    const n = Math.min(512, req.args.count - sent);
+                    const wait = writeAll(socket, Buffer.concat(Array.from({ length: n }, (_, i) => frames[(sent + i) % frames.length])));
+                    sent += n;
+                    if (wait) { await wait; }
+                }
+            }));
+            return { writeMs: Date.now() - started };
+        }
+        case 'apiStats':
+            return {
+                calls: sim.api.requests.filter((r: { path: string }) => /^\/api\/v2\/job\/[^/]+\/status$/.test(r.path)).length,
+                peakInFlight: sim.api.peakInFlight
+            };
         case 'dropAll':
             sim.dropAll();
             return null;

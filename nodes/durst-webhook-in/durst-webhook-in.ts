@@ -62,7 +62,7 @@ export = function (RED: NodeAPI): void {
             }
             const verdict = verifyCallback(subscriber.verificationSettings(), request.headers, request.rawBody);
             if (!verdict.ok) { return reject(401, 'unauthorized', verdict.reason); }
-            const body = parseCallbackBody(request.rawBody);
+            const body = parseCallbackBody(request.rawBody, request.charset);
             if (!body.ok) { return reject(400, body.error); }
             // A repeat is acknowledged, so the sender does not retry it, but not sent on a second time.
             if (deduper.isRepeat(request.rawBody, body.value)) {

@@ -9,13 +9,16 @@ import { Problem, problemOfError, problemOfStatus } from '../lib/printfactory/pr
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
+import { DEFAULT_API_URL } from '../lib/printfactory/rest-client';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
 const TEST_TIMEOUT_MS = 10000;
 
 interface PrintFactoryConfigDef extends NodeDef {
     url: string;
-    /** Optional id of a core tls-config node (CA, client certificate, verify) for wss://. */
+    /** REST API base URL for printfactory-api (same MisKey, proxy policy and tls-config). */
+    apiUrl?: string;
+    /** Optional id of a core tls-config node (CA, client certificate, verify) for wss:// and the REST API. */
     tls?: string;
     // Advanced, in seconds (decimals allowed): heartbeat, handshake timeout, backoff, auth retry.
     pingInterval?: number | string;
@@ -30,6 +33,9 @@ interface PrintFactoryCredentials { misKey?: string }
 
 interface PrintFactoryConfigNode extends Node<PrintFactoryCredentials> {
     url: string;
+    /** For printfactory-api: the REST base URL and the tls-config id (each api node opens its own client). */
+    apiUrl: string;
+    tlsId?: string;
     connection: PrintFactoryConnection;
     register(user: ConnectionUser): void;
     deregister(user: ConnectionUser): Promise<void>;
@@ -121,6 +127,8 @@ export = function (RED: NodeAPI): void {
         RED.nodes.createNode(this, config);
         const node = this;
         node.url = String(config.url ?? '').trim() || DEFAULT_URL;
+        node.apiUrl = String(config.apiUrl ?? '').trim() || DEFAULT_API_URL;
+        node.tlsId = config.tls;
         const tls = tlsOptionsFor(RED, config.tls);
         if (tls.error) { node.error(tls.error); }
         const timings = timingsFrom(config);

@@ -11,6 +11,7 @@
 // ordinary close), or 'split' (keep both and send each event to one of them in turn).
 // Rejections are plain HTTP answers to the upgrade request, so a client sees them as an
 // "unexpected response" with that status code, never as an opened socket.
+// Plain HTTP requests on the same port get the REST API (./rest.ts, `apiUrl`), answered from `floor`.
 import http from 'http';
 import https from 'https';
 import { SimulatorTls, serverTlsOptions } from '../tls';
@@ -19,11 +20,15 @@ import { EventEmitter } from 'events';
 import { WebSocketServer, WebSocket } from 'ws';
 import { EXAMPLE_NAMES, PrintFactoryExampleName, freshExample, isExampleName } from './examples';
 import { PrintFloor } from './floor';
+import { PrintFactoryRestApi } from './rest';
 import { FrameForm, KeepAliveKind, encodeFrames, keepAliveText } from './frames';
 
 export { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } from './examples';
 export type { PrintFactoryExampleName } from './examples';
-export { PrintFloor, FLOOR_DEVICE_GUIDS } from './floor';
+export { PrintFloor, FLOOR_DEVICE_GUIDS, ACTIVE_JOB_STATUSES, JOB_STATUSES } from './floor';
+export type { FloorJob, FloorJobStatus, FloorDeviceInfo } from './floor';
+export { PrintFactoryRestApi } from './rest';
+export type { ApiRequestRecord, InjectedFailure } from './rest';
 export { FRAME_FORMS, KEEP_ALIVE_KINDS, SHAPE_VARIANTS, encodeFrames, shapeVariant } from './frames';
 export type { FrameForm, KeepAliveKind, ShapeVariant } from './frames';
 
@@ -81,6 +86,8 @@ export class PrintFactorySimulator extends EventEmitter {
     private trickleIndex = 0;
     /** The simulated floor behind the 'floor' trickle (its devices, for tests and tools). */
     readonly floor = new PrintFloor();
+    /** The REST API on the same port (`apiUrl`): request log, latency, array-wrapped device answers, failures. */
+    readonly api: PrintFactoryRestApi;
     private boundPort = 0;
     /** Most connections that were open at the same time since start(). */
     peakConnections = 0;
@@ -93,6 +100,7 @@ export class PrintFactorySimulator extends EventEmitter {
         this.host = options.host ?? '127.0.0.1';
         this.misKeys = new Set(options.misKeys ?? ['demo-mis-key']);
         this.tls = options.tls;
+        this.api = new PrintFactoryRestApi(this.floor, this.misKeys);
         this.setSecondConnection(options.secondConnection ?? 'refuse');
     }
 
@@ -105,17 +113,17 @@ export class PrintFactorySimulator extends EventEmitter {
     }
 
     get port(): number { return this.boundPort; }
-    get url(): string { return `${this.tls ? 'wss' : 'ws'}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.boundPort}`; }
+    get url(): string { return `${this.tls ? 'wss' : 'ws'}://${this.hostPort}`; }
+    /** The REST API's base URL (printfactory-config `apiUrl`): same host and port, http(s). */
+    get apiUrl(): string { return `${this.tls ? 'https' : 'http'}://${this.hostPort}`; }
+    private get hostPort(): string { return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.boundPort}`; }
     get connectionCount(): number { return this.clients.size; }
 
     async start(): Promise<void> {
         if (this.server) { return; }
         // autoPong off: pings are answered by hand, so setAnswerPings(false) can fake a half-open socket.
         const wss = new WebSocketServer({ noServer: true, autoPong: false, maxPayload: 64 * 1024 });
-        const answer = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
-            res.writeHead(426, { 'Content-Type': 'text/plain' });
-            res.end('PrintFactory notification simulator: connect with a WebSocket client\n');
-        };
+        const answer = (req: http.IncomingMessage, res: http.ServerResponse): void => this.api.handle(req, res);
         const server: http.Server = this.tls ? https.createServer(serverTlsOptions(this.tls), answer) : http.createServer(answer);
         server.on('upgrade', (req, socket, head) => this.onUpgrade(wss, req, socket, head));
         await new Promise<void>((resolve, reject) => {
@@ -133,6 +141,7 @@ export class PrintFactorySimulator extends EventEmitter {
 
     async stop(): Promise<void> {
         this.stopTrickle();
+        this.api.stop();
         const server = this.server;
         const wss = this.wss;
         if (!server || !wss) { return; }
@@ -244,7 +253,10 @@ export class PrintFactorySimulator extends EventEmitter {
 
     sendExample(name: PrintFactoryExampleName): number {
         if (!isExampleName(name)) { throw new Error(`unknown PrintFactory example "${String(name)}"; known: ${EXAMPLE_NAMES.join(', ')}`); }
-        return this.broadcast(freshExample(name));
+        const payload = freshExample(name);
+        // Its JobGUID resolves over the REST API, like the trickle's.
+        this.floor.track(name, payload);
+        return this.broadcast(payload);
     }
 
     /**
@@ -283,7 +295,12 @@ export class PrintFactorySimulator extends EventEmitter {
      */
     async blast(count: number): Promise<void> {
         const pool: string[] = [];
-        for (let i = 0; i < 64; i++) { pool.push(JSON.stringify(freshExample(EXAMPLE_NAMES[i % EXAMPLE_NAMES.length]))); }
+        for (let i = 0; i < 64; i++) {
+            const name = EXAMPLE_NAMES[i % EXAMPLE_NAMES.length];
+            const payload = freshExample(name);
+            this.floor.track(name, payload);
+            pool.push(JSON.stringify(payload));
+        }
         const targets = [...this.clients.keys()].filter((ws) => ws.readyState === WebSocket.OPEN);
         await Promise.all(targets.map(async (ws) => {
             for (let i = 0; i < count; i++) {

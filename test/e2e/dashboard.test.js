@@ -1,6 +1,6 @@
 'use strict';
 /* global document, window, RED -- these run inside the pages via page.evaluate / waitForFunction */
-// Example 06 in a real browser: `npm start` (scripts/demo.js) deploys the print-floor dashboard built from
+// Example 06 in a real browser: `npm start` (harness/demo.ts) deploys the print-floor dashboard built from
 // FlowFuse Dashboard 2.0 widgets, the simulators feed it, and Debian's Chromium (no network) shows it.
 // Also takes the README's two pictures; they are written to docs/images/ only with PRINT_EVENTS_UPDATE_IMAGES=1
 // (a test run must not change tracked files), else to test-artifacts/e2e/.

@@ -1,6 +1,6 @@
 'use strict';
 /* global window, document, RED -- these run inside the editor page via page.evaluate */
-// The newcomer's path in a real browser: `npm start` (scripts/demo.js) on ephemeral ports,
+// The newcomer's path in a real browser: `npm start` (harness/demo.ts) on ephemeral ports,
 // then the Node-RED editor in Debian's Chromium. Screenshots go to test-artifacts/e2e/.
 const assert = require('assert');
 const fs = require('fs');

@@ -11,12 +11,12 @@ const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /**
- * Starts scripts/demo.js exactly as `npm start` does (minus the build), on ephemeral ports
+ * Starts the demo (dist/harness/demo.js) exactly as `npm start` does (minus the build), on ephemeral ports
  * and a throw-away user dir. Resolves once the demo printed its editor URL.
  */
 function startDemo({ userDir, env = {}, timeoutMs = 60000 } = {}) {
     const dir = userDir || fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-e2e-userdir-'));
-    const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.js')], {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'harness', 'demo.js')], {
         cwd: ROOT,
         env: {
             ...process.env,

@@ -1,7 +1,7 @@
 'use strict';
 // Which Node.js and which Node-RED the tests really run on: the Node-RED that
 // require('node-red') resolves to from this checkout, which is what every test file,
-// the test helper and scripts/demo.js load. .ci/run runs the suites on two of them and
+// the test helper and the demo (harness/demo.ts) load. .ci/run runs the suites on two of them and
 // sets PRINT_EVENTS_EXPECT_NODE / PRINT_EVENTS_EXPECT_NODE_RED, so a leg that silently
 // resolved the wrong one fails instead of passing on the other version.
 const path = require('path');

@@ -121,4 +121,14 @@ async function startStockNodeRed({ flows, credentials = {}, settings = {}, env =
     };
 }
 
-module.exports = { startStockNodeRed, makeUserDir, freePort, ROOT };
+/** startStockNodeRed for `flows` whose nodes carry `credentials` (as demo flows do): split off into flows_cred.json. */
+function startWithNodeCredentials(flows, options = {}) {
+    const credentials = {};
+    const nodes = flows.map(({ credentials: creds, ...n }) => {
+        if (creds) { credentials[n.id] = creds; }
+        return n;
+    });
+    return startStockNodeRed({ ...options, flows: nodes, credentials });
+}
+
+module.exports = { startStockNodeRed, startWithNodeCredentials, makeUserDir, freePort, ROOT };

@@ -5,7 +5,7 @@ const assert = require('assert');
 const helper = require('node-red-node-test-helper');
 const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
 const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
-const { CallbackDeduper, naturalKey, dedupeWindowMs, DEFAULT_DEDUPE_WINDOW_S } = require('../../dist/nodes/lib/durst/dedupe');
+const { CallbackDeduper, canonicalJson, dedupeWindowMs, DEFAULT_DEDUPE_WINDOW_S } = require('../../dist/nodes/lib/durst/dedupe');
 const { sleep, waitFor } = require('../lib/wait');
 const { serveHttpNode } = require('../lib/http-node-server');
 
@@ -15,32 +15,52 @@ describe('durst callback deduper (pure)', function () {
     const status = { entityType: 'PRODUCTION_JOB', entityId: 2068, created: '2026-11-24T07:00:00.000Z', oldStatus: 'IMPOSED', newStatus: 'PRINTING' };
     const raw = (body) => Buffer.from(JSON.stringify(body));
 
-    it('builds natural keys for status and workflow callbacks only', function () {
-        assert.ok(naturalKey(status).startsWith('status'));
-        assert.ok(naturalKey({ id: 12842, name: 'motif-checkin', status: 'RUNNING', progress: 30 }).startsWith('workflow'));
-        assert.strictEqual(naturalKey({ entityType: 'SUBSTRATE', entityId: 3 }), undefined);
-        assert.strictEqual(naturalKey([1, 2]), undefined);
-        assert.strictEqual(naturalKey(null), undefined);
+    // The workflow shapes of the vendor excerpt: one workflow reports its progress several times.
+    const progress = (fields) => ({ id: 777, name: 'production-job-calculate-ink-usage', status: 'RUNNING', progress: 40,
+        currentStep: 'Calculate Ink Usage', stateMessage: 'Painting (Cyan - 40%)', startTimestamp: '2023-05-01T06:27:04.972614+02:00', ...fields });
+
+    it('normalises JSON: key order and whitespace do not matter, values do', function () {
+        assert.strictEqual(canonicalJson({ b: 1, a: [{ d: 2, c: null }] }), '{"a":[{"c":null,"d":2}],"b":1}');
+        assert.strictEqual(canonicalJson(JSON.parse('{"a": 1.0, "b": "x"}')), canonicalJson({ b: 'x', a: 1 }));
+        assert.notStrictEqual(canonicalJson({ a: 1 }), canonicalJson({ a: '1' }));
+        assert.strictEqual(canonicalJson(42), '42');
+        assert.strictEqual(canonicalJson(null), 'null');
     });
 
-    it('suppresses the same bytes and the same event within the window, and lets it through after', function () {
+    it('suppresses the same callback (same bytes or same normalised JSON) within the window, and lets it through after', function () {
         let now = 1000;
         const dedupe = new CallbackDeduper(30000, () => now);
         assert.strictEqual(dedupe.isRepeat(raw(status), status), false);
         assert.strictEqual(dedupe.isRepeat(raw(status), status), true, 'same bytes');
-        // Same event, serialised differently (key order, whitespace): the natural key catches it.
-        const reordered = { newStatus: 'PRINTING', entityId: 2068, entityType: 'PRODUCTION_JOB', created: status.created };
-        assert.strictEqual(dedupe.isRepeat(Buffer.from(JSON.stringify(reordered, null, 2)), reordered), true, 'same natural key');
-        // The next status of the same job is a different event.
+        // The same callback serialised differently (key order, whitespace): the normalised JSON catches it.
+        const reordered = { newStatus: 'PRINTING', oldStatus: 'IMPOSED', entityId: 2068, entityType: 'PRODUCTION_JOB', created: status.created };
+        assert.strictEqual(dedupe.isRepeat(Buffer.from(JSON.stringify(reordered, null, 2)), reordered), true, 'same normalised JSON');
+        // The next status of the same job is a different callback.
         const next = { ...status, oldStatus: 'PRINTING', newStatus: 'PRINTED' };
         assert.strictEqual(dedupe.isRepeat(raw(next), next), false);
-        // Same bytes without a natural key.
         const repo = { entityType: 'SUBSTRATE', entityId: 3 };
         assert.strictEqual(dedupe.isRepeat(raw(repo), repo), false);
         assert.strictEqual(dedupe.isRepeat(raw(repo), repo), true);
         now += 30000;
         assert.strictEqual(dedupe.isRepeat(raw(status), status), false, 'after the window');
         assert.strictEqual(dedupe.size, 2, 'expired keys are dropped');
+    });
+
+    it('any differing field makes a new callback: progress, step, message, status, timestamp, an extra field', function () {
+        const dedupe = new CallbackDeduper(30000, () => 1000);
+        const variants = [
+            progress({}),
+            progress({ stateMessage: 'Painting (Magenta - 40%)' }), // the case: only stateMessage differs
+            progress({ progress: 65 }),
+            progress({ currentStep: 'Update Workflow Status' }),
+            progress({ status: 'SUCCESS', progress: 100 }),
+            progress({ status: 'SUCCESS', progress: 100, endTimestamp: '2023-05-01T06:27:35.462578+02:00', executionTime: 30 }),
+            { ...status, created: '2026-11-24T07:00:00.001Z' }, // the same status change a millisecond later
+            { ...status, printer: { id: 5, name: 'P5 500' } }
+        ];
+        assert.strictEqual(dedupe.isRepeat(raw(status), status), false);
+        for (const body of variants) { assert.strictEqual(dedupe.isRepeat(raw(body), body), false, JSON.stringify(body)); }
+        for (const body of variants) { assert.strictEqual(dedupe.isRepeat(Buffer.from(JSON.stringify(body, null, 1)), body), true, 'each again: ' + JSON.stringify(body)); }
     });
 
     it('window 0 turns it off; unusable settings fall back to the default', function () {
@@ -133,6 +153,22 @@ describe('durst-webhook-in repeat suppression', function () {
         const after = await post(body('PRINTING'));
         assert.strictEqual(after.body.repeat, undefined);
         await waitFor(() => msgs.length === (repeat.body.repeat ? 2 : 3), 'the callback after the window');
+    });
+
+    it('three progress updates of one workflow (only stateMessage differs) are three msgs; the same one again is a repeat', async function () {
+        await helper.load([capture, subscriberNode, webhookNode], flow({}));
+        const msgs = received();
+        const update = (stateMessage) => JSON.stringify({ id: 777, name: 'motif-checkin', status: 'RUNNING', progress: 40, stateMessage });
+        const answers = [];
+        for (const text of ['Render To Buffer Page 1', 'Render To Buffer Page 2', 'Render To Buffer Page 3']) { answers.push(await post(update(text))); }
+        assert.deepStrictEqual(answers.map((a) => [a.status, a.body.repeat]), [[200, undefined], [200, undefined], [200, undefined]]);
+        await waitFor(() => msgs.length === 3, 'three msgs');
+        assert.deepStrictEqual(msgs.map((m) => m.payload.stateMessage), ['Render To Buffer Page 1', 'Render To Buffer Page 2', 'Render To Buffer Page 3']);
+        assert.ok(msgs.every((m) => m.topic === 'WORKFLOW/motif-checkin/777' && m.event === 'workflow'));
+        const again = await post(JSON.stringify(JSON.parse(update('Render To Buffer Page 3')), null, 2));
+        assert.strictEqual(again.body.repeat, true, 'the same update re-formatted is a repeat');
+        await sleep(50);
+        assert.strictEqual(msgs.length, 3);
     });
 
     it('0 turns it off: every callback is sent on', async function () {

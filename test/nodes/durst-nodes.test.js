@@ -380,7 +380,7 @@ describe('durst nodes against the simulator', function () {
 
         it('end to end with XAUTH headers', async function () {
             const msg = await fireAndReceive(subscriber({ externalAuthType: 'XAUTH', xAuthUser: 'durst' }), { sub: { xAuthPassword: XAUTH_PASSWORD } });
-            assert.deepStrictEqual(msg.auth, { type: 'XAUTH', via: 'x-auth-headers', user: 'durst' });
+            assert.deepStrictEqual(msg.auth, { type: 'XAUTH', via: 'x-auth-headers', user: 'durst', secret: 'configured', secretForm: 'text', charset: 'utf-8' });
             assert.ok(!JSON.stringify(msg).includes(XAUTH_PASSWORD));
         });
 

@@ -7,6 +7,7 @@
 // line, and that the node's status counts the rejection. After the table: the runtime still answers, and (for
 // the helper) the suite left no socket or timer open.
 const http = require('http');
+const net = require('net');
 const crypto = require('crypto');
 const assert = require('assert');
 const jwt = require('jsonwebtoken');
@@ -19,7 +20,14 @@ const XAUTH_USER = 'durst';
 const XAUTH_PASSWORD = 'faults-xauth-password-9876';
 const BODY_LIMIT = 16 * 1024;
 const BODY_TIMEOUT_MS = 400;
-const SECRETS = [JWT_KEY, XAUTH_PASSWORD];
+// The vendor's example of a key Durst returns; a base64 text, so its decoded bytes are a key too.
+const JWT_KEY_B64 = '3IgPH7Gok2F+z9ZJ9zItbw==';
+const XAUTH_USER_8 = 'Jürgen';
+const XAUTH_PASSWORD_8 = 'pässwört-faults';
+const SECRETS = [JWT_KEY, XAUTH_PASSWORD, JWT_KEY_B64, XAUTH_PASSWORD_8];
+/** A text as header bytes in one encoding (post() then writes the request itself: Node's client sends header text as UTF-8). */
+const headerBytes = (text, encoding) => Buffer.from(text, encoding);
+const withField = (b, field, value) => b.slice(0, -1) + `,${JSON.stringify(field)}:${JSON.stringify(value)}}`;
 
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
 const b64url = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -121,8 +129,69 @@ const CASES = [
             assert.strictEqual(msg.topic, `STATUS/PRODUCTION_JOB/${entityId}`);
             assert.strictEqual(msg.payload.entityType, '\u202ePRODUCTION\u0000_JOB\u0085\u200b');
         } },
-    { name: 'wrong content-type (text/plain)', path: '/hooks/none', status: 415, msgs: 0,
-        request: () => ({ headers: { 'content-type': 'text/plain' } }) },
+    // Content types and charsets Durst (a Spring application) may send; the body stays the signed bytes.
+    { name: 'text/plain;charset=ISO-8859-1 (Spring\'s default for a String body) with Latin-1 bytes', path: '/hooks/none', status: 200, msgs: 1,
+        request: (b) => ({ headers: { 'content-type': 'text/plain;charset=ISO-8859-1' }, body: Buffer.from(withField(b, 'note', 'Größe ½'), 'latin1') }),
+        check: (msg) => assert.strictEqual(msg.payload.note, 'Größe ½') },
+    { name: 'text/plain;charset=windows-1252 with a euro sign (byte 0x80)', path: '/hooks/none', status: 200, msgs: 1,
+        request: (b) => ({ headers: { 'content-type': 'text/plain; charset=windows-1252' }, body: Buffer.concat([Buffer.from(b.slice(0, -1) + ',"cost":"'), Buffer.from([0x80]), Buffer.from('"}')]) }),
+        check: (msg) => assert.strictEqual(msg.payload.cost, '€') },
+    { name: 'text/plain without a charset (UTF-8)', path: '/hooks/none', status: 200, msgs: 1,
+        request: (b) => ({ headers: { 'content-type': 'text/plain' }, body: withField(b, 'note', 'Größe') }),
+        check: (msg) => assert.strictEqual(msg.payload.note, 'Größe') },
+    { name: 'text/json', path: '/hooks/none', status: 200, msgs: 1,
+        request: () => ({ headers: { 'content-type': 'text/json' } }) },
+    { name: 'application/octet-stream', path: '/hooks/none', status: 200, msgs: 1,
+        request: () => ({ headers: { 'content-type': 'application/octet-stream' } }) },
+    { name: 'application/json with a UTF-8 BOM', path: '/hooks/none', status: 200, msgs: 1,
+        request: (b) => ({ headers: { ...JSON_TYPE }, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(b)]) }) },
+    { name: 'UTF-16LE with a BOM, charset declared', path: '/hooks/none', status: 200, msgs: 1,
+        request: (b) => ({ headers: { 'content-type': 'application/json; charset=utf-16le' }, body: Buffer.from('\ufeff' + b, 'utf16le') }) },
+    { name: 'a Latin-1 body with no charset declared (read as UTF-8, which it is not)', path: '/hooks/none', status: 400, msgs: 0,
+        request: (b) => ({ headers: { 'content-type': 'text/plain' }, body: Buffer.from(withField(b, 'note', 'Größe'), 'latin1') }) },
+    { name: 'an unknown charset', path: '/hooks/none', status: 415, msgs: 0,
+        request: () => ({ headers: { 'content-type': 'text/plain; charset=klingon' } }) },
+    { name: 'a malformed Content-Type', path: '/hooks/none', status: 415, msgs: 0,
+        request: () => ({ headers: { 'content-type': 'application/json, text/plain' } }) },
+    { name: 'XML content type', path: '/hooks/none', status: 415, msgs: 0,
+        request: () => ({ headers: { 'content-type': 'application/xml' } }) },
+    { name: 'JWT over Latin-1 bytes sent as text/plain;charset=ISO-8859-1 (digest over the raw bytes)', path: '/hooks/jwt', status: 200, msgs: 1,
+        request: (b) => {
+            const bytes = Buffer.from(withField(b, 'note', 'Größe'), 'latin1');
+            return { headers: { 'content-type': 'text/plain;charset=ISO-8859-1', 'x-jwt-token': token(bytes) }, body: bytes };
+        },
+        check: (msg) => assert.strictEqual(msg.payload.note, 'Größe') },
+    // Every key Durst may sign with, where the token may be, and timestamps in milliseconds.
+    { name: 'JWT in Authorization: Bearer instead of the configured header', path: '/hooks/jwt', status: 200, msgs: 1,
+        request: (b) => ({ headers: { ...JSON_TYPE, authorization: 'Bearer ' + token(b) } }),
+        check: (msg) => assert.strictEqual(msg.auth.via, 'bearer') },
+    { name: 'JWT with iat/nbf/exp in milliseconds', path: '/hooks/jwt', status: 200, msgs: 1,
+        request: (b) => ({ headers: { ...JSON_TYPE, 'x-jwt-token': token(b, { claims: { iat: Date.now(), nbf: Date.now() - 1000, exp: Date.now() + 300000 }, expiresIn: null }) } }) },
+    { name: 'JWT expired, exp in milliseconds', path: '/hooks/jwt', status: 401, msgs: 0,
+        request: (b) => ({ headers: { ...JSON_TYPE, 'x-jwt-token': token(b, { claims: { iat: Date.now() - 600000, exp: Date.now() - 120000 }, expiresIn: null }) } }) },
+    { name: 'JWT not valid yet, nbf in milliseconds', path: '/hooks/jwt', status: 401, msgs: 0,
+        request: (b) => ({ headers: { ...JSON_TYPE, 'x-jwt-token': token(b, { claims: { nbf: Date.now() + 3600000 } }) } }) },
+    { name: 'JWT signed with a base64 key as text', path: '/hooks/jwt64', status: 200, msgs: 1,
+        request: (b) => ({ headers: { ...JSON_TYPE, 'x-jwt-token': token(b, { key: JWT_KEY_B64 }) } }),
+        check: (msg) => assert.deepStrictEqual([msg.auth.secret, msg.auth.secretForm], ['configured', 'text']) },
+    { name: 'JWT signed with the base64-decoded key', path: '/hooks/jwt64', status: 200, msgs: 1,
+        request: (b) => ({ headers: { ...JSON_TYPE, 'x-jwt-token': token(b, { key: Buffer.from(JWT_KEY_B64, 'base64') }) } }),
+        check: (msg) => assert.deepStrictEqual([msg.auth.secret, msg.auth.secretForm], ['configured', 'base64-decoded']) },
+    { name: 'JWT signed with the base64 key\'s bytes encoded once more (forged)', path: '/hooks/jwt64', status: 401, msgs: 0,
+        request: (b) => ({ headers: { ...JSON_TYPE, 'x-jwt-token': token(b, { key: Buffer.from(JWT_KEY_B64).toString('base64') }) } }) },
+    // X-Auth with a non-ASCII user and password, as UTF-8 or Latin-1 header bytes, and in Basic.
+    { name: 'X-Auth headers as UTF-8 bytes', path: '/hooks/xauth8', status: 200, msgs: 1,
+        request: () => ({ headers: { ...JSON_TYPE, 'x-auth-user': headerBytes(XAUTH_USER_8, 'utf8'), 'x-auth-password': headerBytes(XAUTH_PASSWORD_8, 'utf8') } }),
+        check: (msg) => assert.deepStrictEqual([msg.auth.user, msg.auth.charset], [XAUTH_USER_8, 'utf-8']) },
+    { name: 'X-Auth headers as Latin-1 bytes', path: '/hooks/xauth8', status: 200, msgs: 1,
+        request: () => ({ headers: { ...JSON_TYPE, 'x-auth-user': headerBytes(XAUTH_USER_8, 'latin1'), 'x-auth-password': headerBytes(XAUTH_PASSWORD_8, 'latin1') } }),
+        check: (msg) => assert.deepStrictEqual([msg.auth.user, msg.auth.charset], [XAUTH_USER_8, 'latin1']) },
+    { name: 'X-Auth as HTTP Basic in Latin-1', path: '/hooks/xauth8', status: 200, msgs: 1,
+        request: () => ({ headers: { ...JSON_TYPE, authorization: 'Basic ' + Buffer.from(`${XAUTH_USER_8}:${XAUTH_PASSWORD_8}`, 'latin1').toString('base64') } }) },
+    { name: 'X-Auth as HTTP Basic in UTF-8', path: '/hooks/xauth8', status: 200, msgs: 1,
+        request: () => ({ headers: { ...JSON_TYPE, authorization: 'Basic ' + Buffer.from(`${XAUTH_USER_8}:${XAUTH_PASSWORD_8}`).toString('base64') } }) },
+    { name: 'X-Auth with the password\'s ASCII look-alike (forged)', path: '/hooks/xauth8', status: 401, msgs: 0,
+        request: () => ({ headers: { ...JSON_TYPE, 'x-auth-user': headerBytes(XAUTH_USER_8, 'utf8'), 'x-auth-password': 'passwort-faults' } }) },
     { name: 'form content-type (the editor\'s urlencoded parser would take it)', path: '/hooks/none', status: 415, msgs: 0,
         request: () => ({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'entityType=MOTIF&entityId=1' }) },
     { name: 'body over the limit (apiMaxLength)', path: '/hooks/none', status: 413, msgs: 0,
@@ -155,8 +224,9 @@ const CASES = [
         request: () => ({ headers: { ...JSON_TYPE } }) }
 ];
 
-const WIRED = { '/hooks/jwt': 1, '/hooks/xauth': 1, '/hooks/none': 1, '/hooks/twice': 2, '/hooks/broken': 1 };
-const HOOK_IDS = { '/hooks/jwt': 'hook.jwt', '/hooks/xauth': 'hook.xauth', '/hooks/none': 'hook.none', '/hooks/twice': 'hook.twice', '/hooks/broken': 'hook.broken' };
+const WIRED = { '/hooks/jwt': 1, '/hooks/jwt64': 1, '/hooks/xauth': 1, '/hooks/xauth8': 1, '/hooks/none': 1, '/hooks/twice': 2, '/hooks/broken': 1 };
+const HOOK_IDS = { '/hooks/jwt': 'hook.jwt', '/hooks/jwt64': 'hook.jwt64', '/hooks/xauth': 'hook.xauth', '/hooks/xauth8': 'hook.xauth8',
+    '/hooks/none': 'hook.none', '/hooks/twice': 'hook.twice', '/hooks/broken': 'hook.broken' };
 
 function flow() {
     const subscriber = (id, externalAuthType, extra = {}) => ({ id, type: 'durst-subscriber', name: `${id} subscriber`, apiUrl: '', apiAuth: 'none',
@@ -166,10 +236,14 @@ function flow() {
         { id: 'tab', type: 'tab', label: 'faults' },
         subscriber('sub.jwt', 'JWT_SIGNING'),
         subscriber('sub.xauth', 'XAUTH', { xAuthUser: XAUTH_USER }),
+        subscriber('sub.jwt64', 'JWT_SIGNING'),
+        subscriber('sub.xauth8', 'XAUTH', { xAuthUser: XAUTH_USER_8 }),
         subscriber('sub.none', 'NONE'),
         { id: 'sub.broken', type: 'test-broken-subscriber', name: 'broken' },
         hook('hook.jwt', 'sub.jwt', '/hooks/jwt', ['out']),
         hook('hook.xauth', 'sub.xauth', '/hooks/xauth', ['out']),
+        hook('hook.jwt64', 'sub.jwt64', '/hooks/jwt64', ['out']),
+        hook('hook.xauth8', 'sub.xauth8', '/hooks/xauth8', ['out']),
         hook('hook.none', 'sub.none', '/hooks/none', ['out']),
         hook('hook.twice', 'sub.none', '/hooks/twice', ['out', 'out2']),
         hook('hook.broken', 'sub.broken', '/hooks/broken', ['out']),
@@ -180,10 +254,12 @@ function flow() {
         { id: 'out2', type: 'test-recorder', z: 'tab', x: 300, y: 200, wires: [] }
     ];
 }
-const CREDENTIALS = { 'sub.jwt': { jwtKey: JWT_KEY }, 'sub.xauth': { xAuthPassword: XAUTH_PASSWORD } };
+const CREDENTIALS = { 'sub.jwt': { jwtKey: JWT_KEY }, 'sub.xauth': { xAuthPassword: XAUTH_PASSWORD },
+    'sub.jwt64': { jwtKey: JWT_KEY_B64 }, 'sub.xauth8': { xAuthPassword: XAUTH_PASSWORD_8 } };
 const SETTINGS = { apiMaxLength: `${BODY_LIMIT}b`, durstWebhookTimeout: BODY_TIMEOUT_MS };
 
 function post(port, path, headers, body, agent) {
+    if (Object.values(headers).some((v) => Buffer.isBuffer(v))) { return postRaw(port, path, headers, body); }
     return new Promise((resolve, reject) => {
         const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers, agent }, (res) => {
             let text = '';
@@ -193,6 +269,28 @@ function post(port, path, headers, body, agent) {
         });
         req.on('error', reject);
         req.end(body);
+    });
+}
+
+/** The same request written byte by byte on a socket, so header values can carry exactly the given bytes. */
+function postRaw(port, path, headers, body = '') {
+    const bytes = Buffer.from(body);
+    const head = Buffer.concat([
+        Buffer.from(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: ${bytes.length}\r\n`),
+        ...Object.entries(headers).map(([k, v]) => Buffer.concat([Buffer.from(`${k}: `), Buffer.from(v), Buffer.from('\r\n')])),
+        Buffer.from('\r\n')
+    ]);
+    return new Promise((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.end(Buffer.concat([head, bytes])));
+        const chunks = [];
+        socket.on('data', (c) => chunks.push(c));
+        socket.on('error', reject);
+        socket.on('close', () => {
+            const raw = Buffer.concat(chunks).toString('utf8');
+            const split = raw.indexOf('\r\n\r\n');
+            resolve({ status: Number((/^HTTP\/1\.1 (\d{3})/.exec(raw) || [])[1]) || 0,
+                type: (/\r\ncontent-type:\s*([^\r\n]*)/i.exec(raw.slice(0, split)) || [])[1] || '', text: split >= 0 ? raw.slice(split + 4) : '' });
+        });
     });
 }
 
@@ -273,6 +371,24 @@ for (const layout of WEBHOOK_LAYOUTS) {
                 assert.ok(await ctx.alive(), 'the runtime is still running');
             });
         }
+
+        it('three progress updates of one workflow (vendor excerpt shape, only stateMessage differs) arrive as three msgs', async function () {
+            const id = nextEntityId++;
+            const update = (stateMessage) => JSON.stringify({ id, name: 'production-job-calculate-ink-usage', status: 'RUNNING', progress: 40,
+                currentStep: 'Calculate Ink Usage', stateMessage, startTimestamp: '2023-05-01T06:27:04.972614+02:00' });
+            const texts = ['Painting (Cyan - 40%)', 'Painting (Magenta - 40%)', 'Painting (Yellow - 40%)'].map(update);
+            for (const text of texts) {
+                const res = await post(ctx.port, '/hooks/jwt', { ...JSON_TYPE, 'x-jwt-token': token(text) }, text);
+                assert.deepStrictEqual([res.status, JSON.parse(res.text)], [200, { ok: true }]);
+            }
+            const mine = await settledMsgs((m) => m.msg.payload && m.msg.payload.id === id, 3);
+            assert.deepStrictEqual(mine.map((m) => m.msg.payload.stateMessage), ['Painting (Cyan - 40%)', 'Painting (Magenta - 40%)', 'Painting (Yellow - 40%)']);
+            // The same update again, pretty-printed and signed anew: a repeat, answered 200 and not sent on.
+            const again = JSON.stringify(JSON.parse(texts[2]), null, 2);
+            const res = await post(ctx.port, '/hooks/jwt', { ...JSON_TYPE, 'x-jwt-token': token(again) }, again);
+            assert.deepStrictEqual([res.status, JSON.parse(res.text)], [200, { ok: true, repeat: true }]);
+            assert.strictEqual((await settledMsgs((m) => m.msg.payload && m.msg.payload.id === id, 0)).length, 3, 'no fourth msg');
+        });
 
         it('the unexpected error reached the Catch node (node.error with a msg), without the answer showing it', async function () {
             const caught = (await ctx.msgs()).filter((m) => m.node === 'caught');

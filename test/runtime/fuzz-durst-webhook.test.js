@@ -44,13 +44,28 @@ function flows() {
 }
 
 const CONTENT_TYPES = [undefined, 'application/json', 'application/json; charset=utf-8', 'application/vnd.durst+json', 'APPLICATION/JSON',
-    'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json, text/plain', ''];
+    'text/plain', 'text/plain;charset=ISO-8859-1', 'text/json', 'application/octet-stream', 'text/plain; charset=nope',
+    'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json, text/plain', ''];
 
-// The content-type rule of docs/durst.md, written out independently of the implementation.
-function jsonContentType(value) {
+// The content-type rule of docs/faults.md, written out independently of the implementation: a JSON type, text/plain,
+// text/json or octet-stream (or none), with a charset that is UTF-8, ISO-8859-1 or none (the ones this generator uses).
+function acceptedContentType(value) {
     if (value === undefined || value.trim() === '') { return true; }
-    const type = value.split(';')[0].trim().toLowerCase();
-    return type === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type);
+    const [type, ...params] = value.split(';').map((p) => p.trim().toLowerCase());
+    if (!/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(type)) { return false; }
+    const typeOk = ['application/json', 'text/json', 'text/plain', 'application/octet-stream'].includes(type) || /^application\/[a-z0-9.-]+\+json$/.test(type);
+    const charset = (params.find((p) => p.startsWith('charset=')) || 'charset=utf-8').slice('charset='.length);
+    return typeOk && ['utf-8', 'iso-8859-1'].includes(charset);
+}
+
+/** The charset the body is read in: Latin-1 decodes every byte sequence. */
+const declaredLatin1 = (value) => /charset=iso-8859-1/i.test(value || '');
+
+/** Sorted-key compact JSON, written here independently of dedupe.ts: equal for the same callback re-serialised. */
+function normalised(value) {
+    if (Array.isArray(value)) { return `[${value.map(normalised).join(',')}]`; }
+    if (value && typeof value === 'object') { return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${normalised(value[k])}`).join(',')}}`; }
+    return JSON.stringify(value);
 }
 
 function bodyFor(r, n, id) {
@@ -111,6 +126,14 @@ function authFor(r, hook, bytes) {
     }
 }
 
+/** The body as JSON in the declared charset: Latin-1 reads every byte, UTF-8 strictly. */
+function parseIn(bytes, type) {
+    if (!declaredLatin1(type)) { return parseStrictJson(bytes); }
+    const text = bytes.toString('latin1');
+    if (text.trim() === '') { return { ok: false, why: 'empty' }; }
+    try { return { ok: true, value: JSON.parse(text) }; } catch { return { ok: false, why: 'json' }; }
+}
+
 /** One generated request with the status the answer table of docs/durst.md gives it. */
 function generate(r, n, seed) {
     const id = `fz-${seed}-${n}`;
@@ -128,16 +151,16 @@ function generate(r, n, seed) {
         expect = 'http-400'; // Node's HTTP server itself refuses a body ended early (malformed HTTP), no JSON
     } else if (cut === 'stall') {
         expect = 408;
-    } else if (!jsonContentType(contentTypes[0])) { // Node keeps the first of repeated Content-Type headers
+    } else if (!acceptedContentType(contentTypes[0])) { // Node keeps the first of repeated Content-Type headers
         expect = 415;
     } else if (!auth.ok) {
         expect = 401;
     } else {
-        const parsed = parseStrictJson(bytes);
+        const parsed = parseIn(bytes, contentTypes[0]);
         expect = parsed.ok && depthOf(parsed.value, MAX_DEPTH) <= MAX_DEPTH ? 200 : 400;
     }
-    const object = expect === 200 ? parseStrictJson(bytes).value : undefined;
-    return { n, id, hook, kind, bytes, headers, cut, expect,
+    const object = expect === 200 ? parseIn(bytes, contentTypes[0]).value : undefined;
+    return { n, id, hook, kind, bytes, headers, cut, expect, object,
         traceable: object !== null && typeof object === 'object' && !Array.isArray(object) && object.fuzzId === id };
 }
 
@@ -205,10 +228,11 @@ for (const layout of WEBHOOK_LAYOUTS) {
             assert.deepStrictEqual(wrong.slice(0, 20), [], `${wrong.length} wrong answers (FUZZ_SEED=${seed})`);
             assert.ok(await ctx.alive(), 'the runtime is still running');
 
-            // Byte-identical accepted bodies on one webhook: exactly one of each group is sent on, the rest are repeats.
+            // The same callback again on one webhook (same bytes, or the same JSON re-serialised): exactly one of each
+            // group is sent on, the rest are repeats.
             const groups = new Map();
             for (const q of requests.filter((x) => x.expect === 200)) {
-                const key = q.hook + ':' + crypto.createHash('sha256').update(q.bytes).digest('hex');
+                const key = q.hook + ':' + crypto.createHash('sha256').update(normalised(q.object)).digest('hex');
                 groups.set(key, [...(groups.get(key) || []), q]);
             }
             for (const [key, group] of groups) {

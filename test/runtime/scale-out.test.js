@@ -8,8 +8,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { PrintFactorySimulator, EXAMPLE_NAMES, expectedEvent, freshExample } = require('../../dist/simulators/printfactory');
-const demo = require('../../scripts/demo.js');
-const { startStockNodeRed } = require('../lib/stock-node-red');
+const demo = { ...require('../../dist/harness/demo/flows'), ...require('../../dist/harness/demo/services') };
+const { startWithNodeCredentials } = require('../lib/stock-node-red');
 const { waitFor: waitUntil } = require('../lib/wait');
 const waitFor = (predicate, what, timeoutMs = 20000) => waitUntil(predicate, what, timeoutMs, { intervalMs: 25 });
 
@@ -17,14 +17,7 @@ const FANOUT_EXAMPLE = path.join(__dirname, '..', '..', 'examples', '05-printfac
 const key = (topic, payload) => `${topic} ${JSON.stringify(payload)}`;
 
 /** A Node-RED process running `flows`; `credentials` on nodes go to its flows_cred.json as Node-RED stores them. */
-function startNodeRed(flows) {
-    const credentials = {};
-    const nodes = flows.map(({ credentials: creds, ...n }) => {
-        if (creds) { credentials[n.id] = creds; }
-        return n;
-    });
-    return startStockNodeRed({ flows: nodes, credentials });
-}
+const startNodeRed = (flows) => startWithNodeCredentials(flows);
 
 describe('scale-out: one Node-RED holds PrintFactory, another consumes through a real MQTT broker', function () {
     this.timeout(60000);

@@ -4,10 +4,10 @@ const assert = require('assert');
 const crypto = require('crypto');
 const jwt = require('jsonwebtoken');
 const { validateTopic, DURST_TOPICS, isConcreteTopic, topicMatches } = require('../../dist/nodes/lib/durst/topics');
-const { classifyCallback } = require('../../dist/nodes/lib/durst/callback');
-const { verifyCallback } = require('../../dist/nodes/lib/durst/verify');
+const { classifyCallback, parseCallbackBody } = require('../../dist/nodes/lib/durst/callback');
+const { verifyCallback, base64Bytes } = require('../../dist/nodes/lib/durst/verify');
 const { parseBody, normaliseList } = require('../../dist/nodes/lib/durst/rest-client');
-const { normalisePath, parseSize, isJsonContentType } = require('../../dist/nodes/lib/durst/dispatcher');
+const { normalisePath, parseSize, isJsonContentType, bodyEncoding } = require('../../dist/nodes/lib/durst/dispatcher');
 const { nonSecretDifferences } = require('../../dist/nodes/lib/durst/registration');
 
 describe('durst topics', function () {
@@ -164,7 +164,7 @@ describe('durst callback verification', function () {
     it('accepts XAUTH via x-auth headers and via HTTP Basic', function () {
         const headers = verifyCallback(xauth, { 'x-auth-user': 'durst', 'x-auth-password': 's3cret' }, body);
         assert.strictEqual(headers.ok, true);
-        assert.deepStrictEqual(headers.auth, { type: 'XAUTH', via: 'x-auth-headers', user: 'durst' });
+        assert.deepStrictEqual(headers.auth, { type: 'XAUTH', via: 'x-auth-headers', user: 'durst', secret: 'configured', secretForm: 'text', charset: 'utf-8' });
         const basic = verifyCallback(xauth, { authorization: 'Basic ' + Buffer.from('durst:s3cret').toString('base64') }, body);
         assert.strictEqual(basic.ok, true);
         assert.strictEqual(basic.auth.via, 'basic');
@@ -181,6 +181,171 @@ describe('durst callback verification', function () {
 
     it('passes NONE', function () {
         assert.deepStrictEqual(verifyCallback({ externalAuthType: 'NONE' }, {}, body), { ok: true, auth: { type: 'NONE' } });
+    });
+});
+
+
+describe('durst callback content types and charsets', function () {
+    it('accepts the JSON types a Spring sender may use, and a missing type, with their charset', function () {
+        const accepted = {
+            '': 'utf-8',
+            'application/json': 'utf-8',
+            'application/json;charset=UTF-8': 'utf-8',
+            'application/json; charset="utf8"': 'utf-8',
+            'application/json;': 'utf-8',
+            'application/problem+json': 'utf-8',
+            'text/json': 'utf-8',
+            'text/plain;charset=ISO-8859-1': 'iso-8859-1',
+            'text/plain; charset=windows-1252': 'windows-1252',
+            'TEXT/PLAIN; Charset=Latin1': 'latin1',
+            'application/octet-stream': 'utf-8'
+        };
+        assert.deepStrictEqual(bodyEncoding(undefined), { ok: true, charset: 'utf-8' });
+        for (const [type, charset] of Object.entries(accepted)) {
+            assert.deepStrictEqual(bodyEncoding(type), { ok: true, charset }, type);
+        }
+    });
+
+    it('refuses other types, malformed headers and unknown charsets with a reason', function () {
+        for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'text/html',
+            'image/png', 'application/json, text/plain', 'json']) {
+            const result = bodyEncoding(type);
+            assert.strictEqual(result.ok, false, type);
+            assert.match(result.error, /Content-Type/, type);
+        }
+        assert.deepStrictEqual(bodyEncoding('text/plain; charset=klingon'), { ok: false, error: 'unsupported charset "klingon"' });
+    });
+
+    const latin1 = (text) => Buffer.from(text, 'latin1');
+    it('decodes Latin-1, Windows-1252 and UTF-8 bodies; a BOM is stripped and names the charset', function () {
+        assert.deepStrictEqual(parseCallbackBody(latin1('{"stateMessage":"Größe ü"}'), 'iso-8859-1'), { ok: true, value: { stateMessage: 'Größe ü' } });
+        // 0x80 is the euro sign in Windows-1252 and a C1 control in ISO-8859-1: each label is read as declared.
+        assert.deepStrictEqual(parseCallbackBody(Buffer.from('{"a":"\x80"}', 'latin1'), 'windows-1252'), { ok: true, value: { a: '€' } });
+        assert.deepStrictEqual(parseCallbackBody(Buffer.from('{"a":"\x80"}', 'latin1'), 'iso-8859-1'), { ok: true, value: { a: '\u0080' } });
+        assert.deepStrictEqual(parseCallbackBody(Buffer.from('\ufeff{"a":"ü"}'), 'utf-8'), { ok: true, value: { a: 'ü' } });
+        assert.deepStrictEqual(parseCallbackBody(Buffer.from('\ufeff{"a":"ü"}'), 'iso-8859-1'), { ok: true, value: { a: 'ü' } }, 'a UTF-8 BOM outranks the label');
+        assert.deepStrictEqual(parseCallbackBody(Buffer.from('\ufeff{"a":"ü"}', 'utf16le')), { ok: true, value: { a: 'ü' } });
+    });
+
+    it('keeps strict UTF-8 when UTF-8 is declared or nothing is', function () {
+        const result = parseCallbackBody(latin1('{"a":"Größe"}'));
+        assert.deepStrictEqual(result, { ok: false, error: 'body is not valid UTF-8' });
+        assert.strictEqual(parseCallbackBody(latin1('{"a":"Größe"}'), 'utf-8').ok, false);
+    });
+});
+
+describe('durst callback verification: every key Durst may sign with', function () {
+    const body = Buffer.from(JSON.stringify({ entityType: 'PRODUCTION_JOB', entityId: 2068, newStatus: 'CREATED' }));
+    const sha = crypto.createHash('sha256').update(body).digest('hex');
+    // The vendor's own example: "string" sent, "3IgPH7Gok2F+z9ZJ9zItbw==" returned.
+    const CONFIGURED = 'string';
+    const RETURNED = '3IgPH7Gok2F+z9ZJ9zItbw==';
+    const settings = (method) => ({ externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token', jwtMethod: method,
+        secrets: [{ source: 'configured', value: CONFIGURED }, { source: 'returned', value: RETURNED }] });
+    const now = () => Math.floor(Date.now() / 1000);
+
+    for (const method of ['HS256', 'HS384', 'HS512']) {
+        it(`${method}: accepts the configured key, the returned key and both base64-decoded, and says which matched`, function () {
+            const cases = [
+                [CONFIGURED, 'configured', 'text'],
+                [Buffer.from(CONFIGURED, 'base64'), 'configured', 'base64-decoded'],
+                [RETURNED, 'returned', 'text'],
+                [Buffer.from(RETURNED, 'base64'), 'returned', 'base64-decoded']
+            ];
+            for (const [key, source, form] of cases) {
+                const token = jwt.sign({ bodySha256: sha }, key, { algorithm: method });
+                const result = verifyCallback(settings(method), { 'x-jwt-token': token }, body);
+                assert.strictEqual(result.ok, true, `${source}/${form}: ${result.reason}`);
+                assert.strictEqual(result.auth.secret, source);
+                assert.strictEqual(result.auth.secretForm, form);
+                assert.ok(!JSON.stringify(result).includes(RETURNED) && !JSON.stringify(result).includes('"string"'), 'no key in the result');
+            }
+            const forged = verifyCallback(settings(method), { 'x-jwt-token': jwt.sign({ bodySha256: sha }, 'guess', { algorithm: method }) }, body);
+            assert.strictEqual(forged.ok, false);
+            assert.match(forged.reason, /invalid signature/);
+        });
+    }
+
+    it('without a list, the configured jwtKey alone is tried', function () {
+        const only = { externalAuthType: 'JWT_SIGNING', jwtMethod: 'HS256', jwtKey: CONFIGURED };
+        assert.strictEqual(verifyCallback(only, { 'x-jwt-token': jwt.sign({}, CONFIGURED) }, body).ok, true);
+        assert.strictEqual(verifyCallback(only, { 'x-jwt-token': jwt.sign({}, RETURNED) }, body).ok, false);
+    });
+
+    it('takes the token from Authorization: Bearer when the configured header is absent', function () {
+        const token = jwt.sign({ bodySha256: sha }, RETURNED);
+        const result = verifyCallback(settings('HS256'), { authorization: 'Bearer ' + token }, body);
+        assert.strictEqual(result.ok, true, result.reason);
+        assert.strictEqual(result.auth.via, 'bearer');
+        const both = verifyCallback(settings('HS256'), { 'x-jwt-token': 'garbage', authorization: 'Bearer ' + token }, body);
+        assert.strictEqual(both.ok, true, 'a broken configured header does not hide a good bearer token');
+        assert.strictEqual(verifyCallback(settings('HS256'), { authorization: 'Basic ' + token }, body).ok, false);
+        assert.strictEqual(verifyCallback(settings('HS256'), { 'x-jwt-token': 'Bearer ' + token }, body).auth.via, 'header');
+    });
+
+    it('reads iat/nbf/exp in seconds or milliseconds with the same clock tolerance', function () {
+        const ok = (claims) => verifyCallback(settings('HS256'), { 'x-jwt-token': jwt.sign({ bodySha256: sha, ...claims }, CONFIGURED, { noTimestamp: true }) }, body);
+        const ms = Date.now();
+        assert.strictEqual(ok({ iat: ms, exp: ms + 300000 }).ok, true, 'milliseconds');
+        assert.strictEqual(ok({ iat: ms, nbf: ms - 1000, exp: ms + 300000 }).ok, true, 'nbf in milliseconds');
+        assert.strictEqual(ok({ iat: now(), exp: now() + 300 }).ok, true, 'seconds');
+        assert.match(ok({ exp: ms - 300000 }).reason, /expired/, 'expired in milliseconds');
+        assert.match(ok({ exp: now() - 300 }).reason, /expired/, 'expired in seconds');
+        assert.strictEqual(ok({ exp: ms - 10000 }).ok, true, 'ten seconds of skew tolerated in milliseconds');
+        assert.strictEqual(ok({ exp: now() - 10 }).ok, true, 'ten seconds of skew tolerated in seconds');
+        assert.match(ok({ nbf: ms + 600000 }).reason, /not active/, 'nbf in the future, milliseconds');
+        assert.match(ok({ nbf: now() + 600 }).reason, /not active/, 'nbf in the future, seconds');
+        // jsonwebtoken will not sign this, a sender might: built by hand.
+        const part = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+        const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ exp: 'tomorrow' })}`;
+        const handMade = `${unsigned}.${crypto.createHmac('sha256', CONFIGURED).update(unsigned).digest('base64url')}`;
+        assert.match(verifyCallback(settings('HS256'), { 'x-jwt-token': handMade }, body).reason, /invalid exp/);
+    });
+
+    it('tells base64 text from other text', function () {
+        assert.deepStrictEqual(base64Bytes(RETURNED), Buffer.from(RETURNED, 'base64'));
+        assert.deepStrictEqual(base64Bytes('3IgPH7Gok2F-z9ZJ9zItbw'), Buffer.from(RETURNED, 'base64'), 'base64url without padding');
+        assert.strictEqual(base64Bytes('not base64!'), undefined);
+        assert.strictEqual(base64Bytes('abcde'), undefined, 'a length no base64 text has');
+        assert.strictEqual(base64Bytes(''), undefined);
+    });
+
+    const xauth = { externalAuthType: 'XAUTH', xAuthUser: 'Jürgen',
+        secrets: [{ source: 'configured', value: 'pässwört€' }, { source: 'returned', value: 'FbSSYRbd9QpUBtyvVOr52A==' }] };
+    // Node hands header values over as Latin-1 text (one character per byte): this is what a request of these bytes gives.
+    const headerText = (bytes) => Buffer.from(bytes).toString('latin1');
+
+    it('X-Auth: configured or returned password, header bytes as UTF-8 or Latin-1, Basic as UTF-8 or Latin-1', function () {
+        const utf8Headers = { 'x-auth-user': headerText(Buffer.from('Jürgen')), 'x-auth-password': headerText(Buffer.from('pässwört€')) };
+        let result = verifyCallback(xauth, utf8Headers, body);
+        assert.strictEqual(result.ok, true, result.reason);
+        assert.deepStrictEqual([result.auth.user, result.auth.secret, result.auth.charset], ['Jürgen', 'configured', 'utf-8']);
+        // "€" has no Latin-1 byte, so a Latin-1 sender could not send this password; one without it can.
+        const latinSettings = { ...xauth, secrets: [{ source: 'configured', value: 'pässwört' }] };
+        result = verifyCallback(latinSettings, { 'x-auth-user': headerText(Buffer.from('Jürgen', 'latin1')), 'x-auth-password': headerText(Buffer.from('pässwört', 'latin1')) }, body);
+        assert.strictEqual(result.ok, true, result.reason);
+        assert.deepStrictEqual([result.auth.user, result.auth.charset], ['Jürgen', 'latin1']);
+        const basicLatin1 = 'Basic ' + Buffer.from('Jürgen:pässwört', 'latin1').toString('base64');
+        assert.strictEqual(verifyCallback(latinSettings, { authorization: basicLatin1 }, body).ok, true, 'Basic in Latin-1');
+        const basicUtf8 = 'Basic ' + Buffer.from('Jürgen:pässwört€').toString('base64');
+        assert.strictEqual(verifyCallback(xauth, { authorization: basicUtf8 }, body).ok, true, 'Basic in UTF-8');
+        result = verifyCallback(xauth, { 'x-auth-user': headerText(Buffer.from('Jürgen')), 'x-auth-password': 'FbSSYRbd9QpUBtyvVOr52A==' }, body);
+        assert.deepStrictEqual([result.ok, result.auth.secret, result.auth.secretForm], [true, 'returned', 'text']);
+        result = verifyCallback(xauth, { authorization: 'Basic ' + Buffer.concat([Buffer.from('Jürgen:'), Buffer.from('FbSSYRbd9QpUBtyvVOr52A==', 'base64')]).toString('base64') }, body);
+        assert.deepStrictEqual([result.ok, result.auth.secret, result.auth.secretForm], [true, 'returned', 'base64-decoded']);
+    });
+
+    it('X-Auth: a wrong password or user in any encoding is refused, without the secret in the result', function () {
+        for (const headers of [
+            { 'x-auth-user': headerText(Buffer.from('Jürgen')), 'x-auth-password': headerText(Buffer.from('pässwört')) },
+            { 'x-auth-user': headerText(Buffer.from('Jurgen')), 'x-auth-password': headerText(Buffer.from('pässwört€')) },
+            { 'x-auth-user': headerText(Buffer.from('Jürgen')), 'x-auth-password': 'FbSSYRbd9QpUBtyvVOr52A=' },
+            { authorization: 'Basic ' + Buffer.from('Jürgen:string').toString('base64') }
+        ]) {
+            const result = verifyCallback(xauth, headers, body);
+            assert.strictEqual(result.ok, false, JSON.stringify(headers));
+            assert.ok(!JSON.stringify(result).includes('FbSSYRbd9QpUBtyvVOr52A==') && !JSON.stringify(result).includes('pässwört'));
+        }
     });
 });
 
@@ -208,9 +373,11 @@ describe('durst REST helpers', function () {
         assert.strictEqual(parseSize('5mb'), 5 * 1024 * 1024);
         assert.strictEqual(parseSize('100kb'), 102400);
         assert.strictEqual(parseSize(2048), 2048);
+        assert.strictEqual(parseSize('1.5kb'), 1536);
+        assert.strictEqual(parseSize('lots'), 5 * 1024 * 1024, 'unusable: the default');
         assert.strictEqual(isJsonContentType('application/json; charset=utf-8'), true);
         assert.strictEqual(isJsonContentType('application/vnd.durst+json'), true);
-        assert.strictEqual(isJsonContentType('text/plain'), false);
+        assert.strictEqual(isJsonContentType('application/x-www-form-urlencoded'), false);
     });
 
     it('compares only non-secret subscriber fields', function () {

@@ -5,6 +5,7 @@
 // entityType/type/entity/repository field mentioning SUBSTRATE, or any top-level key mentioning substrate.
 
 import * as bufferModule from 'buffer';
+import iconv from 'iconv-lite';
 import { MAX_JSON_DEPTH, jsonDeeperThan, jsonHasProtoKey } from '../json-limits';
 
 export type DurstEvent = 'status' | 'workflow' | 'repo' | 'unknown';
@@ -90,14 +91,40 @@ function decodeUtf8(rawBody: Buffer): string | undefined {
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/** The charset a byte order mark at the start of the body names; it outranks the declared one (as in WHATWG decode). */
+function charsetFromBom(rawBody: Buffer): string | undefined {
+    if (rawBody.length >= 3 && rawBody[0] === 0xef && rawBody[1] === 0xbb && rawBody[2] === 0xbf) { return 'utf-8'; }
+    if (rawBody.length >= 2 && rawBody[0] === 0xfe && rawBody[1] === 0xff) { return 'utf-16be'; }
+    if (rawBody.length >= 2 && rawBody[0] === 0xff && rawBody[1] === 0xfe) { return 'utf-16le'; }
+    return undefined;
+}
+
 /**
- * Raw callback bytes -> JSON value, or the reason it is refused: empty, not UTF-8 (RFC 8259), nested
+ * Bytes -> text in `charset` (lower case; the dispatcher only passes charsets iconv-lite knows). UTF-8 is
+ * validated strictly (RFC 8259): invalid bytes are refused, not replaced. Other charsets (ISO-8859-1 exactly as
+ * Latin-1, Windows-1252, UTF-16 ...) decode every byte. A leading BOM is stripped and decides the charset.
+ */
+export function decodeBody(rawBody: Buffer, charset = 'utf-8'): string | undefined {
+    const effective = charsetFromBom(rawBody) ?? charset;
+    if (effective === 'utf-8' || effective === 'utf8') { return decodeUtf8(rawBody); }
+    try {
+        return iconv.decode(rawBody, effective); // strips the BOM by default
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Raw callback bytes -> JSON value, or the reason it is refused: empty, not valid in its charset, nested
  * deeper than MAX_JSON_DEPTH (the same limit as PrintFactory frames), not JSON, or with a `__proto__` key. Any JSON value is
  * accepted, so `42` or `null` becomes an `unknown` event rather than a lost callback. Never throws.
  */
-export function parseCallbackBody(rawBody: Buffer): ParsedBody {
-    const text = decodeUtf8(rawBody);
-    if (text === undefined) { return { ok: false, error: 'body is not valid UTF-8' }; }
+export function parseCallbackBody(rawBody: Buffer, charset = 'utf-8'): ParsedBody {
+    const text = decodeBody(rawBody, charset);
+    if (text === undefined) {
+        const effective = charsetFromBom(rawBody) ?? charset;
+        return { ok: false, error: `body is not valid ${effective === 'utf-8' ? 'UTF-8' : effective}` };
+    }
     if (text.trim() === '') { return { ok: false, error: 'empty body' }; }
     if (jsonDeeperThan(text, MAX_JSON_DEPTH)) { return { ok: false, error: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` }; }
     let value: unknown;

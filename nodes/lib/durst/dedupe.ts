@@ -1,7 +1,8 @@
 // Repeated-callback suppression for durst-webhook-in. Standard Webhooks receivers dedupe on a stable message
-// id; Durst sends none, so the body is the key: the SHA-256 of the exact bytes, and a natural key built from
-// the fields that identify one event (status: entityType, entityId, newStatus, created; workflow progress:
-// id, status, progress). The natural key also catches a repeat whose JSON was re-serialised differently.
+// id; Durst sends none, so the callback itself is the key. A callback is a repeat only when it is the same
+// callback again within the window: the same raw bytes, or the same JSON after normalisation (key order,
+// whitespace, number spelling and charset do not matter). Any field that differs (progress, step, message,
+// status, timestamp) makes it a new callback: three progress updates of one workflow are three msgs.
 import * as crypto from 'crypto';
 
 /** Default window in seconds: long enough for a sender's quick retry or a duplicate subscription. */
@@ -10,26 +11,17 @@ export const DEFAULT_DEDUPE_WINDOW_S = 30;
 /** Upper bound of remembered keys, so a flood of distinct callbacks cannot grow memory without limit. */
 const MAX_KEYS = 20000;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function present(value: unknown): boolean {
-    return value !== undefined && value !== null && value !== '';
-}
-
-/** The natural key of a status or workflow callback, or undefined when the body has no such identity. */
-export function naturalKey(payload: unknown): string | undefined {
-    if (!isRecord(payload)) { return undefined; }
-    const { entityType, entityId, newStatus, created } = payload;
-    if (present(entityType) && present(entityId) && present(newStatus) && present(created)) {
-        return 'status\0' + JSON.stringify([entityType, entityId, newStatus, created]);
+/**
+ * The normalised JSON text of a parsed body: object keys sorted, no whitespace. The body was parsed with a depth
+ * limit (callback.ts), so the recursion is bounded.
+ */
+export function canonicalJson(value: unknown): string {
+    if (Array.isArray(value)) { return '[' + value.map(canonicalJson).join(',') + ']'; }
+    if (typeof value === 'object' && value !== null) {
+        const record = value as Record<string, unknown>;
+        return '{' + Object.keys(record).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson(record[k])).join(',') + '}';
     }
-    const { id, status, progress } = payload;
-    if (present(id) && present(status) && present(progress)) {
-        return 'workflow\0' + JSON.stringify([id, status, progress]);
-    }
-    return undefined;
+    return JSON.stringify(value) ?? 'null';
 }
 
 /** The window setting of a node (seconds, 0 = off); anything unusable falls back to the default. */
@@ -39,6 +31,8 @@ export function dedupeWindowMs(value: unknown): number {
     return Math.round(seconds * 1000);
 }
 
+const sha256 = (data: Buffer | string) => crypto.createHash('sha256').update(data).digest('hex');
+
 export class CallbackDeduper {
     // Insertion order = time order, so expired keys are always at the front.
     private readonly seen = new Map<string, number>();
@@ -46,7 +40,7 @@ export class CallbackDeduper {
     constructor(readonly windowMs: number, private readonly now: () => number = Date.now) {}
 
     /**
-     * True when this callback (same bytes or same natural key) was already seen within the window. A first
+     * True when this callback (same bytes or same normalised JSON) was already seen within the window. A first
      * sighting is remembered; a repeat does not extend the window, so a steady resender still gets through
      * once per window.
      */
@@ -69,10 +63,9 @@ export class CallbackDeduper {
     get size(): number { return this.seen.size; }
 
     private keysOf(rawBody: Buffer, payload: unknown): string[] {
-        const keys = ['bytes\0' + crypto.createHash('sha256').update(rawBody).digest('hex')];
-        const natural = naturalKey(payload);
-        if (natural !== undefined) { keys.push(natural); }
-        return keys;
+        const bytesKey = 'bytes\0' + sha256(rawBody);
+        const jsonKey = 'json\0' + sha256(canonicalJson(payload));
+        return [bytesKey, jsonKey];
     }
 
     private expire(now: number): void {

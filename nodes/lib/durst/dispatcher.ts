@@ -11,13 +11,24 @@
 // capture cannot be placed (no root app, an unknown router), the route reads the body itself; a body that
 // something else consumed first is refused with a defined 500 instead of being guessed at.
 // Requests for paths that no webhook node owns are passed on with next(), so http-in routes keep working.
+//
+// Libraries: the ones Node-RED core's `http in` uses (raw-body, bytes, content-type, cors) plus type-is
+// (Express's own media-type matcher) and iconv-lite (raw-body's decoder), declared as our dependencies.
 import { STATUS_CODES } from 'http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'http';
+import getRawBody from 'raw-body';
+import bytes from 'bytes';
+import * as contentType from 'content-type';
+import typeIs from 'type-is';
+import cors from 'cors';
+import iconv from 'iconv-lite';
 
 export interface WebhookRequest {
     path: string;
     headers: IncomingHttpHeaders;
     rawBody: Buffer;
+    /** The charset to decode the body with: the declared one (lower case), 'utf-8' when none is declared. */
+    charset: string;
 }
 
 export interface WebhookResponse {
@@ -26,7 +37,7 @@ export interface WebhookResponse {
 }
 
 export interface WebhookTarget {
-    /** Handles a fully read POST body with a JSON content type; answers synchronously, should not throw. */
+    /** Handles a fully read POST body of an accepted content type; answers synchronously, should not throw. */
     handle(request: WebhookRequest): WebhookResponse;
     /** Told about requests rejected before they reached handle() (408, 413, 415, 500). */
     rejected?(status: number, reason: string): void;
@@ -52,21 +63,51 @@ export function normalisePath(path: string): string {
     return trimmed.startsWith('/') ? trimmed || '/' : '/' + trimmed;
 }
 
-/** Parses an Express-style size ("5mb", "100kb", "1024") into bytes. */
+/** Parses an Express-style size ("5mb", "100kb", "1024") into bytes, as body-parser reads apiMaxLength. */
 export function parseSize(value: unknown, fallback = DEFAULT_MAX_BODY): number {
-    if (typeof value === 'number' && Number.isFinite(value) && value > 0) { return Math.floor(value); }
+    if (typeof value === 'number') { return Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback; }
     if (typeof value !== 'string') { return fallback; }
-    const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
-    if (!match) { return fallback; }
-    const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-    return Math.floor(parseFloat(match[1]) * units[(match[2] || 'b').toLowerCase()]);
+    const parsed = bytes.parse(value);
+    return typeof parsed === 'number' && Number.isFinite(parsed) && parsed > 0 ? Math.floor(parsed) : fallback;
 }
 
-/** application/json and any application/<x>+json; a missing Content-Type is tolerated as JSON. */
+/**
+ * The content types a callback body may come with. Durst is a Spring application: a body sent as a String goes
+ * out as text/plain (charset ISO-8859-1 by default), a byte array as application/octet-stream; text/json is an
+ * older JSON type. A missing Content-Type is tolerated as JSON. Everything else (forms, multipart, XML) is a 415.
+ */
+export const CALLBACK_CONTENT_TYPES = ['application/json', 'application/*+json', 'text/json', 'text/plain', 'application/octet-stream'];
+
+export type BodyEncoding = { ok: true; charset: string } | { ok: false; error: string };
+
+/**
+ * Content-Type header -> the charset to decode the body with, or why it is refused (415). The charset is the
+ * declared one if iconv-lite knows it (UTF-8, ISO-8859-1, Windows-1252, UTF-16 ...), UTF-8 when none is declared.
+ */
+export function bodyEncoding(value: string | undefined): BodyEncoding {
+    if (value === undefined || value.trim() === '') { return { ok: true, charset: 'utf-8' }; }
+    let parsed: contentType.ParsedMediaType;
+    try {
+        // content-type refuses an empty trailing parameter ("application/json;"), which some senders write.
+        parsed = contentType.parse(value.replace(/[\s;]+$/, ''));
+    } catch {
+        return { ok: false, error: 'Content-Type is not a valid media type' };
+    }
+    if (!typeIs.is(parsed.type, CALLBACK_CONTENT_TYPES)) {
+        return { ok: false, error: 'Content-Type must be JSON (application/json, text/json, text/plain or application/octet-stream)' };
+    }
+    const charset = (parsed.parameters.charset ?? '').trim().toLowerCase();
+    if (charset === '') { return { ok: true, charset: 'utf-8' }; }
+    if (!iconv.encodingExists(charset)) {
+        // The name is the sender's text: keep it short and printable (it goes to the answer and the log).
+        return { ok: false, error: `unsupported charset "${charset.replace(/[^\x21-\x7e]/g, '?').slice(0, 40)}"` };
+    }
+    return { ok: true, charset: charset === 'utf8' ? 'utf-8' : charset };
+}
+
+/** True when the Content-Type header is one the webhook accepts (with a usable charset). */
 export function isJsonContentType(value: string | undefined): boolean {
-    if (value === undefined || value.trim() === '') { return true; }
-    const type = value.split(';')[0].trim().toLowerCase();
-    return type === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type);
+    return bodyEncoding(value).ok;
 }
 
 export class DuplicatePathError extends Error {
@@ -214,40 +255,13 @@ export class WebhookDispatcher {
      */
     private readBody(key: string, req: IncomingMessage, res: ServerResponse, onBody: (rawBody: Buffer) => void): void {
         const limit = this.options.maxBodyBytes;
-        const declared = Number(req.headers['content-length']);
-        if (Number.isFinite(declared) && declared > limit) {
-            this.reject(key, res, 413, `body larger than ${limit} bytes`, true);
-            this.drainThenClose(req);
-            return;
-        }
-        const chunks: Buffer[] = [];
-        let received = 0;
         let finished = false;
         const finish = () => {
             finished = true;
             clearTimeout(timer);
-            req.removeListener('data', onData);
-            req.removeListener('end', onEnd);
-            req.removeListener('error', onError);
             req.removeListener('close', onClose);
         };
-        const onData = (chunk: Buffer) => {
-            received += chunk.length;
-            if (received > limit) {
-                finish();
-                this.reject(key, res, 413, `body larger than ${limit} bytes`, true);
-                this.drainThenClose(req);
-                return;
-            }
-            chunks.push(chunk);
-        };
-        const onEnd = () => {
-            if (finished) { return; }
-            finish();
-            onBody(Buffer.concat(chunks, received));
-        };
-        const onError = () => { if (!finished) { finish(); } };
-        const onClose = () => { if (!finished && !req.complete) { finish(); } };
+        // raw-body has no time limit (a slow drip would be held for as long as the sender likes): the timer is ours.
         const timer = setTimeout(() => {
             if (finished) { return; }
             finish();
@@ -255,10 +269,25 @@ export class WebhookDispatcher {
             // Cut the connection once the answer is out: the rest of a dripping body is not waited for.
             if (res.writableFinished) { req.destroy(); } else { res.once('finish', () => req.destroy()); res.once('close', () => req.destroy()); }
         }, this.options.bodyTimeoutMs);
-        req.on('data', onData);
-        req.on('end', onEnd);
-        req.on('error', onError);
+        // raw-body never calls back for a request closed before its end: the timer must not outlive it.
+        const onClose = () => { if (!finished && !req.complete) { finish(); } };
         req.on('close', onClose);
+        getRawBody(req, { length: req.headers['content-length'], limit }, (err, rawBody) => {
+            if (finished) { return; }
+            finish();
+            if (!err) { onBody(rawBody); return; }
+            const type = (err as { type?: string }).type;
+            if (type === 'entity.too.large') {
+                this.reject(key, res, 413, `body larger than ${limit} bytes`, true);
+                this.drainThenClose(req);
+            } else if (type === 'request.aborted' || type === 'request.size.invalid') {
+                // The client went away mid-body: nobody is left to read an answer, and nothing is counted.
+                req.destroy();
+            } else {
+                this.reject(key, res, 500, 'the request body could not be read', true);
+                req.destroy();
+            }
+        });
     }
 
     // Reads and discards what is still coming (so the client sees the answer), but never for longer than the timeout.
@@ -276,13 +305,14 @@ export class WebhookDispatcher {
             sendJson(res, 404, { ok: false, error: 'webhook was removed while the request was read' });
             return;
         }
-        if (!isJsonContentType(req.headers['content-type'])) {
-            this.reject(key, res, 415, 'Content-Type must be application/json');
+        const encoding = bodyEncoding(req.headers['content-type']);
+        if (!encoding.ok) {
+            this.reject(key, res, 415, encoding.error);
             return;
         }
         let response: WebhookResponse;
         try {
-            response = target.handle({ path: key, headers: req.headers, rawBody });
+            response = target.handle({ path: key, headers: req.headers, rawBody, charset: encoding.charset });
         } catch {
             // The target's own guard should have answered; this is the last line, without the error's text.
             try { target.rejected?.(500, 'internal error'); } catch { /* status display only */ }
@@ -300,17 +330,9 @@ interface RedLike {
 
 const dispatchers = new WeakMap<object, WebhookDispatcher>();
 
+// Used like 21-httpin.js does with httpNodeCors.
 function corsHandler(options: unknown): Handler | undefined {
-    if (!options) { return undefined; }
-    try {
-        // The cors package ships with Node-RED; used like 21-httpin.js does with httpNodeCors.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const cors = require('cors') as (o: unknown) => Handler;
-        return cors(options);
-    } catch {
-        const origin = typeof (options as { origin?: unknown }).origin === 'string' ? (options as { origin: string }).origin : '*';
-        return (_req, res, next) => { res.setHeader('Access-Control-Allow-Origin', origin); next(); };
-    }
+    return options ? cors(options as cors.CorsOptions) as Handler : undefined;
 }
 
 /** The app at the top of the mount chain (Express sets `parent` when an app is mounted in another). */
@@ -361,8 +383,8 @@ export function getDispatcher(RED: RedLike): WebhookDispatcher | undefined {
         const configured = RED.settings.httpNodeMiddleware;
         if (typeof configured === 'function') { middleware.push(configured); }
         if (Array.isArray(configured)) { middleware.push(...(configured.filter((m: unknown) => typeof m === 'function') as Handler[])); }
-        const cors = corsHandler(RED.settings.httpNodeCors);
-        if (cors) { middleware.push(cors); }
+        const corsMiddleware = corsHandler(RED.settings.httpNodeCors);
+        if (corsMiddleware) { middleware.push(corsMiddleware); }
         const timeout = Number(RED.settings.durstWebhookTimeout);
         const created = new WebhookDispatcher({
             maxBodyBytes: parseSize(RED.settings.apiMaxLength),

@@ -2,10 +2,9 @@
 // config node, with a request timeout and bounded retries (exponential backoff with jitter) on network
 // errors and 5xx answers. 4xx answers are never retried; they become DurstApiError with statusCode.
 // Proxies follow the package's one policy (../net/proxy.ts): axios never reads the environment itself.
-import * as http from 'http';
-import * as https from 'https';
-import axios, { AxiosInstance, AxiosProxyConfig } from 'axios';
-import { ProxyError, describeProxy, proxyCredentials, proxyFor, proxyRefusal, tunnelAgent } from '../net/proxy';
+import type { AxiosInstance } from 'axios';
+import { describeProxy } from '../net/proxy';
+import { HttpTransport, pause, proxyErrorOf } from '../net/http-transport';
 import type { TlsOptions } from '../net/tls';
 
 export type ApiAuth =
@@ -116,7 +115,6 @@ export function normaliseList(body: unknown): SubscriptionRecord[] {
     return [];
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => { const t = setTimeout(resolve, ms); t.unref?.(); });
 
 function describeStatus(status: number): string {
     switch (status) {
@@ -129,66 +127,28 @@ function describeStatus(status: number): string {
 }
 
 export class DurstRestClient {
+    private readonly transport: HttpTransport;
     private readonly http: AxiosInstance;
     private readonly attempts: number;
     private readonly backoffMs: number;
     private readonly maxBackoffMs: number;
     /** Which create path answered last time, so later creates go straight there. */
     private createPath: 'create' | 'plain' = 'create';
-    // Own keep-alive agents and an abort signal, so close() ends every socket and in-flight call of this client.
-    private readonly httpAgent: http.Agent;
-    private readonly httpsAgent: http.Agent;
-    private readonly abort = new AbortController();
     /** The proxy this client's calls go through (undefined: direct), read from the environment on creation. */
     readonly proxy?: URL;
-    private readonly proxyProblem?: ProxyError;
-    private readonly plainHttpProxy: boolean;
 
     constructor(options: RestClientOptions) {
         const auth = options.auth ?? { type: 'none' };
-        const timeout = options.timeoutMs ?? 10000;
-        let target: URL | undefined;
-        try { target = new URL(options.apiUrl); } catch { target = undefined; }
-        try {
-            this.proxy = target ? proxyFor(target) : undefined;
-        } catch (err) {
-            this.proxyProblem = err as ProxyError;
-        }
-        const secure = target?.protocol === 'https:';
-        // https:// through a proxy: a pool of CONNECT tunnels (TLS to Durst inside), kept alive like direct sockets.
-        // http:// through a proxy: axios sends absolute-form requests to the proxy over the keep-alive http agent.
-        this.plainHttpProxy = !!this.proxy && !secure;
-        this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-        this.httpsAgent = this.proxy && secure
-            ? tunnelAgent(this.proxy, { secureTarget: true, keepAlive: true, maxSockets: 8, connectTimeoutMs: timeout, tls: options.tls })
-            : new https.Agent({ keepAlive: true, maxSockets: 8, ...options.tls });
-        let proxy: AxiosProxyConfig | false = false;
-        if (this.proxy && this.plainHttpProxy) {
-            const credentials = proxyCredentials(this.proxy);
-            proxy = {
-                protocol: this.proxy.protocol.replace(/:$/, ''),
-                host: this.proxy.hostname,
-                port: Number(this.proxy.port) || (this.proxy.protocol === 'https:' ? 443 : 80),
-                auth: credentials ? { username: credentials.username, password: credentials.password } : undefined
-            };
-        }
-        const headers: Record<string, string> = { Accept: 'application/json, */*' };
-        if (auth.type === 'bearer') { headers.Authorization = 'Bearer ' + auth.token; }
-        this.http = axios.create({
-            baseURL: options.apiUrl.replace(/\/+$/, ''),
-            timeout,
-            headers,
-            auth: auth.type === 'basic' ? { username: auth.user, password: auth.password } : undefined,
-            // Raw text in, parsed by parseBody (tolerates the documented invalid list example).
-            responseType: 'text',
-            transformResponse: [(data: unknown) => data],
-            validateStatus: () => true,
-            maxRedirects: 0,
-            httpAgent: this.httpAgent,
-            httpsAgent: this.httpsAgent,
-            proxy,
-            signal: this.abort.signal
+        // Own keep-alive agents and an abort signal (../net/http-transport.ts): close() ends every socket and call.
+        this.transport = new HttpTransport({
+            baseUrl: options.apiUrl,
+            timeoutMs: options.timeoutMs ?? 10000,
+            tls: options.tls,
+            headers: auth.type === 'bearer' ? { Authorization: 'Bearer ' + auth.token } : undefined,
+            auth: auth.type === 'basic' ? { username: auth.user, password: auth.password } : undefined
         });
+        this.http = this.transport.http;
+        this.proxy = this.transport.proxy;
         this.attempts = Math.max(1, options.attempts ?? 3);
         this.backoffMs = options.backoffMs ?? 300;
         this.maxBackoffMs = options.maxBackoffMs ?? 5000;
@@ -199,13 +159,13 @@ export class DurstRestClient {
         for (let attempt = 1; attempt <= this.attempts; attempt++) {
             if (attempt > 1) {
                 const base = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 2));
-                await sleep(base * (0.75 + Math.random() * 0.5));
+                await pause(base * (0.75 + Math.random() * 0.5), this.transport.signal);
             }
-            if (this.abort.signal.aborted) {
+            if (this.transport.closed) {
                 throw new DurstApiError(`Durst API ${method} ${path} cancelled: the node was closed`, { code: 'ECLOSED' });
             }
-            if (this.proxyProblem) {
-                throw new DurstApiError(`Durst API ${method} ${path} not sent: ${this.proxyProblem.message}`, { code: 'EPROXY' });
+            if (this.transport.proxyProblem) {
+                throw new DurstApiError(`Durst API ${method} ${path} not sent: ${this.transport.proxyProblem.message}`, { code: 'EPROXY' });
             }
             let status: number;
             let parsed: unknown;
@@ -231,9 +191,9 @@ export class DurstRestClient {
                 continue;
             }
             if (status >= 200 && status < 300) { return { statusCode: status, body: parsed as T }; }
-            if (status === 407 && this.proxy && this.plainHttpProxy) {
-                // Only a proxy answers 407: say so, naming the proxy (never its credentials), instead of blaming Durst.
-                const refusal = proxyRefusal(this.proxy, 407, this.http.defaults.baseURL ? new URL(this.http.defaults.baseURL).host : '');
+            // Only a proxy answers 407: say so, naming the proxy (never its credentials), instead of blaming Durst.
+            const refusal = this.transport.proxyRefusal407(status);
+            if (refusal) {
                 lastError = new DurstApiError(`Durst API ${method} ${path} not reached: ${refusal.message}`, { code: 'EPROXY' });
                 break;
             }
@@ -245,11 +205,7 @@ export class DurstRestClient {
     }
 
     /** Aborts in-flight calls, stops retries and closes the client's sockets. */
-    close(): void {
-        this.abort.abort();
-        this.httpAgent.destroy();
-        this.httpsAgent.destroy();
-    }
+    close(): void { this.transport.close(); }
 
     createSubscriber(body: object) { return this.request('POST', '/api/v1/subscribers/create', body); }
     getSubscriber(id: number | string) { return this.request('GET', `/api/v1/subscribers/${enc(id)}`); }
@@ -302,14 +258,6 @@ export class DurstRestClient {
     testResponse(productionJobId: number | string) {
         return this.request('GET', `/api/v1/subscribers/testresponse/${enc(productionJobId)}`);
     }
-}
-
-/** The ProxyError behind an axios error (axios copies the agent's error fields and keeps it as `cause`). */
-function proxyErrorOf(err: unknown): ProxyError | undefined {
-    const e = err as { cause?: unknown; code?: string };
-    if (e instanceof ProxyError) { return e; }
-    if (e?.cause instanceof ProxyError) { return e.cause; }
-    return undefined;
 }
 
 function enc(id: number | string): string { return encodeURIComponent(String(id)); }
