@@ -165,6 +165,16 @@ describe('printfactory connection: handshake causes, Retry-After, MisKey trimmin
         } finally { await twin.conn.close(); }
     });
 
+    it('drops of fresh connections (no close frame, as a flaky network or a crash gives) are no displacement', async function () {
+        srv = await server(accept((ws) => setTimeout(() => ws.terminate(), 50)));
+        subject = connection(srv.url, { timings: { ...FAST, reconnectMaxMs: 1000, stableAfterMs: 500 } });
+        await waitFor(() => srv.upgrades.length >= 4, 'four connections, each dropped', 8000);
+        const reconnecting = subject.statuses.filter((s) => s.state === 'reconnecting');
+        assert.ok(reconnecting.length >= 3);
+        assert.ok(reconnecting.every((s) => s.cause === 'serverClosed' && s.retryInMs < 1000), JSON.stringify(reconnecting));
+        assert.ok(!subject.warnings.some((w) => /displaced/.test(w)));
+    });
+
     it(`a server that closes every fresh connection: after ${FLAP_CLOSES} such closes "displaced", then at most one attempt per reconnectMax`, async function () {
         // Every connection is closed 100 ms after it opened, as a last-wins server does when another client connects.
         let closing = true;

@@ -65,7 +65,7 @@ export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
  */
 export const FRAMES_PER_TURN = 256;
 /**
- * Server closes in a row of sockets younger than the flap window (max(stableAfter, 2 × reconnectMax)) that mean
+ * Server closes (with a close frame) in a row of sockets younger than the flap window (max(stableAfter, 2 × reconnectMax)) that mean
  * "displaced by another connection": one alone is a server restart; again and again is another client taking the
  * organisation's one connection each time this one opens (a last-wins server).
  */
@@ -526,8 +526,9 @@ export class PrintFactoryConnection {
                     : code === 1009 || /max payload/i.test(lastError) ? 'frameTooLarge'
                         : lastError ? 'networkError' : 'serverClosed';
                 problem = cause === 'networkError' ? problemOfError(lastErrorObject) : { code: cause };
-                // A socket the server closes soon after it opened, again and again: someone else takes the slot.
-                const fresh = (cause === 'serverClosed' || cause === 'networkError') && Date.now() - openedAt < this.flapWindowMs();
+                // A socket the server closes on purpose (a close frame: not 1006, which is a drop or a reset) soon after
+                // it opened, again and again: someone else takes the slot. Drops of a flaky network do not count.
+                const fresh = cause === 'serverClosed' && code !== 1006 && Date.now() - openedAt < this.flapWindowMs();
                 this.freshCloses = fresh ? this.freshCloses + 1 : 0;
                 if (this.freshCloses >= FLAP_CLOSES) {
                     if (!this.displaced) {
