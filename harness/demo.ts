@@ -14,7 +14,7 @@ import path from 'path';
 import { startNodeRed, type EmbeddedNodeRed } from './node-red';
 import { installInUserDir, PACKAGE_NAME } from './user-dir';
 import { readOptions, type DemoOptions } from './demo/options';
-import { mergeExamples, pointAtSimulators, debugNodesBySource, dashboardUrlOf, exampleFiles, DASHBOARD_MODULE, DEMO_MIS_KEY, OUR_SOURCE_TYPES, type Source } from './demo/flows';
+import { mergeExamples, pointAtSimulators, debugNodesBySource, dashboardUrlOf, exampleFiles, DASHBOARD_MODULE, DEMO_MIS_KEY, DEMO_DURST_LOGIN, OUR_SOURCE_TYPES, type Source } from './demo/flows';
 import { startMqttBroker, watchDebug, checkDashboard, dashboardDir, explainStartError } from './demo/services';
 import { PrintFactorySimulator } from '../simulators/printfactory';
 import { DurstSimulator } from '../simulators/durst';
@@ -31,7 +31,8 @@ async function main(opts: DemoOptions): Promise<boolean> {
     const pfSim = new PrintFactorySimulator({ port: opts.pfSimPort, host: '127.0.0.1', misKeys: [DEMO_MIS_KEY] });
     await pfSim.start().catch((err) => { throw explainStartError('PrintFactory simulator', 'PF_SIM_PORT', opts.pfSimPort, err); });
     cleanups.push(() => pfSim.stop());
-    const durstSim = new DurstSimulator({ port: opts.durstSimPort, host: '127.0.0.1', apiAuth: { type: 'none' } });
+    // Durst's API login, as the product requires it: the demo's durst-subscriber logs in with DEMO_DURST_LOGIN.
+    const durstSim = new DurstSimulator({ port: opts.durstSimPort, host: '127.0.0.1', apiAuth: { type: 'login', ...DEMO_DURST_LOGIN } });
     await durstSim.start().catch((err) => { throw explainStartError('Durst simulator', 'DURST_SIM_PORT', opts.durstSimPort, err); });
     cleanups.push(() => durstSim.stop());
     const broker = await startMqttBroker({ port: opts.mqttPort }).catch((err) => { throw explainStartError('MQTT broker', 'MQTT_PORT', opts.mqttPort, err); });
@@ -98,7 +99,7 @@ async function main(opts: DemoOptions): Promise<boolean> {
         `  PrintFactory simulator:   ${pfSim.url}  (new event every ${opts.pfTrickleMs / 1000} s` +
             (opts.pfDropEveryMs > 0 ? `, connection dropped every ${opts.pfDropEveryMs / 1000} s)` : ')'),
         `  PrintFactory REST API:    ${pfSim.apiUrl}/api/v2/  (same port; printfactory-api nodes ask it)`,
-        `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s)`,
+        `  Durst Workflow simulator: ${durstSim.url}  (new event every ${opts.durstTrickleMs / 1000} s; API login: user ${DEMO_DURST_LOGIN.user})`,
         `  MQTT broker (Aedes):      ${broker.url}  (fan-out tabs publish and subscribe here)`,
         `  User directory:           ${opts.userDir}`,
         '  Example tabs:', ...tabs.map((t) => `    - ${t.label}  [${t.file}]`), '',

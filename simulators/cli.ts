@@ -51,7 +51,8 @@ async function main(): Promise<void> {
         process.exit(2);
     }
     const pf = new PrintFactorySimulator({ port: opts.pfPort, host: opts.host, misKeys: [DEMO.misKey] });
-    const durst = new DurstSimulator({ port: opts.durstPort, host: opts.host });
+    // No API login: the examples (apiAuth none) run against it as imported; the demo and the tests log in.
+    const durst = new DurstSimulator({ port: opts.durstPort, host: opts.host, apiAuth: { type: 'none' } });
     const started: Array<{ stop(): Promise<void> }> = [];
     const stopAll = (): Promise<unknown> => Promise.allSettled(started.map((sim) => sim.stop()));
     for (const [name, sim, port] of [['PrintFactory', pf, opts.pfPort], ['Durst', durst, opts.durstPort]] as const) {

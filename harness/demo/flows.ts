@@ -14,6 +14,9 @@ export const DEMO_DURST_CREDENTIALS = {
     jwtKey: 'demo-jwt-signing-key',
     xAuthPassword: 'demo-xauth-password'
 };
+// The demo's Durst Workflow API login: its simulator requires one, as Durst does, and the demo's durst-subscriber
+// logs in with it like a user would (apiAuth 'login', x-auth-token on every call).
+export const DEMO_DURST_LOGIN = { user: 'demo', password: 'demo-durst-login' };
 
 // Sources whose debug messages the check mode waits for: both simulators, and the MQTT fan-out
 // (events that made the round trip through the demo broker).
@@ -117,11 +120,12 @@ export function pointAtSimulators(flows: FlowNode[], { pfUrl, pfApiUrl, durstUrl
             n.credentials = { misKey: DEMO_MIS_KEY };
         } else if (n.type === 'durst-subscriber') {
             n.apiUrl = durstUrl;
-            n.apiAuth = 'none';
+            n.apiAuth = 'login';
+            n.loginMethod = 'auto';
             n.hostUri = callbackBase;
             // The simulator starts empty on every run: a remembered id would not exist there.
             n.subscriberId = '';
-            const creds: Record<string, string> = {};
+            const creds: Record<string, string> = { apiUser: DEMO_DURST_LOGIN.user, apiPassword: DEMO_DURST_LOGIN.password };
             if (n.externalAuthType === 'JWT_SIGNING') { creds.jwtKey = DEMO_DURST_CREDENTIALS.jwtKey; }
             if (n.externalAuthType === 'XAUTH') {
                 creds.xAuthPassword = DEMO_DURST_CREDENTIALS.xAuthPassword;

@@ -1,19 +1,27 @@
-// durst-subscriber: config node holding the Durst Workflow API access and the subscriber registration
-// (hostUri + how callbacks are authenticated). Subscription nodes call ensureRegistered(); webhook-in
-// nodes read verificationSettings().
+// durst-subscriber: config node holding the Durst Workflow API access (login, or basic/bearer for a gateway)
+// and the subscriber registration (hostUri + how callbacks are authenticated). Everything that talks to
+// Durst goes through its DurstService (../lib/durst/service.ts); the editor's "Register / check" uses a
+// short-lived service with the form's values, so it logs in and registers exactly as the runtime does.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { DurstRestClient, DurstApiError, ApiAuth } from '../lib/durst/rest-client';
-import { reconcileSubscriber, RegistrationResult, SubscriberSettings, DurstSubscriberNode } from '../lib/durst/registration';
+import { ApiAuth } from '../lib/durst/rest-client';
+import { DurstApiError, DurstId, durstIdOf } from '../lib/durst/errors';
+import { SubscriberSettings } from '../lib/durst/registration';
+import { DurstService, DurstServiceOptions, DurstSubscriberNode, reportUnrunnableSwitchOffs } from '../lib/durst/service';
+import { LOGIN_METHODS, LoginMethod } from '../lib/durst/session';
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
-import { stateStoreFor, subscriberKey } from '../lib/durst/state-store';
+import { DurstStateStore, stateStoreFor } from '../lib/durst/state-store';
 import { HostSettings, localHostUri } from '../lib/durst/host-uri';
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
-import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
+import { tlsOptionsFor } from '../lib/net/tls';
+
+type ApiAuthType = 'login' | 'none' | 'basic' | 'bearer';
 
 interface SubscriberDef extends NodeDef {
     apiUrl: string;
-    apiAuth: 'none' | 'basic' | 'bearer';
+    /** 'login' (Durst's own x-auth-token login; the editor's default) or none/basic/bearer for a gateway in front. */
+    apiAuth: ApiAuthType;
+    loginMethod: LoginMethod;
     hostUri: string;
     externalAuthType: ExternalAuthType;
     xAuthUser: string;
@@ -34,15 +42,25 @@ interface SubscriberCredentials {
 
 const AUTH_TYPES: ExternalAuthType[] = ['NONE', 'XAUTH', 'JWT_SIGNING'];
 
-function parseId(value: unknown): number | undefined {
+interface EventBus { on(name: string, fn: () => void): void; removeListener(name: string, fn: () => void): void }
+const flowsStartedListeners = new WeakMap<EventBus, () => void>();
+
+function parseId(value: unknown): DurstId | undefined {
     if (value === undefined || value === null || String(value).trim() === '') { return undefined; }
-    const id = Number(value);
-    return Number.isInteger(id) && id >= 0 ? id : undefined;
+    return durstIdOf(typeof value === 'number' ? value : String(value));
 }
 
-function apiAuthFrom(type: string, creds: SubscriberCredentials): ApiAuth {
+/**
+ * The API access of a node or form. A flow from before 'login' existed always carries its apiAuth; one without
+ * any (hand-written) logs in when it has an API user, else sends nothing.
+ */
+function apiAuthFrom(type: unknown, loginMethod: unknown, creds: SubscriberCredentials): ApiAuth {
     if (type === 'basic') { return { type: 'basic', user: creds.apiUser ?? '', password: creds.apiPassword ?? '' }; }
     if (type === 'bearer') { return { type: 'bearer', token: creds.apiToken ?? '' }; }
+    if (type === 'login' || (type === undefined && creds.apiUser)) {
+        const method = LOGIN_METHODS.includes(loginMethod as LoginMethod) ? loginMethod as LoginMethod : 'auto';
+        return { type: 'login', user: creds.apiUser ?? '', password: creds.apiPassword ?? '', method };
+    }
     return { type: 'none' };
 }
 
@@ -59,77 +77,60 @@ function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentia
     };
 }
 
-function clientOptions(RED: NodeAPI, apiUrl: string, auth: ApiAuth, tls?: TlsOptions) {
+/** The service options of a deployed node or an editor form: one place, so both log in and register alike. */
+function serviceOptions(RED: NodeAPI, config: Partial<SubscriberDef>, creds: SubscriberCredentials, configNodeId: string,
+    store: DurstStateStore, log: DurstServiceOptions['log']): DurstServiceOptions {
     const settings = RED.settings as unknown as Record<string, unknown>;
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+    const tls = tlsOptionsFor(RED, config.tls);
     return {
-        apiUrl: apiUrl.trim(), auth, tls,
-        timeoutMs: num(settings.durstApiTimeout),
-        attempts: num(settings.durstApiAttempts),
-        backoffMs: num(settings.durstApiRetryDelay)
+        configNodeId,
+        apiUrl: String(config.apiUrl ?? '').trim(),
+        auth: apiAuthFrom(config.apiAuth, config.loginMethod, creds),
+        settings: settingsFrom(config, creds, RED.settings as HostSettings),
+        pinnedId: parseId(config.subscriberId),
+        store,
+        log,
+        configError: tls.error,
+        client: {
+            tls: tls.options,
+            timeoutMs: num(settings.durstApiTimeout),
+            attempts: num(settings.durstApiAttempts),
+            backoffMs: num(settings.durstApiRetryDelay)
+        },
+        retryFirstMs: num(settings.durstEnsureRetryDelay)
     };
 }
 
 export = function (RED: NodeAPI): void {
+    const store = () => stateStoreFor(RED.settings, (text) => RED.log.warn(text));
+
     function DurstSubscriber(this: DurstSubscriberNode, config: SubscriberDef) {
         RED.nodes.createNode(this, config);
         const node = this;
         const creds: SubscriberCredentials = node.credentials ?? {};
-        const apiUrl = String(config.apiUrl ?? '').trim();
-        const settings = settingsFrom(config, creds, RED.settings as HostSettings);
-        // Ids learnt at runtime (created or re-registered) are remembered in the user dir, so restarts and
-        // redeploys reuse them even when the flow pins none.
-        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
-        const storeKey = subscriberKey(node.id, apiUrl, settings.hostUri);
-        const pinnedId = parseId(config.subscriberId);
-        node.hostUri = settings.hostUri;
-        (node as DurstSubscriberNode & { apiUrl?: string }).apiUrl = apiUrl;
-        const tls = tlsOptionsFor(RED, config.tls);
-        if (tls.error) { node.error(tls.error); }
-        node.newClient = () => new DurstRestClient(clientOptions(RED, apiUrl || 'http://invalid.invalid', apiAuthFrom(config.apiAuth, creds), tls.options));
-        node.client = node.newClient();
-        let pending: Promise<RegistrationResult> | undefined;
-        let closed = false;
-
-        node.knownSubscriberId = () => store.subscriberId(storeKey, pinnedId) ?? pinnedId;
-
-        node.ensureRegistered = () => {
-            if (pending) { return pending; }
-            if (!apiUrl) { return Promise.reject(new DurstApiError('apiUrl is not set on the durst-subscriber node')); }
-            if (tls.error) { return Promise.reject(new DurstApiError(tls.error)); }
-            const attempt = reconcileSubscriber(node.client, settings, node.knownSubscriberId(), {
-                warn: (text) => node.warn(text),
-                fingerprintScope: apiUrl
-            }).then((result) => {
-                if (result.action === 'created' || result.action === 'recreated') { store.forgetSubscriptionsOf(apiUrl, result.id); }
-                if (result.id !== node.knownSubscriberId()) {
-                    store.rememberSubscriber(storeKey, result.id, pinnedId, { apiUrl, hostUri: settings.hostUri, configNode: node.id });
-                }
-                if (!closed && result.action !== 'unchanged') {
-                    node.log(`Durst subscriber ${result.id} ${result.action}`);
-                }
-                return result;
-            });
-            pending = attempt;
-            // A failure is not cached: the next caller tries again.
-            attempt.catch(() => { if (pending === attempt) { pending = undefined; } });
-            return attempt;
-        };
-
-        node.invalidateRegistration = () => { pending = undefined; };
-
-        node.verificationSettings = () => ({
-            externalAuthType: settings.externalAuthType,
-            xAuthUser: settings.xAuthUser,
-            xAuthPassword: settings.xAuthPassword,
-            jwtHeaderName: settings.jwtHeaderName,
-            jwtMethod: settings.jwtMethod,
-            jwtKey: settings.jwtKey
+        const options = serviceOptions(RED, config, creds, node.id, store(), {
+            info: (text) => node.log(text), warn: (text) => node.warn(text), error: (text) => node.error(text)
         });
+        if (options.configError) { node.error(options.configError); }
+        const service = new DurstService(options);
+        node.service = service;
+        node.client = service.client;
+        node.apiUrl = service.apiUrl;
+        node.hostUri = options.settings.hostUri;
+        node.knownSubscriberId = () => service.knownSubscriberId();
+        node.ensureRegistered = () => service.register();
+        node.invalidateRegistration = () => service.invalidateRegistration();
+        node.verificationSettings = () => {
+            const s = options.settings;
+            return { externalAuthType: s.externalAuthType, xAuthUser: s.xAuthUser, xAuthPassword: s.xAuthPassword,
+                jwtHeaderName: s.jwtHeaderName, jwtMethod: s.jwtMethod, jwtKey: s.jwtKey };
+        };
+        // Queued switch-offs of this API run now, whether or not any durst-subscription is left.
+        service.start();
 
         node.on('close', (_removed: boolean, done: () => void) => {
-            closed = true;
-            node.client.close();
+            service.close();
             done();
         });
     }
@@ -144,6 +145,19 @@ export = function (RED: NodeAPI): void {
         }
     });
 
+    // Switch-offs queued for an API that no deployed durst-subscriber serves: reported once, when flows start.
+    // One listener per runtime event bus (a test harness may load this module many times on one bus).
+    const events = (RED as unknown as { events?: EventBus }).events;
+    if (events) {
+        const previous = flowsStartedListeners.get(events);
+        if (previous) { events.removeListener('flows:started', previous); }
+        const listener = () => {
+            try { reportUnrunnableSwitchOffs(store(), (text) => RED.log.warn(text)); } catch (err) { RED.log.warn(String(err)); }
+        };
+        flowsStartedListeners.set(events, listener);
+        events.on('flows:started', listener);
+    }
+
     // Editor "Register / check": creates or checks the subscriber with the values in the form and answers
     // the id to put into the subscriberId field. Which secrets it may use (stored ones only with the deployed
     // API URL, `${VAR}` resolved as the runtime does) is decided in ../lib/editor-secrets.ts.
@@ -157,39 +171,35 @@ export = function (RED: NodeAPI): void {
             type: 'durst-subscriber',
             id: body.id,
             url: String(body.apiUrl).trim(),
-            deployedUrl: (deployed) => (deployed as DurstSubscriberNode & { apiUrl?: string }).apiUrl,
+            deployedUrl: (deployed) => (deployed as DurstSubscriberNode).apiUrl,
             form: (body.credentials ?? {}) as Record<string, unknown>,
             fields: ['apiUser', 'apiPassword', 'apiToken', 'xAuthPassword', 'jwtKey'],
             properties: { hostUri: body.hostUri, xAuthUser: body.xAuthUser, jwtHeaderName: body.jwtHeaderName }
         });
         if (!secrets.ok) { res.status(400).json({ ok: false, error: secrets.error, code: secrets.code }); return; }
-        const apiUrl = secrets.url;
         const creds = secrets.credentials as SubscriberCredentials;
         const newSecret = secrets.typed.includes('xAuthPassword') || secrets.typed.includes('jwtKey');
-        Object.assign(body, secrets.properties);
+        Object.assign(body, secrets.properties, { apiUrl: secrets.url });
+        if (body.subscriberId !== undefined && String(body.subscriberId).trim() !== '' && parseId(body.subscriberId) === undefined) {
+            res.status(400).json({ ok: false, error: 'subscriberId must be a number or an id such as a UUID' });
+            return;
+        }
         // The tls-config node chosen in the form; it must be deployed, like the core nodes' config nodes.
-        const tls = tlsOptionsFor(RED, body.tls);
-        if (tls.error) { res.status(400).json({ ok: false, error: tls.error }); return; }
-        const client = new DurstRestClient(clientOptions(RED, apiUrl, apiAuthFrom(String(body.apiAuth ?? 'none'), creds), tls.options));
-        const settings = settingsFrom(body, creds, RED.settings as HostSettings);
-        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
-        const storeKey = body.id ? subscriberKey(body.id, apiUrl, settings.hostUri) : undefined;
-        const pinnedId = parseId(body.subscriberId);
-        const knownId = pinnedId ?? (storeKey ? store.subscriberId(storeKey, undefined) : undefined);
-        reconcileSubscriber(client, settings, knownId, { forceUpdate: newSecret, fingerprintScope: apiUrl })
-            .finally(() => client.close())
+        const options = serviceOptions(RED, body, creds, typeof body.id === 'string' ? body.id : '', store(),
+            { info: (text) => RED.log.info(text), warn: (text) => RED.log.warn(text), error: (text) => RED.log.error(text) });
+        if (options.configError) { res.status(400).json({ ok: false, error: options.configError }); return; }
+        // The editor asks for it: one attempt, no retries in the background.
+        const service = new DurstService({ ...options, client: { ...options.client, attempts: 1 } });
+        service.register({ forceUpdate: newSecret, allowCreate: true })
+            .finally(() => service.close())
             .then((result) => {
-                if (result.action === 'created' || result.action === 'recreated') { store.forgetSubscriptionsOf(apiUrl, result.id); }
-                if (storeKey && body.id && result.id !== knownId) {
-                    store.rememberSubscriber(storeKey, result.id, pinnedId, { apiUrl, hostUri: settings.hostUri, configNode: body.id });
-                }
                 res.json({ subscriberId: result.id, action: result.action });
             })
             .catch((err: DurstApiError) => {
                 const status = err.statusCode;
-                // 502: Durst unreachable or failing; 400: rejected request or invalid form values.
-                const upstreamFault = (status !== undefined && status >= 500) || err.code !== undefined;
-                res.status(upstreamFault ? 502 : 400).json({ ok: false, error: err.message, statusCode: status });
+                // 502: Durst unreachable or failing; 400: rejected request, refused login or invalid form values.
+                const upstreamFault = (status !== undefined && status >= 500) || (err.code !== undefined && !['EAUTH', 'ECONFIG'].includes(err.code));
+                res.status(upstreamFault ? 502 : 400).json({ ok: false, error: err.message, statusCode: status, code: err.code === 'EAUTH' ? 'loginRefused' : undefined });
             });
     });
 };

@@ -1,10 +1,11 @@
 // durst-subscription: manages Durst Workflow subscriptions of one subscriber. On deploy it can make sure
 // exactly one ACTIVE subscription for its topic+path exists; on input it runs msg.action against the API.
+// All of it goes through the subscriber's DurstService (../lib/durst/service.ts), which owns the login,
+// the registration, the retries and the switch-off queue; this node only shows and reports the outcome.
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
-import { DurstApiError, DurstRestClient } from '../lib/durst/rest-client';
-import type { DurstSubscriberNode } from '../lib/durst/registration';
+import { DurstApiError, DurstId, durstIdOf } from '../lib/durst/errors';
+import type { DurstService, DurstSubscriberNode, EnsureHandle, EnsureState } from '../lib/durst/service';
 import { DURST_TOPICS, validateTopic } from '../lib/durst/topics';
-import { ensureSubscription, switchOffPending, SwitchOffOutcome } from '../lib/durst/ensure';
 import { stateStoreFor } from '../lib/durst/state-store';
 
 interface SubscriptionDef extends NodeDef {
@@ -16,17 +17,19 @@ interface SubscriptionDef extends NodeDef {
 }
 
 interface SubscriptionNode extends Node {
-    subscriptionId?: number;
+    subscriptionId?: DurstId;
 }
 
 type Action = 'create' | 'update' | 'activate' | 'deactivate' | 'list' | 'get' | 'test';
 const ACTIONS: Action[] = ['create', 'update', 'activate', 'deactivate', 'list', 'get', 'test'];
 
-// On close, how long to wait for an ensure in flight (so a redeploy starts from a settled state), and for
-// switching off the subscription of a deleted node.
-const CLOSE_WAIT_MS = 5000;
-
 function idOf(value: unknown): string | undefined {
+    const id = durstIdOf(value);
+    return id === undefined ? undefined : String(id);
+}
+
+/** Production job ids are documented as integers. */
+function jobIdOf(value: unknown): string | undefined {
     if (typeof value === 'number' && Number.isInteger(value) && value >= 0) { return String(value); }
     if (typeof value === 'string' && /^\d{1,10}$/.test(value.trim())) { return value.trim(); }
     return undefined;
@@ -36,28 +39,59 @@ function usageError(message: string): DurstApiError {
     return new DurstApiError(message);
 }
 
+/** A short reason for a status text: the HTTP status, or what kind of failure it was. */
+function shortReason(err: DurstApiError): string {
+    if (err.code === 'EHTML') { return 'HTML page instead of the API (proxy or login page?)'; }
+    if (err.code === 'ESHAPE') { return 'unexpected answer'; }
+    if (err.statusCode !== undefined) { return 'HTTP ' + err.statusCode; }
+    if (err.code) { return err.code; }
+    return err.message.length > 60 ? err.message.slice(0, 57) + '…' : err.message;
+}
+
 export = function (RED: NodeAPI): void {
     function DurstSubscription(this: SubscriptionNode, config: SubscriptionDef) {
         RED.nodes.createNode(this, config);
         const node = this;
         const subscriber = RED.nodes.getNode(config.subscriber) as DurstSubscriberNode | null;
+        const service = subscriber && subscriber.service ? subscriber.service : undefined;
         const configTopic = String(config.topic ?? '').trim();
         const configPath = String(config.path ?? '').trim();
         let closed = false;
-        let retryTimer: NodeJS.Timeout | undefined;
-        let inFlight: Promise<void> = Promise.resolve();
-        // Set once close() has finished: a node of the next deploy (same id) may own the record by then.
-        let released = false;
-        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
-        const settings = RED.settings as unknown as Record<string, unknown>;
-        const firstRetryMs = typeof settings.durstEnsureRetryDelay === 'number' ? settings.durstEnsureRetryDelay : 5000;
-        const maxRetryMs = Math.max(firstRetryMs, 120000);
+        let handle: EnsureHandle | undefined;
 
         const status = (fill: 'green' | 'yellow' | 'red' | 'grey', shape: 'dot' | 'ring', key: string, vars?: Record<string, unknown>) => {
             if (!closed) { node.status({ fill, shape, text: RED._(`durst-subscription.status.${key}`, vars as any) }); }
         };
 
-        if (!subscriber || typeof subscriber.ensureRegistered !== 'function') {
+        // What the service reports about this node's ensure: the status tells it, and a failure reaches Catch nodes.
+        function onEnsureState(state: EnsureState): void {
+            if (state.state === 'ensuring') { status('yellow', 'ring', 'ensuring'); return; }
+            if (state.state === 'active') {
+                node.subscriptionId = state.id;
+                if (state.off.length > 0) {
+                    status('green', 'dot', 'activeSwitchedOff', { id: state.id, topic: state.topic, off: state.off.map((n) => '#' + n).join(', ') });
+                } else {
+                    status('green', 'dot', 'active', { id: state.id, topic: state.topic });
+                }
+                return;
+            }
+            const err = state.error;
+            if (state.kind === 'auth') {
+                status('red', 'ring', 'loginRefused', { user: state.user ?? '' });
+            } else if (state.kind === 'unconfirmed') {
+                status('red', 'ring', 'unconfirmed');
+            } else {
+                status('red', 'ring', 'error', { status: shortReason(err) });
+            }
+            const error = new DurstApiError('Durst subscription not ensured: ' + err.message + (state.retryInMs !== undefined ? ' (will retry)' : ''),
+                { statusCode: err.statusCode, code: err.code });
+            const msg: Record<string, unknown> = { topic: configTopic, path: configPath, statusCode: err.statusCode };
+            if (err.code !== undefined) { msg.code = err.code; }
+            node.error(error, msg);
+        }
+
+        const store = stateStoreFor(RED.settings, (text) => RED.log.warn(text));
+        if (!service) {
             status('red', 'ring', 'noSubscriber');
         } else if (configTopic && !validateTopic(configTopic).valid) {
             status('red', 'ring', 'invalidTopic');
@@ -67,97 +101,17 @@ export = function (RED: NodeAPI): void {
                 status('red', 'ring', 'invalidTopic');
                 node.error('ensureOnDeploy needs a topic');
             } else {
-                status('yellow', 'ring', 'ensuring');
-                ensureWithRetry(subscriber, 0);
+                handle = service.ensure({ nodeId: node.id, topic: configTopic, path: configPath,
+                    publishInitialState: !!config.publishInitialState, onState: onEnsureState });
             }
-        } else if (subscriber) {
+        } else {
             // Without "ensure on deploy" the user manages the subscription: what this node ensured before is
             // handed over as it is, and never switched off by the package.
             if (store.releaseSubscription(node.id)) { node.log('no longer ensures its Durst subscription; it is left as it is'); }
             status('grey', 'ring', 'idle');
         }
 
-        // Durst may be unreachable at deploy time: retry with growing delays until it works or the node closes.
-        // Rejections that a retry cannot fix (401/403/400) are not retried.
-        function ensureWithRetry(sub: DurstSubscriberNode, attempt: number): void {
-            const work = ensureOwned(sub);
-            inFlight = work.then(() => undefined, () => undefined);
-            work.then(({ id, topic, off }) => {
-                node.subscriptionId = id;
-                if (off.length > 0) {
-                    status('green', 'dot', 'activeSwitchedOff', { id, topic, off: off.map((n) => '#' + n).join(', ') });
-                } else {
-                    status('green', 'dot', 'active', { id, topic });
-                }
-            }).catch((err: DurstApiError) => {
-                if (closed) { return; }
-                if (err.statusCode === 404) { sub.invalidateRegistration(); }
-                const retryable = err.statusCode === undefined ? (err.code !== undefined && err.code !== 'ECLOSED') : (err.statusCode >= 500 || err.statusCode === 404 || err.statusCode === 408 || err.statusCode === 429);
-                status('red', 'ring', 'error', { status: err.statusCode ?? err.code ?? '' });
-                node.error('Durst subscription not ensured: ' + err.message + (retryable ? ' (will retry)' : ''));
-                if (!retryable) { return; }
-                const delay = Math.min(maxRetryMs, firstRetryMs * 2 ** attempt) * (0.8 + Math.random() * 0.4);
-                retryTimer = setTimeout(() => { retryTimer = undefined; ensureWithRetry(sub, attempt + 1); }, delay);
-            });
-        }
-
-        function checkOpen(): void {
-            if (closed) { throw new DurstApiError('ensure stopped: the node was closed', { code: 'ECLOSED' }); }
-        }
-
-        // Exactly one ACTIVE subscription for topic+path, remembered as this node's; what the node ensured
-        // before (other topic or path) is switched off once the new one is ACTIVE.
-        async function ensureOwned(sub: DurstSubscriberNode): Promise<{ id: number; topic: string; off: number[] }> {
-            const { id: subscriberId } = await sub.ensureRegistered();
-            checkOpen();
-            const apiUrl = (sub as DurstSubscriberNode & { apiUrl?: string }).apiUrl ?? '';
-            const result = await ensureSubscription(sub.client, {
-                subscriberId, topic: configTopic, path: configPath, publishInitialState: !!config.publishInitialState, checkOpen
-            });
-            const id = result.record.id;
-            if (released) {
-                // Too late to be this node's (close gave up waiting): queue it, so it is switched off unless the
-                // node that replaced this one ensures the same subscription.
-                store.queueSwitchOff({ apiUrl, subscriberId, subscriptionId: id });
-                await switchOffPending(sub.client, store, apiUrl).catch(() => undefined);
-                throw new DurstApiError('ensure finished after the node was closed', { code: 'ECLOSED' });
-            }
-            // Recorded even if the node is closing: the subscription exists now, and close waits for this.
-            if (result.duplicatesOff.length > 0) {
-                node.log(`switched off duplicate Durst subscription(s) ${result.duplicatesOff.map((n) => '#' + n).join(', ')} for ${configTopic} on path "${configPath}": #${id} is kept`);
-            }
-            const previous = store.ownedSubscription(node.id);
-            if (previous && previous.apiUrl !== apiUrl) {
-                node.warn(`the Durst subscription #${previous.subscriptionId} this node ensured at ${previous.apiUrl} is not switched off: that API is no longer configured`);
-            }
-            store.replaceSubscription(node.id, { apiUrl, subscriberId, subscriptionId: id, topic: configTopic, path: configPath });
-            const outcome = await switchOffPending(sub.client, store, apiUrl);
-            reportSwitchOff(outcome, 'no node ensures it any more');
-            node.log(`Durst subscription #${id} ${result.action} for ${configTopic} on path "${configPath}"`);
-            return { id, topic: configTopic, off: [...result.duplicatesOff, ...outcome.off.map((r) => r.subscriptionId)] };
-        }
-
-        function reportSwitchOff(outcome: SwitchOffOutcome, why: string): void {
-            for (const ref of outcome.off) {
-                node.log(`switched off Durst subscription #${ref.subscriptionId} of subscriber ${ref.subscriberId} (${why})`);
-            }
-            for (const { ref, reason } of outcome.failed) {
-                node.warn(`could not switch off Durst subscription #${ref.subscriptionId} of subscriber ${ref.subscriberId}: ${reason}`);
-            }
-        }
-
-        // A deleted node switches off the subscription it ensured, with a client of its own: the subscriber
-        // config node may be closing its client in the same deploy.
-        function retire(sub: DurstSubscriberNode, client: DurstRestClient): Promise<void> {
-            const ref = store.retireSubscription(node.id);
-            const apiUrl = (sub as DurstSubscriberNode & { apiUrl?: string }).apiUrl ?? '';
-            if (!ref || ref.apiUrl !== apiUrl) { return Promise.resolve(); }
-            return switchOffPending(client, store, apiUrl).then(
-                (outcome) => reportSwitchOff(outcome, 'its durst-subscription node was deleted'),
-                (err: Error) => node.warn(`Durst subscription #${ref.subscriptionId} not switched off yet (${err.message}); the next ensure at this API retries it`));
-        }
-
-        async function run(msg: NodeMessageInFlow & Record<string, any>, sub: DurstSubscriberNode): Promise<{ statusCode: number; body: unknown }> {
+        async function run(msg: NodeMessageInFlow & Record<string, any>, service: DurstService): Promise<{ statusCode: number; body: unknown }> {
             const action = (msg.action === undefined || msg.action === '' ? 'list' : String(msg.action).toLowerCase()) as Action;
             if (!ACTIONS.includes(action)) {
                 throw usageError(`unknown msg.action "${String(msg.action)}"; use one of ${ACTIONS.join(', ')}`);
@@ -182,52 +136,52 @@ export = function (RED: NodeAPI): void {
             if (['update', 'activate', 'deactivate', 'get'].includes(action)) { needId(); }
             let productionJobId: string | undefined;
             if (action === 'test') {
-                productionJobId = idOf(msg.productionJobId) ?? idOf(payload.productionJobId);
+                productionJobId = jobIdOf(msg.productionJobId) ?? jobIdOf(payload.productionJobId);
                 if (productionJobId === undefined) { throw usageError('action "test" needs a numeric msg.productionJobId'); }
             }
 
-            const { id: subscriberId } = await sub.ensureRegistered();
+            return service.call(async (client, subscriberId) => {
             switch (action) {
                 case 'create': {
                     const status = payload.status === 'INACTIVE' ? 'INACTIVE' : 'ACTIVE';
-                    const res = await sub.client.createSubscription(subscriberId, { path, status, topic: topic(), publishInitialState });
-                    if (res.body && res.body.id !== undefined) { node.subscriptionId = Number(res.body.id); }
+                    const res = await client.createSubscription(subscriberId, { path, status, topic: topic(), publishInitialState });
+                    const created = durstIdOf(res.body?.id);
+                    if (created !== undefined) { node.subscriptionId = created; }
                     return res;
                 }
                 case 'update': {
                     const status = payload.status === 'INACTIVE' ? 'INACTIVE' : 'ACTIVE';
-                    return sub.client.updateSubscription(subscriberId, needId(), { path, status, topic: topic(), publishInitialState });
+                    return client.updateSubscription(subscriberId, needId(), { path, status, topic: topic(), publishInitialState });
                 }
                 case 'activate':
                 case 'deactivate': {
                     // The PUT carries the whole subscription; the current one is read so only the status changes.
-                    const current = (await sub.client.getSubscription(subscriberId, needId())).body;
-                    return sub.client.updateSubscription(subscriberId, needId(), {
+                    const current = (await client.getSubscription(subscriberId, needId())).body;
+                    return client.updateSubscription(subscriberId, needId(), {
                         path: current.path ?? null,
                         topic: current.topic,
                         publishInitialState: current.publishInitialState ?? false,
                         status: action === 'activate' ? 'ACTIVE' : 'INACTIVE'
                     });
                 }
-                case 'list': return sub.client.listSubscriptions(subscriberId);
-                case 'get': return sub.client.getSubscription(subscriberId, needId());
-                case 'test': return sub.client.testResponse(productionJobId as string);
+                case 'list': return client.listSubscriptions(subscriberId);
+                case 'get': return client.getSubscription(subscriberId, needId());
+                case 'test': return client.testResponse(productionJobId as string);
             }
+            });
         }
 
         node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
-            if (!subscriber || typeof subscriber.ensureRegistered !== 'function') {
+            if (!service) {
                 done(new Error('no durst-subscriber configured'));
                 return;
             }
-            run(msg, subscriber).then((res) => {
+            run(msg, service).then((res) => {
                 msg.payload = res.body;
                 msg.statusCode = res.statusCode;
                 send(msg);
                 done();
             }).catch((err: DurstApiError) => {
-                // The subscriber may have been removed in Durst: check it again on the next call.
-                if (err.statusCode === 404) { subscriber.invalidateRegistration(); }
                 msg.statusCode = err.statusCode;
                 if (err.body !== undefined) { msg.payload = err.body; }
                 done(err instanceof Error ? err : new Error(String(err)));
@@ -236,32 +190,14 @@ export = function (RED: NodeAPI): void {
 
         node.on('close', (removed: boolean, done: () => void) => {
             closed = true;
-            if (retryTimer) { clearTimeout(retryTimer); }
-            // A restart or redeploy keeps the subscription; only a deleted node gives it up. An ensure still in
-            // flight is awaited first, so a redeploy starts from a settled state. Bounded: what is not done in
-            // time stays queued in the store for the next ensure at this API.
-            const sub = removed && subscriber && typeof subscriber.newClient === 'function' ? subscriber : undefined;
-            let client: DurstRestClient | undefined;
-            let finished = false;
-            const finish = () => {
-                if (finished) { return; }
-                finished = true;
-                released = true;
-                clearTimeout(timer);
-                client?.close();
+            // A restart or redeploy keeps the subscription; only a deleted node gives it up (the service queues it
+            // and switches it off, now or at its next start). An ensure in flight is awaited first (bounded).
+            if (!handle) {
+                if (removed && !service) { store.retireSubscription(node.id); }
                 done();
-            };
-            const timer = setTimeout(() => {
-                // Out of time: a deleted node's subscription stays queued for the next ensure at its API.
-                if (removed) { store.retireSubscription(node.id); }
-                finish();
-            }, CLOSE_WAIT_MS);
-            inFlight.then(() => {
-                if (!removed || finished) { return undefined; }
-                if (!sub) { store.retireSubscription(node.id); return undefined; }
-                client = sub.newClient();
-                return retire(sub, client);
-            }).catch(() => undefined).then(finish);
+                return;
+            }
+            handle.stop(removed).catch((err: Error) => node.warn(`closing: ${err.message}`)).then(() => done());
         });
     }
 

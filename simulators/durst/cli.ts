@@ -1,6 +1,7 @@
 // Command line: node dist/simulators/durst/cli.js [--port 8090] [--host 127.0.0.1] [--trickle <ms>]
-//   [--api-user u --api-password p | --api-token t] [--xauth-style headers|basic]
-import { DurstSimulator, SimApiAuth } from './index';
+//   [--login-user u --login-password p --token-ttl ms | --no-login | --api-user u --api-password p | --api-token t]
+//   [--behaviour hal,paged,...] [--xauth-style headers|basic]
+import { DURST_SIM_LOGIN, DurstSimulator, SIM_BEHAVIOURS, SimApiAuth, SimBehaviour } from './index';
 
 const USAGE = `Durst Workflow simulator: the subscriber/subscription REST API plus callbacks, on a real HTTP server.
 
@@ -11,9 +12,15 @@ Options:
   --port <n>            port to listen on (default 8090; 0 = any free port)
   --host <addr>         address to listen on (default 127.0.0.1)
   --trickle <ms>        fire a realistic status or workflow event every <ms> milliseconds (default off)
-  --api-user <u>        require HTTP Basic auth on the API with this user ...
+  --login-user <u>      the user of the Durst login (default ${DURST_SIM_LOGIN.user}) ...
+  --login-password <p>  ... and its password (default ${DURST_SIM_LOGIN.password}); every API call needs the
+                        x-auth-token of a login (GET /api/v1/login or POST /api/v2/login)
+  --token-ttl <ms>      how long a token is valid (default 24 h)
+  --no-login            no login: the API answers everyone
+  --api-user <u>        require HTTP Basic auth on the API (a gateway in front) with this user ...
   --api-password <p>    ... and this password
   --api-token <t>       require a Bearer token on the API instead
+  --behaviour <list>    comma-separated server behaviours to switch on: ${SIM_BEHAVIOURS.join(', ')}
   --xauth-style <s>     how XAUTH callbacks carry credentials: headers (default) or basic
   -h, --help            show this help and exit
 
@@ -32,7 +39,9 @@ async function main(): Promise<void> {
         process.stdout.write(USAGE);
         return;
     }
-    let apiAuth: SimApiAuth = { type: 'none' };
+    let apiAuth: SimApiAuth = { type: 'login', user: arg('login-user') ?? DURST_SIM_LOGIN.user,
+        password: arg('login-password') ?? DURST_SIM_LOGIN.password, tokenTtlMs: arg('token-ttl') ? Number(arg('token-ttl')) : undefined };
+    if (process.argv.includes('--no-login')) { apiAuth = { type: 'none' }; }
     if (arg('api-token')) { apiAuth = { type: 'bearer', token: arg('api-token') as string }; }
     if (arg('api-user')) { apiAuth = { type: 'basic', user: arg('api-user') as string, password: arg('api-password') ?? '' }; }
     const sim = new DurstSimulator({
@@ -41,11 +50,16 @@ async function main(): Promise<void> {
         apiAuth,
         xAuthStyle: arg('xauth-style') === 'basic' ? 'basic' : 'headers'
     });
+    for (const name of (arg('behaviour') ?? '').split(',').map((b) => b.trim()).filter(Boolean)) {
+        sim.setBehaviour(name as SimBehaviour);
+    }
     await sim.start();
     sim.on('delivery', (d) => { console.log(`callback ${d.topic} -> ${d.url}: ${d.status || d.error}`); });
     const trickle = Number(arg('trickle') ?? 0);
     if (trickle > 0) { sim.startTrickle(trickle); }
-    console.log(`Durst Workflow simulator listening on ${sim.url}` + (trickle > 0 ? ` (trickle every ${trickle} ms)` : ''));
+    console.log(`Durst Workflow simulator listening on ${sim.url}` + (trickle > 0 ? ` (trickle every ${trickle} ms)` : '') +
+        (apiAuth.type === 'login' ? `; API login: user ${apiAuth.user}` : '') +
+        (sim.activeBehaviours().length > 0 ? `; behaviours: ${sim.activeBehaviours().join(', ')}` : ''));
     let stopping = false;
     const stop = () => {
         if (stopping) { return; }

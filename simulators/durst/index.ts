@@ -1,6 +1,11 @@
 // In-memory Durst Workflow subscriber/subscription API on a real HTTP server, for tests, the demo and the
 // command line. It echoes secrets transformed (as the vendor docs show) but keeps the real ones to sign or
 // authenticate the callbacks it POSTs to subscribers.
+//
+// As Durst documents it, every API call needs an `x-auth-token` from a login (GET /api/v1/login or POST
+// /api/v2/login), valid for a time and until the services restart (restart()). The default is a login with
+// DURST_SIM_LOGIN. setBehaviour() switches on the answers a Spring server plausibly gives and our nodes must
+// survive (see SimBehaviour).
 import * as crypto from 'crypto';
 import * as http from 'http';
 import * as https from 'https';
@@ -9,7 +14,34 @@ import { EventEmitter } from 'events';
 import * as jwt from 'jsonwebtoken';
 import { topicMatches } from '../../nodes/lib/durst/topics';
 
-export type SimApiAuth = { type: 'none' } | { type: 'basic'; user: string; password: string } | { type: 'bearer'; token: string };
+export type SimApiAuth =
+    | { type: 'none' }
+    | { type: 'basic'; user: string; password: string }
+    | { type: 'bearer'; token: string }
+    /** Durst's own login: tokens from v1 and/or v2 login, valid tokenTtlMs (default 24 h) or until restart(). */
+    | { type: 'login'; user: string; password: string; versions?: Array<'v1' | 'v2'>; tokenTtlMs?: number };
+
+/** The simulator's default API login (the demo and the tests log in with it, as a user would). */
+export const DURST_SIM_LOGIN = { user: 'workflow', password: 'workflow-sim-password' };
+
+/**
+ * Server behaviours a client must survive (vendor notes: a Spring application, possibly behind a proxy or SSO):
+ * - hal: lists as HAL, `{"_embedded":{"subscriptionApiList":[...]},"page":{...},"_links":{"next":...}}`, 2 per page
+ * - paged: lists as Spring pages, `{"content":[...],"totalPages":N,"number":n,"last":...}`, 2 per page (?page=n)
+ * - single-get-405: GET .../subscriptions/{id} answers 405 (the page documents it under the list's path)
+ * - html-200: every GET answers 200 with an HTML login page (an SSO or proxy in front)
+ * - create-500: a create (subscriber or subscription, see scope) is stored, then answered 500
+ * - create-slow: a create is stored at once but answered after slowCreateMs (longer than the client waits)
+ * - empty-201: a create is answered 201 with an empty body
+ * - uuid-ids: new subscribers and subscriptions get UUID string ids
+ */
+export type SimBehaviour = 'hal' | 'paged' | 'single-get-405' | 'html-200' | 'create-500' | 'create-slow' | 'empty-201' | 'uuid-ids';
+export const SIM_BEHAVIOURS: SimBehaviour[] = ['hal', 'paged', 'single-get-405', 'html-200', 'create-500', 'create-slow', 'empty-201', 'uuid-ids'];
+/** Which creates a create-* behaviour applies to. */
+export type CreateScope = 'subscriber' | 'subscription' | 'both';
+
+const LOGIN_PAGE = '<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form method="post" action="/sso/login">' +
+    '<input name="username"><input name="password" type="password"><button>Sign in</button></form></body></html>\n';
 
 export interface DurstSimulatorOptions {
     port?: number;
@@ -26,10 +58,14 @@ export interface DurstSimulatorOptions {
     subscriptionCreatePaths?: Array<'create' | 'plain'>;
     /** Serve the API over https:// with this key and certificate (e.g. from a private CA). */
     tls?: SimulatorTls;
+    /** How long a create answer is held back with the create-slow behaviour (default 12 s: longer than a client's 10 s). */
+    slowCreateMs?: number;
 }
 
+export type SimId = number | string;
+
 export interface SubscriberRecord {
-    id: number;
+    id: SimId;
     hostUri: string;
     externalAuthType: 'NONE' | 'XAUTH' | 'JWT_SIGNING';
     xAuthInfo?: { user: string; password: string };
@@ -37,8 +73,8 @@ export interface SubscriberRecord {
 }
 
 export interface SubscriptionRecord {
-    id: number;
-    subscriberId: number;
+    id: SimId;
+    subscriberId: SimId;
     path: string | null;
     topic: string;
     status: 'ACTIVE' | 'INACTIVE';
@@ -75,8 +111,14 @@ export class DurstSimulator extends EventEmitter {
     private readonly options: Required<Omit<DurstSimulatorOptions, 'apiAuth' | 'tls'>> & { apiAuth: SimApiAuth };
     private readonly tls?: SimulatorTls;
     private server?: http.Server;
-    private readonly subscriberMap = new Map<number, SubscriberRecord>();
-    private readonly subscriptionMap = new Map<number, SubscriptionRecord>();
+    private readonly subscriberMap = new Map<string, SubscriberRecord>();
+    private readonly subscriptionMap = new Map<string, SubscriptionRecord>();
+    /** Issued login tokens and when each expires (ms epoch). */
+    private readonly tokens = new Map<string, number>();
+    private readonly behaviours = new Map<SimBehaviour, CreateScope>();
+    private readonly heldAnswers = new Set<NodeJS.Timeout>();
+    /** Logins answered with a token. */
+    logins = 0;
     private readonly entityStatus = new Map<string, string>();
     private nextSubscriberId = 17;
     private nextSubscriptionId = 4;
@@ -96,18 +138,22 @@ export class DurstSimulator extends EventEmitter {
     connections = 0;
     /** Number of API requests answered (including injected failures). */
     apiCalls = 0;
-    /** Method, path and Authorization header (tests check which credentials arrived) of every API request, in arrival order. */
-    readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
+    /**
+     * Method, path (without the query: a v1 login carries the password there) and Authorization header (tests
+     * check which credentials arrived), and whether an x-auth-token came along, of every API request in order.
+     */
+    readonly requests: Array<{ method: string; path: string; authorization?: string; token?: boolean }> = [];
 
     constructor(options: DurstSimulatorOptions = {}) {
         super();
         this.options = {
             port: options.port ?? 0,
             host: options.host ?? '127.0.0.1',
-            apiAuth: options.apiAuth ?? { type: 'none' },
+            apiAuth: options.apiAuth ?? { type: 'login', ...DURST_SIM_LOGIN },
             xAuthStyle: options.xAuthStyle ?? 'headers',
             callbackTimeoutMs: options.callbackTimeoutMs ?? 5000,
-            subscriptionCreatePaths: options.subscriptionCreatePaths ?? ['create', 'plain']
+            subscriptionCreatePaths: options.subscriptionCreatePaths ?? ['create', 'plain'],
+            slowCreateMs: options.slowCreateMs ?? 12000
         };
         this.tls = options.tls;
     }
@@ -139,6 +185,8 @@ export class DurstSimulator extends EventEmitter {
 
     stop(): Promise<void> {
         this.stopTrickle();
+        for (const timer of this.heldAnswers) { clearTimeout(timer); }
+        this.heldAnswers.clear();
         const server = this.server;
         this.server = undefined;
         if (!server) { return Promise.resolve(); }
@@ -150,14 +198,61 @@ export class DurstSimulator extends EventEmitter {
 
     subscribers(): SubscriberRecord[] { return [...this.subscriberMap.values()].map((s) => structuredClone(s)); }
 
-    subscriptions(subscriberId: number): SubscriptionRecord[] {
-        return [...this.subscriptionMap.values()].filter((s) => s.subscriberId === Number(subscriberId)).map((s) => ({ ...s }));
+    subscriptions(subscriberId: SimId): SubscriptionRecord[] {
+        return [...this.subscriptionMap.values()].filter((s) => String(s.subscriberId) === String(subscriberId)).map((s) => ({ ...s }));
     }
 
     /** Removes a subscriber (and its subscriptions), as an administrator deleting it in Durst would. */
-    deleteSubscriber(id: number): boolean {
-        for (const [sid, s] of this.subscriptionMap) { if (s.subscriberId === id) { this.subscriptionMap.delete(sid); } }
-        return this.subscriberMap.delete(id);
+    deleteSubscriber(id: SimId): boolean {
+        for (const [sid, s] of this.subscriptionMap) { if (String(s.subscriberId) === String(id)) { this.subscriptionMap.delete(sid); } }
+        return this.subscriberMap.delete(String(id));
+    }
+
+    /** Switches a server behaviour on (for creates: which ones) or off; see SimBehaviour. */
+    setBehaviour(behaviour: SimBehaviour, on: boolean | CreateScope = true): void {
+        if (!SIM_BEHAVIOURS.includes(behaviour)) { throw new Error(`unknown behaviour ${behaviour}`); }
+        if (on === false) { this.behaviours.delete(behaviour); } else { this.behaviours.set(behaviour, on === true ? 'both' : on); }
+    }
+
+    /** Every behaviour off. */
+    clearBehaviours(): void { this.behaviours.clear(); }
+
+    /** The behaviours switched on now. */
+    activeBehaviours(): SimBehaviour[] { return [...this.behaviours.keys()]; }
+
+    private has(behaviour: SimBehaviour, kind?: 'subscriber' | 'subscription'): boolean {
+        const scope = this.behaviours.get(behaviour);
+        return scope !== undefined && (kind === undefined || scope === 'both' || scope === kind);
+    }
+
+    /** A valid token, as a login would give it (for tests and tools that call the API directly). */
+    issueToken(): string {
+        const token = crypto.randomBytes(24).toString('base64url');
+        const auth = this.options.apiAuth;
+        const ttl = auth.type === 'login' && auth.tokenTtlMs !== undefined ? auth.tokenTtlMs : 24 * 3600 * 1000;
+        this.tokens.set(token, Date.now() + ttl);
+        return token;
+    }
+
+    /** Headers that authenticate a direct API call (tests): the login token, Basic or Bearer as configured. */
+    authHeaders(): Record<string, string> {
+        const auth = this.options.apiAuth;
+        if (auth.type === 'login') { return { 'x-auth-token': this.issueToken() }; }
+        if (auth.type === 'basic') { return { authorization: 'Basic ' + Buffer.from(`${auth.user}:${auth.password}`).toString('base64') }; }
+        if (auth.type === 'bearer') { return { authorization: 'Bearer ' + auth.token }; }
+        return {};
+    }
+
+    /** Every token expires now (as after 24 hours): the next call with one is answered 401. */
+    expireTokens(): void { this.tokens.clear(); }
+
+    /**
+     * A restart of the Durst services: every token is void and every open connection is dropped; subscribers and
+     * subscriptions stay (Durst keeps them in its database).
+     */
+    restart(): void {
+        this.tokens.clear();
+        for (const socket of this.sockets) { socket.destroy(); }
     }
 
     injectFailures(count: number, status = 503): void { this.failures = { count, status }; }
@@ -255,8 +350,8 @@ export class DurstSimulator extends EventEmitter {
 
     private async deliverToMatching(eventTopics: string[], body: object): Promise<Delivery[]> {
         const targets = [...this.subscriptionMap.values()].filter((s) => s.status === 'ACTIVE'
-            && this.subscriberMap.has(s.subscriberId) && eventTopics.some((t) => topicMatches(s.topic, t)));
-        return Promise.all(targets.map((s) => this.deliver(this.subscriberMap.get(s.subscriberId) as SubscriberRecord, s, eventTopics[0], body)));
+            && this.subscriberMap.has(String(s.subscriberId)) && eventTopics.some((t) => topicMatches(s.topic, t)));
+        return Promise.all(targets.map((s) => this.deliver(this.subscriberMap.get(String(s.subscriberId)) as SubscriberRecord, s, eventTopics[0], body)));
     }
 
     private callbackUrl(subscriber: SubscriberRecord, path: string | null): string {
@@ -314,6 +409,35 @@ export class DurstSimulator extends EventEmitter {
         const header = req.headers.authorization ?? '';
         if (auth.type === 'basic') { return header === 'Basic ' + Buffer.from(`${auth.user}:${auth.password}`).toString('base64'); }
         if (auth.type === 'bearer') { return header === 'Bearer ' + auth.token; }
+        if (auth.type === 'login') {
+            const token = req.headers['x-auth-token'];
+            const expires = typeof token === 'string' ? this.tokens.get(token) : undefined;
+            if (expires === undefined) { return false; }
+            if (expires <= Date.now()) { this.tokens.delete(token as string); return false; }
+        }
+        return true;
+    }
+
+    /** The documented logins. v1: GET with query, token in the header only; v2: POST JSON, token in header and body. */
+    private login(method: string, url: URL, body: any, answer: Answer): boolean {
+        const auth = this.options.apiAuth;
+        const isV1 = url.pathname === '/api/v1/login';
+        const isV2 = url.pathname === '/api/v2/login';
+        if (!isV1 && !isV2) { return false; }
+        const versions = auth.type === 'login' ? auth.versions ?? ['v1', 'v2'] : [];
+        if (!versions.includes(isV1 ? 'v1' : 'v2')) { answer(404); return true; }
+        if (isV1 && method !== 'GET') { answer(405); return true; }
+        if (isV2 && method !== 'POST') { answer(405); return true; }
+        const username = isV1 ? url.searchParams.get('username') : body?.username;
+        const password = isV1 ? url.searchParams.get('password') : body?.password;
+        if (auth.type !== 'login' || username !== auth.user || password !== auth.password) { answer(401); return true; }
+        const token = this.issueToken();
+        this.logins += 1;
+        if (isV1) {
+            answer(200, { id: 5, username, activeUntil: '2038-01-19' }, { 'x-auth-token': token });
+        } else {
+            answer(200, { userId: 5, username, 'X-Auth-Token': token }, { 'X-Auth-Token': token });
+        }
         return true;
     }
 
@@ -321,43 +445,88 @@ export class DurstSimulator extends EventEmitter {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
-            const answer = (status: number, body?: unknown) => {
+            const answer: Answer = (status, body, headers = {}, delayMs = 0) => {
                 const send = () => {
-                    if (body === undefined) { res.writeHead(status); res.end(); return; }
+                    if (res.destroyed) { return; }
+                    if (body === undefined) { res.writeHead(status, headers); res.end(); return; }
+                    const html = typeof body === 'string' && body.startsWith('<!DOCTYPE');
                     const text = typeof body === 'string' ? body : JSON.stringify(body);
-                    res.writeHead(status, { 'Content-Type': 'application/json' });
+                    res.writeHead(status, { 'Content-Type': html ? 'text/html;charset=UTF-8' : 'application/json', ...headers });
                     res.end(text);
                 };
-                if (this.latencyMs > 0) { setTimeout(send, this.latencyMs); } else { send(); }
+                const wait = this.latencyMs + delayMs;
+                if (wait > 0) {
+                    const timer = setTimeout(() => { this.heldAnswers.delete(timer); send(); }, wait);
+                    this.heldAnswers.add(timer);
+                } else {
+                    send();
+                }
             };
+            const url = new URL(req.url ?? '/', 'http://sim.invalid');
+            const method = req.method ?? 'GET';
             this.apiCalls++;
-            this.requests.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], authorization: req.headers.authorization });
+            this.requests.push({ method, path: url.pathname, authorization: req.headers.authorization, token: typeof req.headers['x-auth-token'] === 'string' });
             if (this.failures.count > 0) {
                 this.failures.count--;
                 answer(this.failures.status, { error: 'injected failure' });
                 return;
             }
-            if (!this.authorised(req)) { answer(401); return; }
+            // An SSO or proxy login page in front answers every GET, whoever asks.
+            if (method === 'GET' && this.has('html-200')) { answer(200, LOGIN_PAGE); return; }
             let body: any;
             if (chunks.length > 0) {
                 try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { answer(400, { error: 'invalid JSON' }); return; }
             }
+            if (this.login(method, url, body, answer)) { return; }
+            if (!this.authorised(req)) { answer(401); return; }
             try {
-                this.route(req.method ?? 'GET', (req.url ?? '/').split('?')[0], body, answer);
+                this.route(method, url, body, answer);
             } catch (err) {
                 answer(500, { error: (err as Error).message });
             }
         });
     }
 
-    private route(method: string, path: string, body: any, answer: (status: number, body?: unknown) => void): void {
+    private newId(kind: 'subscriber' | 'subscription'): SimId {
+        if (this.has('uuid-ids')) { return crypto.randomUUID(); }
+        return kind === 'subscriber' ? this.nextSubscriberId++ : this.nextSubscriptionId++;
+    }
+
+    /** The answer to a create that was stored, as the create-* and empty-201 behaviours shape it. */
+    private answerCreate(kind: 'subscriber' | 'subscription', answer: Answer, body: object): void {
+        if (this.has('create-500', kind)) { answer(500, { error: 'Internal Server Error' }); return; }
+        const delay = this.has('create-slow', kind) ? this.options.slowCreateMs : 0;
+        answer(201, this.has('empty-201', kind) ? undefined : body, {}, delay);
+    }
+
+    /** A list answer, shaped as the hal / paged behaviours say (2 entries per page then). */
+    private listAnswer(subscriberId: SimId, url: URL): { status: number; body: unknown } {
+        const all = this.subscriptions(subscriberId).map(publicSubscription);
+        if (!this.has('hal') && !this.has('paged')) { return { status: 200, body: all }; }
+        const size = 2;
+        const totalPages = Math.max(1, Math.ceil(all.length / size));
+        const number = Math.min(Math.max(0, Number(url.searchParams.get('page') ?? 0) || 0), totalPages - 1);
+        const content = all.slice(number * size, number * size + size);
+        if (this.has('paged')) {
+            return { status: 200, body: { content, totalPages, totalElements: all.length, number, size, first: number === 0, last: number + 1 >= totalPages } };
+        }
+        const self = `/api/v1/subscribers/${encodeURIComponent(String(subscriberId))}/subscriptions`;
+        const links: Record<string, { href: string }> = { self: { href: `${self}?page=${number}&size=${size}` } };
+        if (number + 1 < totalPages) { links.next = { href: `${self}?page=${number + 1}&size=${size}` }; }
+        const hal: Record<string, unknown> = { _links: links, page: { size, totalElements: all.length, totalPages, number } };
+        if (content.length > 0) { hal._embedded = { subscriptionApiList: content }; }
+        return { status: 200, body: hal };
+    }
+
+    private route(method: string, url: URL, body: any, answer: Answer): void {
+        const path = url.pathname;
         let m: RegExpExecArray | null;
         if (method === 'POST' && path === '/api/v1/subscribers/create') {
             const error = this.validateSubscriber(body);
             if (error) { answer(400, { error }); return; }
-            const record = this.toSubscriber(this.nextSubscriberId++, body);
-            this.subscriberMap.set(record.id, record);
-            answer(201, this.echoSubscriber(record));
+            const record = this.toSubscriber(this.newId('subscriber'), body);
+            this.subscriberMap.set(String(record.id), record);
+            this.answerCreate('subscriber', answer, this.echoSubscriber(record));
             return;
         }
         if (method === 'GET' && (m = /^\/api\/v1\/subscribers\/testresponse\/(\d+)$/.exec(path))) {
@@ -366,41 +535,47 @@ export class DurstSimulator extends EventEmitter {
             this.fireStatus('PRODUCTION_JOB', jobId, 'CREATED', this.entityStatus.get(`PRODUCTION_JOB/${jobId}`)).catch(() => undefined);
             return;
         }
-        if ((m = /^\/api\/v1\/subscribers\/(\d+)$/.exec(path))) {
-            const subscriber = this.subscriberMap.get(Number(m[1]));
+        if ((m = /^\/api\/v1\/subscribers\/([^/]+)$/.exec(path))) {
+            const subscriber = this.subscriberMap.get(decodeURIComponent(m[1]));
             if (!subscriber) { answer(404); return; }
             if (method === 'GET') { answer(200, this.echoSubscriber(subscriber)); return; }
             if (method === 'PUT') {
                 const error = this.validateSubscriber(body);
                 if (error) { answer(400, { error }); return; }
                 const record = this.toSubscriber(subscriber.id, body);
-                this.subscriberMap.set(record.id, record);
+                this.subscriberMap.set(String(record.id), record);
                 answer(201, this.echoSubscriber(record));
                 return;
             }
             answer(405);
             return;
         }
-        if ((m = /^\/api\/v1\/subscribers\/(\d+)\/subscriptions(\/create)?$/.exec(path))) {
-            const subscriberId = Number(m[1]);
-            if (!this.subscriberMap.has(subscriberId)) { answer(404); return; }
-            if (method === 'GET' && !m[2]) { answer(200, this.subscriptions(subscriberId).map(publicSubscription)); return; }
+        if ((m = /^\/api\/v1\/subscribers\/([^/]+)\/subscriptions(\/create)?$/.exec(path))) {
+            const subscriber = this.subscriberMap.get(decodeURIComponent(m[1]));
+            if (!subscriber) { answer(404); return; }
+            const subscriberId = subscriber.id;
+            if (method === 'GET' && !m[2]) { const list = this.listAnswer(subscriberId, url); answer(list.status, list.body); return; }
             if (method !== 'POST') { answer(405); return; }
             if (!this.options.subscriptionCreatePaths.includes(m[2] ? 'create' : 'plain')) { answer(m[2] ? 404 : 405); return; }
             if (!body || typeof body.topic !== 'string') { answer(400, { error: 'topic required' }); return; }
             const record: SubscriptionRecord = {
-                id: this.nextSubscriptionId++, subscriberId, path: typeof body.path === 'string' ? body.path : null,
+                id: this.newId('subscription'), subscriberId, path: typeof body.path === 'string' ? body.path : null,
                 topic: body.topic, status: body.status === 'INACTIVE' ? 'INACTIVE' : 'ACTIVE', publishInitialState: body.publishInitialState === true
             };
-            this.subscriptionMap.set(record.id, record);
-            answer(201, publicSubscription(record));
+            this.subscriptionMap.set(String(record.id), record);
+            this.answerCreate('subscription', answer, publicSubscription(record));
             if (record.publishInitialState && record.status === 'ACTIVE') { this.publishInitialState(record); }
             return;
         }
-        if ((m = /^\/api\/v1\/subscribers\/(\d+)\/subscriptions\/(\d+)$/.exec(path))) {
-            const subscription = this.subscriptionMap.get(Number(m[2]));
-            if (!this.subscriberMap.has(Number(m[1])) || !subscription || subscription.subscriberId !== Number(m[1])) { answer(404); return; }
-            if (method === 'GET') { answer(200, publicSubscription(subscription)); return; }
+        if ((m = /^\/api\/v1\/subscribers\/([^/]+)\/subscriptions\/([^/]+)$/.exec(path))) {
+            const subscriberKey = decodeURIComponent(m[1]);
+            const subscription = this.subscriptionMap.get(decodeURIComponent(m[2]));
+            if (!this.subscriberMap.has(subscriberKey) || !subscription || String(subscription.subscriberId) !== subscriberKey) { answer(404); return; }
+            if (method === 'GET') {
+                if (this.has('single-get-405')) { answer(405); return; }
+                answer(200, publicSubscription(subscription));
+                return;
+            }
             if (method === 'PUT') {
                 if (!body || typeof body !== 'object') { answer(400, { error: 'body required' }); return; }
                 if (typeof body.topic === 'string') { subscription.topic = body.topic; }
@@ -418,7 +593,7 @@ export class DurstSimulator extends EventEmitter {
 
     private publishInitialState(subscription: SubscriptionRecord): void {
         const m = /^STATUS\/(PRODUCTION_JOB|MOTIF|ARTICLE|PRINT_ORDER)\/(\d+)$/.exec(subscription.topic);
-        const subscriber = this.subscriberMap.get(subscription.subscriberId);
+        const subscriber = this.subscriberMap.get(String(subscription.subscriberId));
         if (!m || !subscriber) { return; }
         const key = `${m[1]}/${m[2]}`;
         const body = { entityType: m[1], entityId: Number(m[2]), created: new Date().toISOString(), newStatus: this.entityStatus.get(key) ?? 'CREATED' };
@@ -436,7 +611,7 @@ export class DurstSimulator extends EventEmitter {
         return undefined;
     }
 
-    private toSubscriber(id: number, body: any): SubscriberRecord {
+    private toSubscriber(id: SimId, body: any): SubscriberRecord {
         const record: SubscriberRecord = { id, hostUri: body.hostUri, externalAuthType: body.externalAuthType ?? 'NONE' };
         if (record.externalAuthType === 'XAUTH') {
             record.xAuthInfo = { user: String(body.xAuthInfo.user ?? ''), password: body.xAuthInfo.password };
@@ -458,6 +633,8 @@ export class DurstSimulator extends EventEmitter {
         return echo;
     }
 }
+
+type Answer = (status: number, body?: unknown, headers?: Record<string, string>, delayMs?: number) => void;
 
 function publicSubscription(s: SubscriptionRecord): object {
     return { id: s.id, path: s.path, topic: s.topic, status: s.status, publishInitialState: s.publishInitialState };

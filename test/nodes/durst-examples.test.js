@@ -43,7 +43,7 @@ describe('durst example flows', function () {
         // The examples leave hostUri empty: the subscriber takes this runtime's own port (uiPort) and httpNodeRoot.
         helper.settings({ durstApiRetryDelay: 5, uiPort: server.address().port, httpNodeRoot: '/' });
         await helper.startServer();
-        sim = new DurstSimulator();
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } }); // as print-events-simulators serves the examples
         await sim.start();
     });
 

@@ -36,7 +36,7 @@ describe('durst nodes against the simulator', function () {
     beforeEach(async function () {
         helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 2000, durstEnsureRetryDelay: 20, apiMaxLength: '4kb', durstWebhookTimeout: 500 });
         await helper.startServer();
-        sim = new DurstSimulator();
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
         RED = undefined;
         httpNode = await serveHttpNode(() => RED);
@@ -222,7 +222,7 @@ describe('durst nodes against the simulator', function () {
 
         it('falls back to POST .../subscriptions when .../subscriptions/create is missing, and remembers it', async function () {
             await sim.stop();
-            sim = new DurstSimulator({ subscriptionCreatePaths: ['plain'] });
+            sim = new DurstSimulator({ subscriptionCreatePaths: ['plain'], apiAuth: { type: 'none' } });
             await sim.start();
             await helper.load(modules, managerFlow(subscriber()));
             const first = await call('mgr', { action: 'create', topic: 'STATUS/*' });
@@ -357,7 +357,7 @@ describe('durst nodes against the simulator', function () {
         async function fireAndReceive(sub, creds, simOptions) {
             if (simOptions) {
                 await sim.stop();
-                sim = new DurstSimulator(simOptions);
+                sim = new DurstSimulator({ apiAuth: { type: 'none' }, ...simOptions });
                 await sim.start();
                 sub.apiUrl = sim.url;
             }

@@ -315,7 +315,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
 
         async function startSim(options) {
             if (sim) { await sim.stop(); }
-            sim = new DurstSimulator(options);
+            sim = new DurstSimulator({ apiAuth: { type: 'none' }, ...options });
             await sim.start();
         }
 

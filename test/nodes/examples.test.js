@@ -281,7 +281,7 @@ describe('example flows deployed against the simulators', function () {
         await helper.startServer();
         pfSim = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [demo.DEMO_MIS_KEY] });
         await pfSim.start();
-        durstSim = new DurstSimulator({ port: 0, host: '127.0.0.1' });
+        durstSim = new DurstSimulator({ port: 0, host: '127.0.0.1', apiAuth: { type: 'login', ...demo.DEMO_DURST_LOGIN } });
         await durstSim.start();
         broker = await startBroker();
         RED = undefined;

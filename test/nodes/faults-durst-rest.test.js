@@ -32,7 +32,7 @@ async function waitFor(check, what, timeoutMs = 8000) {
     }
 }
 
-function flow(apiUrl, { apiAuth = 'none' } = {}) {
+function flow(apiUrl, { apiAuth = 'login' } = {}) {
     return [
         { id: 'sub', type: 'durst-subscriber', name: '', apiUrl, apiAuth, hostUri: 'http://127.0.0.1:1880/',
             externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', xAuthUser: '', subscriberId: '' },
@@ -217,7 +217,9 @@ describe('faults: Durst REST (durst-subscriber + durst-subscription)', function 
 
     for (const c of CASES) {
         it(`${c.name} (${c.outcome})`, async function () {
-            let sim = new DurstSimulator({ port: 0, host: '127.0.0.1', ...(c.simOptions || {}) });
+            // Durst's own login (x-auth-token) unless the case says otherwise.
+            const simOptions = { port: 0, host: '127.0.0.1', apiAuth: { type: 'login', user: API_USER, password: API_PASSWORD }, ...(c.simOptions || {}) };
+            let sim = new DurstSimulator(simOptions);
             await sim.start();
             let apiUrl = sim.url;
             if (c.networkDown) {
@@ -225,7 +227,7 @@ describe('faults: Durst REST (durst-subscriber + durst-subscription)', function 
                 // comes back on the same port later.
                 const port = sim.port;
                 await sim.stop();
-                sim = new DurstSimulator({ port, host: '127.0.0.1' });
+                sim = new DurstSimulator({ ...simOptions, port });
                 apiUrl = `http://127.0.0.1:${port}`;
             }
             helper.settings({ durstApiAttempts: 2, durstApiRetryDelay: 20, ...(c.settings || {}) });

@@ -4,86 +4,18 @@
 // emits to a collector server here, and the simulator records every callback it sends.
 const assert = require('assert');
 const fs = require('fs');
-const http = require('http');
 const path = require('path');
 const { DurstSimulator } = require('../../dist/simulators/durst');
 const { STATE_FILE_NAME } = require('../../dist/nodes/lib/durst/state-store');
-const { startStockNodeRed, makeUserDir, freePort } = require('../lib/stock-node-red');
+const { freePort } = require('../lib/stock-node-red');
+const { ENSURED, RestartableNodeRed, LOGIN_CREDENTIALS, startCollector } = require('../lib/durst-runtime');
 const { waitFor } = require('../e2e/harness');
-
-// Fast retries, so "Durst unreachable" recovers within the test.
-const SETTINGS = { durstEnsureRetryDelay: 200, durstApiRetryDelay: 50, durstApiAttempts: 2, durstApiTimeout: 3000 };
-const ENSURED = /Durst subscription #\d+ (kept|created|reactivated) for /;
-
-/**
- * One Node-RED installation (user dir + port) that can be stopped and started again, as a restart does. The log
- * of every run is kept, so a test can count lines across restarts. Edits are deployed through the admin API.
- */
-class RestartableNodeRed {
-    constructor({ port, flows }) {
-        this.port = port;
-        this.userDir = makeUserDir();
-        this.flows = flows;
-        this.runs = [];
-        this.current = undefined;
-    }
-
-    get baseUrl() { return `http://127.0.0.1:${this.port}`; }
-    get log() { return this.runs.map((run) => run.output()).join(''); }
-
-    async start() {
-        // Flows are written on the first start only; later starts find whatever the deploys left.
-        const flows = this.runs.length === 0 ? this.flows : undefined;
-        this.current = await startStockNodeRed({ flows, userDir: this.userDir, port: this.port, timeoutMs: 60000,
-            settings: { ...SETTINGS, logging: { console: { level: 'info' } } } });
-        this.runs.push(this.current);
-    }
-
-    async stop() {
-        if (this.current) { await this.current.stop(); }
-        this.current = undefined;
-    }
-
-    async restart() {
-        await this.stop();
-        await this.start();
-    }
-
-    remove() { fs.rmSync(this.userDir, { recursive: true, force: true }); }
-
-    /** Number of log lines matching re, over every run so far. */
-    count(re) {
-        return this.log.split('\n').filter((line) => re.test(line)).length;
-    }
-
-    /** Deploys like the editor: type 'full', 'nodes' (modified nodes) or 'flows' (modified flows). */
-    async deploy(flows, type) {
-        const res = await fetch(this.baseUrl + '/flows', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v1', 'Node-RED-Deployment-Type': type },
-            body: JSON.stringify(flows)
-        });
-        if (res.status !== 204 && res.status !== 200) { throw new Error(`deploy answered ${res.status}: ${await res.text()}`); }
-    }
-}
-
-function startCollector() {
-    const received = [];
-    const server = http.createServer((req, res) => {
-        let text = '';
-        req.on('data', (c) => { text += c; });
-        req.on('end', () => {
-            try { received.push(JSON.parse(text)); } catch { received.push({ unparsed: text }); }
-            res.end('ok');
-        });
-    });
-    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, received, url: `http://127.0.0.1:${server.address().port}/` })));
-}
 
 function durstFlows({ apiUrl, hostUri, collectorUrl, topic = 'STATUS/PRODUCTION_JOB/*', path: subPath = 'durst/a', subscriberId = '', withSubscription = true }) {
     const flows = [
         { id: 'tab1', type: 'tab', label: 'durst' },
-        { id: 'sub1', type: 'durst-subscriber', name: 'durst', apiUrl, apiAuth: 'none', hostUri, externalAuthType: 'NONE',
+        // Durst's own login, as a user sets it up (the simulator requires it).
+        { id: 'sub1', type: 'durst-subscriber', name: 'durst', apiUrl, apiAuth: 'login', loginMethod: 'auto', hostUri, externalAuthType: 'NONE',
             xAuthUser: '', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId },
         { id: 'hook1', type: 'durst-webhook-in', z: 'tab1', name: '', subscriber: 'sub1', url: '/' + subPath, dedupeWindow: 30,
             x: 120, y: 80, wires: [['post1']] },
@@ -132,7 +64,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
         collector = await startCollector();
         const port = await freePort();
         hostUri = `http://127.0.0.1:${port}/`;
-        red = new RestartableNodeRed({ port, flows: durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url }) });
+        red = new RestartableNodeRed({ port, flows: durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url }), credentials: LOGIN_CREDENTIALS });
     });
 
     after(async function () {
@@ -164,7 +96,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
             assert.strictEqual(on[0].path, 'durst/a');
             assert.deepStrictEqual(await fireOnce(), { sent: 1, emitted: 1 }, `after restart ${restart}`);
         }
-        assert.strictEqual(sim.requests.filter((r) => r.method === 'POST').length, 2, 'one subscriber and one subscription created, ever');
+        assert.strictEqual(sim.requests.filter((r) => r.method === 'POST' && !/\/login$/.test(r.path)).length, 2, 'one subscriber and one subscription created, ever');
         const state = fs.readFileSync(path.join(red.userDir, STATE_FILE_NAME), 'utf8');
         assert.match(state, /"subscriptionId": \d+/);
         assert.doesNotMatch(state, /password|jwtKey|secret/i);
@@ -215,7 +147,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
     it('never touches a subscription it did not ensure', async function () {
         const [subscriber] = sim.subscribers();
         const foreign = await fetch(`${sim.url}/api/v1/subscribers/${subscriber.id}/subscriptions`, {
-            method: 'POST', headers: { 'content-type': 'application/json' },
+            method: 'POST', headers: { 'content-type': 'application/json', ...sim.authHeaders() },
             body: JSON.stringify({ topic: 'WORKFLOW/*', path: 'elsewhere', status: 'ACTIVE', publishInitialState: false })
         }).then((res) => res.json());
         const before = red.count(ENSURED);
@@ -230,10 +162,10 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
         await red.deploy(durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url, path: 'durst/c', withSubscription: false }), 'nodes');
         await waitFor(() => red.count(/its durst-subscription node was deleted/) > before, { what: 'the switch-off of the deleted node' });
         assert.deepStrictEqual(active().map((s) => s.path), ['elsewhere'], 'only the foreign subscription stays ACTIVE');
-        const created = sim.requests.filter((r) => r.method === 'POST').length;
+        const created = sim.requests.filter((r) => r.method === 'POST' && !/\/login$/.test(r.path)).length;
         await red.restart();
         assert.deepStrictEqual(active().map((s) => s.path), ['elsewhere']);
-        assert.strictEqual(sim.requests.filter((r) => r.method === 'POST').length, created, 'nothing created after the restart');
+        assert.strictEqual(sim.requests.filter((r) => r.method === 'POST' && !/\/login$/.test(r.path)).length, created, 'nothing created after the restart');
         assert.strictEqual(sim.subscribers().length, 1);
     });
 });
@@ -265,12 +197,12 @@ describe('durst: two Node-RED instances sharing one pinned subscriber id deploy 
         // Behind a load balancer both share the public hostUri; here it points at the first instance.
         const hostUri = `http://127.0.0.1:${ports[0]}/`;
         const registered = await fetch(`${sim.url}/api/v1/subscribers/create`, {
-            method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ externalAuthType: 'NONE', hostUri })
+            method: 'POST', headers: { 'content-type': 'application/json', ...sim.authHeaders() }, body: JSON.stringify({ externalAuthType: 'NONE', hostUri })
         }).then((res) => res.json());
         const flows = (withSubscription) => durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: 'http://127.0.0.1:9/',
             subscriberId: String(registered.id), withSubscription });
         reds = ports.map((port) => {
-            return new RestartableNodeRed({ port, flows: flows(false) });
+            return new RestartableNodeRed({ port, flows: flows(false), credentials: LOGIN_CREDENTIALS });
         });
         await Promise.all(reds.map((red) => red.start()));
         // Every API answer is slow, so both instances list before either has created: a real race.

@@ -143,8 +143,8 @@ describe('both vendors behind a real squid proxy', function () {
         squid = await startSquid({ user: PROXY_USER, password: PROXY_PASSWORD, hosts: names });
         pfPlain = new PrintFactorySimulator({ port: 0, misKeys: [MIS_KEY] });
         pfTls = new PrintFactorySimulator({ port: 0, misKeys: [MIS_KEY], tls: { key: certs.key, cert: certs.cert } });
-        durstHttp = new DurstSimulator();
-        durstHttps = new DurstSimulator({ tls: { key: certs.key, cert: certs.cert } });
+        durstHttp = new DurstSimulator({ apiAuth: { type: 'none' } });
+        durstHttps = new DurstSimulator({ tls: { key: certs.key, cert: certs.cert }, apiAuth: { type: 'none' } });
         for (const sim of [pfPlain, pfTls, durstHttp, durstHttps]) { await sim.start(); }
         helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 5000 });
         await helper.startServer();
@@ -306,7 +306,7 @@ describe('both vendors behind a real squid proxy', function () {
         proxyEnv({ HTTPS_PROXY: withAuth() });
         const tls = { key: certs.key, cert: certs.cert, clientCa: certs.ca };
         const pfMtls = new PrintFactorySimulator({ port: 0, misKeys: [MIS_KEY], tls });
-        const durstMtls = new DurstSimulator({ tls });
+        const durstMtls = new DurstSimulator({ tls, apiAuth: { type: 'none' } });
         await pfMtls.start();
         await durstMtls.start();
         try {

@@ -9,10 +9,14 @@ const { DurstSimulator, echoSecret } = require('../../dist/simulators/durst');
 function request(url, method, body, headers = {}) {
     return new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : JSON.stringify(body);
-        const req = http.request(url, { method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        const req = http.request(url, { method, agent: false, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
             let text = '';
             res.on('data', (c) => { text += c; });
-            res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined }));
+            res.on('end', () => {
+                let parsed = text;
+                try { parsed = text ? JSON.parse(text) : undefined; } catch { /* an HTML page stays text */ }
+                resolve({ status: res.statusCode, body: parsed, headers: res.headers, text });
+            });
         });
         req.on('error', reject);
         req.end(data);
@@ -56,7 +60,7 @@ describe('durst simulator', function () {
     });
 
     it('serves both subscription create paths and lists a JSON array', async function () {
-        sim = new DurstSimulator();
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
         await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'NONE', hostUri: 'localhost:1234' });
         const a = await request(`${sim.url}/api/v1/subscribers/17/subscriptions/create`, 'POST', { path: 'a', status: 'ACTIVE', topic: 'STATUS/*' });
@@ -69,7 +73,7 @@ describe('durst simulator', function () {
     });
 
     it('trickles overlapping production job lifecycles and workflows whose progress climbs to 100 %', async function () {
-        sim = new DurstSimulator();
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
         const hostUri = `http://127.0.0.1:${receiver.address().port}`;
         await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'JWT_SIGNING', hostUri,
@@ -111,7 +115,7 @@ describe('durst simulator', function () {
     });
 
     it('the CLI prints its URL and stops on SIGTERM', async function () {
-        const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'simulators', 'durst', 'cli.js'), '--port', '0', '--trickle', '1000']);
+        const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'simulators', 'durst', 'cli.js'), '--port', '0', '--trickle', '1000', '--no-login']);
         const url = await new Promise((resolve, reject) => {
             let out = '';
             child.stdout.on('data', (c) => {
@@ -128,7 +132,7 @@ describe('durst simulator', function () {
     });
 
     it('sends one callback per ACTIVE matching subscription of every subscriber, as Durst does', async function () {
-        sim = new DurstSimulator();
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
         const hostUri = `http://127.0.0.1:${receiver.address().port}`;
         for (let i = 0; i < 2; i++) {
@@ -151,9 +155,82 @@ describe('durst simulator', function () {
         child.stdout.on('data', (c) => { out += c; });
         const code = await new Promise((resolve) => child.on('exit', resolve));
         assert.strictEqual(code, 0);
-        for (const option of ['--port', '--host', '--trickle', '--api-user', '--api-password', '--api-token', '--xauth-style', '--help']) {
+        for (const option of ['--port', '--host', '--trickle', '--login-user', '--login-password', '--token-ttl', '--no-login', '--behaviour',
+            '--api-user', '--api-password', '--api-token', '--xauth-style', '--help']) {
             assert.ok(out.includes(option), `help mentions ${option}:\n${out}`);
         }
         assert.doesNotMatch(out, /listening on/);
+    });
+
+    describe('login and server behaviours', function () {
+        const login = { type: 'login', user: 'u', password: 'p' };
+        const post = (url, body, headers) => request(url, 'POST', body, headers);
+
+        it('requires a login by default: v1 (token in the header) and v2 (header and body); tokens expire and die with a restart', async function () {
+            sim = new DurstSimulator({ apiAuth: { ...login, tokenTtlMs: 300 } });
+            await sim.start();
+            const body = { externalAuthType: 'NONE', hostUri: 'localhost:1234' };
+            assert.strictEqual((await post(`${sim.url}/api/v1/subscribers/create`, body)).status, 401, 'no token, no call');
+            assert.strictEqual((await request(`${sim.url}/api/v1/login?username=u&password=wrong`, 'GET')).status, 401);
+            const v1 = await request(`${sim.url}/api/v1/login?username=u&password=p`, 'GET');
+            assert.strictEqual(v1.status, 200);
+            assert.deepStrictEqual(Object.keys(v1.body).sort(), ['activeUntil', 'id', 'username']);
+            const v2 = await post(`${sim.url}/api/v2/login`, { username: 'u', password: 'p' });
+            assert.strictEqual(v2.headers['x-auth-token'], v2.body['X-Auth-Token']);
+            assert.strictEqual((await post(`${sim.url}/api/v1/subscribers/create`, body, { 'x-auth-token': v1.headers['x-auth-token'] })).status, 201);
+            assert.ok(!sim.requests.some((r) => /password|wrong/.test(r.path)), 'the v1 query (password) is never recorded');
+            await new Promise((resolve) => setTimeout(resolve, 350)); // the token lifetime is the behaviour under test
+            assert.strictEqual((await request(`${sim.url}/api/v1/subscribers/17`, 'GET', undefined, { 'x-auth-token': v2.headers['x-auth-token'] })).status, 401, 'expired');
+            const fresh = sim.issueToken();
+            assert.strictEqual((await request(`${sim.url}/api/v1/subscribers/17`, 'GET', undefined, { 'x-auth-token': fresh })).status, 200);
+            sim.restart();
+            assert.strictEqual((await request(`${sim.url}/api/v1/subscribers/17`, 'GET', undefined, { 'x-auth-token': fresh })).status, 401, 'void after a restart');
+            assert.strictEqual(sim.subscribers().length, 1, 'the data survives a restart');
+        });
+
+        it('answers lists as HAL and pages, a single GET with 405, HTML pages with 200, and creates as the behaviour says', async function () {
+            sim = new DurstSimulator({ apiAuth: login, slowCreateMs: 300 });
+            await sim.start();
+            const auth = sim.authHeaders();
+            const sub = (await post(`${sim.url}/api/v1/subscribers/create`, { externalAuthType: 'NONE', hostUri: 'h' }, auth)).body;
+            for (const p of ['a', 'b', 'c']) { await post(`${sim.url}/api/v1/subscribers/${sub.id}/subscriptions`, { path: p, status: 'ACTIVE', topic: 'STATUS/*' }, auth); }
+            const list = (query = '') => request(`${sim.url}/api/v1/subscribers/${sub.id}/subscriptions${query}`, 'GET', undefined, auth);
+            sim.setBehaviour('hal');
+            const hal = (await list()).body;
+            assert.deepStrictEqual(hal._embedded.subscriptionApiList.map((s) => s.path), ['a', 'b']);
+            assert.match(hal._links.next.href, /page=1/);
+            sim.setBehaviour('hal', false);
+            sim.setBehaviour('paged');
+            const page1 = (await list('?page=1')).body;
+            assert.deepStrictEqual([page1.content.map((s) => s.path), page1.totalPages, page1.number, page1.last], [['c'], 2, 1, true]);
+            sim.clearBehaviours();
+            sim.setBehaviour('single-get-405');
+            assert.strictEqual((await request(`${sim.url}/api/v1/subscribers/${sub.id}/subscriptions/4`, 'GET', undefined, auth)).status, 405);
+            sim.clearBehaviours();
+            sim.setBehaviour('html-200');
+            const html = await list();
+            assert.deepStrictEqual([html.status, /text\/html/.test(html.headers['content-type']), /<!DOCTYPE html>/.test(html.text)], [200, true, true]);
+            sim.clearBehaviours();
+            const create = () => post(`${sim.url}/api/v1/subscribers/${sub.id}/subscriptions`, { path: 'x', status: 'ACTIVE', topic: 'WORKFLOW/*' }, auth);
+            sim.setBehaviour('create-500', 'subscription');
+            assert.strictEqual((await create()).status, 500);
+            assert.strictEqual(sim.subscriptions(sub.id).length, 4, 'stored although answered 500');
+            sim.clearBehaviours();
+            sim.setBehaviour('empty-201');
+            const empty = await create();
+            assert.deepStrictEqual([empty.status, empty.text], [201, '']);
+            sim.clearBehaviours();
+            sim.setBehaviour('create-slow');
+            const started = Date.now();
+            const slow = create();
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.strictEqual(sim.subscriptions(sub.id).length, 6, 'stored before the answer');
+            assert.strictEqual((await slow).status, 201);
+            assert.ok(Date.now() - started >= 280, 'answered after slowCreateMs');
+            sim.clearBehaviours();
+            sim.setBehaviour('uuid-ids');
+            assert.match(String((await create()).body.id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+            assert.throws(() => sim.setBehaviour('no-such-thing'), /unknown behaviour/);
+        });
     });
 });

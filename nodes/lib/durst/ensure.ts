@@ -1,15 +1,21 @@
 // "Ensure on deploy" for durst-subscription: exactly one ACTIVE subscription per topic + path, and the
 // switching off of subscriptions this package ensured earlier but no longer needs (edited or deleted node).
+// Called by the Durst service (service.ts) only, which owns the retries.
+//
+// Every ensure lists first, so a create that landed although its answer was lost (timeout, connection reset,
+// 5xx, a 201 with an empty or non-JSON body) is found and adopted instead of being created again. After its
+// own create the list is read again for the same reason.
 //
 // Two Node-RED instances sharing one subscriber may ensure at the same moment and both create one. Each
 // instance that created or reactivated lists again afterwards and keeps the ACTIVE match with the lowest id,
 // switching the others off: whichever instance created the higher id lists after its own create, when the
 // lower one already exists, so both end on the same single subscription.
-import { DurstApiError, DurstRestClient, SubscriptionRecord } from './rest-client';
+import { DurstRestClient, SubscriptionRecord } from './rest-client';
+import { DurstApiError, DurstId, compareIds, durstIdOf, isRetryable, outcomeUnknown, sameId } from './errors';
 import type { DurstStateStore, SubscriptionRef } from './state-store';
 
 export interface EnsureRequest {
-    subscriberId: number;
+    subscriberId: DurstId;
     topic: string;
     path: string;
     publishInitialState: boolean;
@@ -17,11 +23,13 @@ export interface EnsureRequest {
     checkOpen?: () => void;
 }
 
+type Identified = SubscriptionRecord & { id: DurstId };
+
 export interface EnsureResult {
-    record: SubscriptionRecord & { id: number };
-    action: 'kept' | 'reactivated' | 'created';
+    record: Identified;
+    action: 'kept' | 'reactivated' | 'created' | 'adopted';
     /** ACTIVE duplicates of the same topic + path that were set INACTIVE. */
-    duplicatesOff: number[];
+    duplicatesOff: DurstId[];
 }
 
 /** Paths compare without leading/trailing slashes (Durst answers "path/after/baseUri/" for "path/after/baseUri"). */
@@ -30,19 +38,19 @@ export function samePath(a: unknown, b: unknown): boolean {
     return norm(a) === norm(b);
 }
 
-function byId(a: SubscriptionRecord, b: SubscriptionRecord): number {
-    return Number(a.id) - Number(b.id);
+function byId(a: Identified, b: Identified): number {
+    return compareIds(a.id, b.id);
 }
 
-function withId(record: SubscriptionRecord): record is SubscriptionRecord & { id: number } {
-    const id: unknown = record.id;
-    return (typeof id === 'number' && Number.isInteger(id)) || (typeof id === 'string' && /^\d+$/.test(id));
+function identified(record: SubscriptionRecord): Identified | undefined {
+    const id = durstIdOf(record.id);
+    return id === undefined ? undefined : { ...record, id };
 }
 
-async function matchingSubscriptions(client: DurstRestClient, req: EnsureRequest): Promise<Array<SubscriptionRecord & { id: number }>> {
+async function matchingSubscriptions(client: DurstRestClient, req: EnsureRequest): Promise<Identified[]> {
     const list = (await client.listSubscriptions(req.subscriberId)).body;
-    return list.filter(withId).filter((s) => s.topic === req.topic && samePath(s.path, req.path))
-        .map((s) => ({ ...s, id: Number(s.id) })).sort(byId);
+    return list.map(identified).filter((s): s is Identified => s !== undefined)
+        .filter((s) => s.topic === req.topic && samePath(s.path, req.path)).sort(byId);
 }
 
 /** Body of a PUT that changes only the status of an existing subscription. */
@@ -59,33 +67,40 @@ export async function ensureSubscription(client: DurstRestClient, req: EnsureReq
     if (active.length === 0) {
         check();
         const inactive = matching[0];
-        let made: SubscriptionRecord;
+        let made: Identified | undefined;
         if (inactive) {
-            made = (await client.updateSubscription(req.subscriberId, inactive.id, { ...body, status: 'ACTIVE' })).body;
+            made = identified((await client.updateSubscription(req.subscriberId, inactive.id, { ...body, status: 'ACTIVE' })).body ?? {}) ?? inactive;
             action = 'reactivated';
         } else {
-            made = (await client.createSubscription(req.subscriberId, { ...body, status: 'ACTIVE' })).body;
             action = 'created';
+            try {
+                made = identified((await client.createSubscription(req.subscriberId, { ...body, status: 'ACTIVE' })).body ?? {});
+            } catch (err) {
+                // It may have landed all the same: the list below decides; nothing there = the error stands.
+                if (!outcomeUnknown(err)) { throw err; }
+                matching = await matchingSubscriptions(client, req).catch(() => { throw err; });
+                if (!matching.some((s) => s.status === 'ACTIVE')) { throw err; }
+                action = 'adopted';
+            }
         }
-        if (!withId(made)) { throw new DurstApiError('Durst API answered without a subscription id', { body: made }); }
-        // Another instance may have done the same meanwhile: look again and keep the lowest id.
+        // Another instance may have done the same meanwhile, or the answer carried no id: look again and keep
+        // the lowest id.
         matching = await matchingSubscriptions(client, req);
         active = matching.filter((s) => s.status === 'ACTIVE');
-        if (!active.some((s) => s.id === Number(made.id))) { active = [...active, { ...made, id: Number(made.id) }].sort(byId); }
+        if (made && !active.some((s) => sameId(s.id, made?.id)) && made.status !== 'INACTIVE') { active = [...active, made].sort(byId); }
+        if (!made && action === 'created') { action = 'adopted'; }
+        if (active.length === 0) {
+            throw new DurstApiError('Durst answered the create, but no ACTIVE subscription for this topic and path is listed', { code: 'ESHAPE' });
+        }
     }
     const [keep, ...duplicates] = active;
-    const duplicatesOff: number[] = [];
+    const duplicatesOff: DurstId[] = [];
     for (const extra of duplicates) {
         check();
         await client.updateSubscription(req.subscriberId, extra.id, statusBody(extra, 'INACTIVE'));
         duplicatesOff.push(extra.id);
     }
     return { record: keep, action, duplicatesOff };
-}
-
-function retryable(err: DurstApiError): boolean {
-    if (err.statusCode === undefined) { return err.code !== undefined && err.code !== 'ECLOSED'; }
-    return err.statusCode >= 500 || err.statusCode === 408 || err.statusCode === 429;
 }
 
 export interface SwitchOffOutcome {
@@ -96,7 +111,7 @@ export interface SwitchOffOutcome {
 
 /**
  * Sets every queued subscription of this API INACTIVE (see DurstStateStore.pendingSwitchOff). One that is gone
- * in Durst counts as done. A network error or 5xx is thrown, so the caller retries; the queue keeps it.
+ * in Durst counts as done. A retryable failure is thrown, so the caller retries; the queue keeps it.
  */
 export async function switchOffPending(client: DurstRestClient, store: DurstStateStore, apiUrl: string): Promise<SwitchOffOutcome> {
     const outcome: SwitchOffOutcome = { off: [], failed: [] };
@@ -111,8 +126,8 @@ export async function switchOffPending(client: DurstRestClient, store: DurstStat
         } catch (err) {
             const apiErr = err as DurstApiError;
             if (apiErr.statusCode === 404) { store.switchedOff(ref); continue; }
-            // Retryable, or cut short by a close: it stays queued.
-            if (retryable(apiErr) || apiErr.code === 'ECLOSED') { throw err; }
+            // Retryable, cut short by a close, or a login to fix: it stays queued.
+            if (isRetryable(apiErr) || apiErr.code === 'ECLOSED' || apiErr.code === 'EAUTH') { throw err; }
             store.switchedOff(ref);
             outcome.failed.push({ ref, reason: apiErr.message });
         }

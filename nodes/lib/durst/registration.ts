@@ -1,13 +1,19 @@
-// Creating or reconciling a Durst subscriber. Shared by the durst-subscriber config node (on first use) and
-// its editor "Register / check" admin endpoint.
+// Creating or reconciling a Durst subscriber: the registration step of the Durst service (service.ts), which
+// both the durst-subscriber config node and its editor "Register / check" endpoint go through.
+//
+// Durst publishes no list of subscribers, so a create whose outcome is unknown (timeout, connection lost
+// after sending, 5xx, a 201 without an id) can never be checked from here: it is not repeated but reported
+// (code EUNCONFIRMED), and the service keeps refusing to create until the user has looked in Durst.
 //
 // Durst echoes secrets back transformed, so only NON-secret fields are compared with the remote record;
 // a PUT happens when those differ, when the caller asks for it (new secret typed in the editor), or when the
 // secrets changed since this process last sent them (tracked as an in-memory fingerprint, never the secret).
 import * as crypto from 'crypto';
-import { DurstApiError, DurstRestClient } from './rest-client';
-import type { Node } from 'node-red';
+import { DurstRestClient } from './rest-client';
+import { DurstApiError, DurstId, durstIdOf, outcomeUnknown } from './errors';
 import { DEFAULT_JWT_HEADER, type VerifySettings } from './verify';
+
+export type { DurstSubscriberNode } from './service';
 
 /** What is registered with Durst: where to call back, and the same auth settings the webhook verifies with. */
 export interface SubscriberSettings extends VerifySettings {
@@ -17,9 +23,14 @@ export interface SubscriberSettings extends VerifySettings {
 export type RegistrationAction = 'created' | 'updated' | 'unchanged' | 'recreated';
 
 export interface RegistrationResult {
-    id: number;
+    id: DurstId;
     action: RegistrationAction;
     statusCode: number;
+    /**
+     * What Durst answered for the subscriber (create, PUT or GET), secrets as Durst echoes them (transformed):
+     * a later step may keep what Durst returned. Never logged, never put into a msg.
+     */
+    remote?: unknown;
 }
 
 export interface ReconcileOptions {
@@ -29,6 +40,11 @@ export interface ReconcileOptions {
     warn?: (text: string) => void;
     /** Key under which the secret fingerprint is remembered (apiUrl + id is added). */
     fingerprintScope?: string;
+    /**
+     * Names of the fields where the registered subscriber (Durst's answer) differs from the desired settings;
+     * any difference means a PUT. Default: nonSecretDifferences.
+     */
+    compare?: (remote: unknown, settings: SubscriberSettings) => string[];
 }
 
 const secretFingerprints = new Map<string, string>();
@@ -76,12 +92,22 @@ function fingerprint(settings: SubscriberSettings): string {
     return crypto.createHash('sha256').update(settings.externalAuthType + '\0' + secret).digest('hex');
 }
 
-function idFrom(body: unknown): number {
-    const id = Number((body as { id?: unknown } | null)?.id);
-    if (!Number.isInteger(id) || id < 0) {
-        throw new DurstApiError('Durst API answered without a subscriber id', { body });
+/** The id of a created subscriber: from the body, else from a `Location` header (.../subscribers/{id}). */
+export function createdId(body: unknown, headers?: Record<string, unknown>): DurstId | undefined {
+    const fromBody = durstIdOf((body as { id?: unknown } | null)?.id);
+    if (fromBody !== undefined) { return fromBody; }
+    const location = headers?.location;
+    if (typeof location === 'string') {
+        const m = /\/subscribers\/([^/?#]+)\/?(?:[?#].*)?$/.exec(location);
+        if (m) { return durstIdOf(decodeURIComponent(m[1])); }
     }
-    return id;
+    return undefined;
+}
+
+export function unconfirmedCreate(hostUri: string, why: string): DurstApiError {
+    return new DurstApiError(`the subscriber create at Durst has an unknown outcome (${why}): nothing more is created. ` +
+        `Look in Durst for a subscriber with hostUri ${hostUri}: if there is one, put its id into "Subscriber id" and deploy; ` +
+        'if there is none, press "Register / check" in the durst-subscriber and deploy', { code: 'EUNCONFIRMED' });
 }
 
 export function validateSubscriberSettings(settings: SubscriberSettings): string | undefined {
@@ -93,17 +119,25 @@ export function validateSubscriberSettings(settings: SubscriberSettings): string
 }
 
 /** Creates the subscriber when no id is known, otherwise checks it and PUTs only when needed. */
-export async function reconcileSubscriber(client: DurstRestClient, settings: SubscriberSettings, knownId: number | undefined,
+export async function reconcileSubscriber(client: DurstRestClient, settings: SubscriberSettings, knownId: DurstId | undefined,
     options: ReconcileOptions = {}): Promise<RegistrationResult> {
     const invalid = validateSubscriberSettings(settings);
-    if (invalid) { throw new DurstApiError(invalid); }
+    if (invalid) { throw new DurstApiError(invalid, { code: 'ECONFIG' }); }
     const scope = options.fingerprintScope ?? '';
     const body = subscriberBody(settings);
+    const compare = options.compare ?? nonSecretDifferences;
     const create = async (action: RegistrationAction): Promise<RegistrationResult> => {
-        const res = await client.createSubscriber(body);
-        const id = idFrom(res.body);
+        let res;
+        try {
+            res = await client.createSubscriber(body);
+        } catch (err) {
+            if (outcomeUnknown(err)) { throw unconfirmedCreate(settings.hostUri, (err as Error).message); }
+            throw err;
+        }
+        const id = createdId(res.body, res.headers);
+        if (id === undefined) { throw unconfirmedCreate(settings.hostUri, `Durst answered ${res.statusCode} without a subscriber id`); }
         secretFingerprints.set(`${scope}|${id}`, fingerprint(settings));
-        return { id, action, statusCode: res.statusCode };
+        return { id, action, statusCode: res.statusCode, remote: res.body };
     };
     if (knownId === undefined) { return create('created'); }
 
@@ -111,9 +145,15 @@ export async function reconcileSubscriber(client: DurstRestClient, settings: Sub
     try {
         remote = await client.getSubscriber(knownId);
     } catch (err) {
-        if ((err as DurstApiError).statusCode === 404) {
+        const status = (err as DurstApiError).statusCode;
+        if (status === 404) {
             options.warn?.(`Durst subscriber ${knownId} no longer exists; registering a new one`);
             return create('recreated');
+        }
+        if (status === 405 || status === 501) {
+            // This Durst cannot show one subscriber: the known id is used as it is (a PUT needs a reason we cannot see).
+            secretFingerprints.set(`${scope}|${knownId}`, fingerprint(settings));
+            return { id: knownId, action: 'unchanged', statusCode: status };
         }
         throw err;
     }
@@ -121,30 +161,13 @@ export async function reconcileSubscriber(client: DurstRestClient, settings: Sub
     const current = fingerprint(settings);
     const previous = secretFingerprints.get(key);
     const secretsChanged = previous !== undefined && previous !== current;
-    if (options.forceUpdate || secretsChanged || nonSecretDifferences(remote.body, settings).length > 0) {
+    if (options.forceUpdate || secretsChanged || compare(remote.body, settings).length > 0) {
         const res = await client.updateSubscriber(knownId, body);
         secretFingerprints.set(key, current);
-        return { id: knownId, action: 'updated', statusCode: res.statusCode };
+        return { id: knownId, action: 'updated', statusCode: res.statusCode, remote: res.body };
     }
     // Unknown after a restart: the remote secret cannot be compared (it is echoed transformed), so it is trusted.
     secretFingerprints.set(key, current);
-    return { id: knownId, action: 'unchanged', statusCode: remote.statusCode };
+    return { id: knownId, action: 'unchanged', statusCode: remote.statusCode, remote: remote.body };
 }
 
-/** What the durst-subscriber config node exposes to the subscription and webhook-in nodes. */
-export interface DurstSubscriberNode extends Node {
-    client: DurstRestClient;
-    hostUri: string;
-    /** Registers or checks the subscriber once (single-flight, cached); resolves with its id. */
-    ensureRegistered(): Promise<RegistrationResult>;
-    /** The subscriber id known now (configured or remembered), without calling the API. */
-    knownSubscriberId(): number | undefined;
-    /** Forgets the cached registration (e.g. after a 404), so the next ensureRegistered() checks again. */
-    invalidateRegistration(): void;
-    verificationSettings(): VerifySettings;
-    /**
-     * A new API client with this node's settings, for work that must outlive the node's own client (switching
-     * off the subscription of a deleted node while this config node closes in the same deploy). Caller closes it.
-     */
-    newClient(): DurstRestClient;
-}

@@ -5,20 +5,29 @@
 // each change (a few times per deploy), so every node of the process sees the same state without a cache.
 import * as fs from 'fs';
 import * as path from 'path';
+import { DurstId, durstIdOf, sameId } from './errors';
 
 export const STATE_FILE_NAME = '.print-events-durst.json';
 
 export interface RememberedSubscriber {
-    id: number;
+    id: DurstId;
     /** The subscriberId pinned in the flow when this id was learnt; a different pin wins over this entry. */
-    pinned: number | null;
+    pinned: DurstId | null;
+}
+
+/** A subscriber create whose outcome is unknown (see registration.ts): no further create until it is resolved. */
+export interface UnconfirmedCreate {
+    at: string;
+    apiUrl: string;
+    hostUri: string;
+    configNode: string;
 }
 
 /** One subscription at one Durst API. */
 export interface SubscriptionRef {
     apiUrl: string;
-    subscriberId: number;
-    subscriptionId: number;
+    subscriberId: DurstId;
+    subscriptionId: DurstId;
 }
 
 export interface OwnedSubscription extends SubscriptionRef {
@@ -32,10 +41,12 @@ interface StateFile {
     subscriptions: Record<string, OwnedSubscription>;
     /** Ensured subscriptions to set INACTIVE (replaced or deleted node) that Durst has not confirmed yet. */
     switchOff: SubscriptionRef[];
+    /** Subscriber creates with an unknown outcome, by subscriber key, until an id is known for that key. */
+    unconfirmed: Record<string, UnconfirmedCreate>;
 }
 
 function emptyState(): StateFile {
-    return { version: 1, subscribers: {}, subscriptions: {}, switchOff: [] };
+    return { version: 1, subscribers: {}, subscriptions: {}, switchOff: [], unconfirmed: {} };
 }
 
 export function subscriberKey(configNodeId: string, apiUrl: string, hostUri: string): string {
@@ -64,7 +75,8 @@ export class DurstStateStore {
                 version: 1,
                 subscribers: isRecord(parsed.subscribers) ? parsed.subscribers as StateFile['subscribers'] : {},
                 subscriptions: isRecord(parsed.subscriptions) ? parsed.subscriptions as StateFile['subscriptions'] : {},
-                switchOff: Array.isArray(parsed.switchOff) ? parsed.switchOff.filter(isRef) : []
+                switchOff: Array.isArray(parsed.switchOff) ? parsed.switchOff.filter(isRef) : [],
+                unconfirmed: isRecord(parsed.unconfirmed) ? parsed.unconfirmed as StateFile['unconfirmed'] : {}
             };
         } catch (err) {
             this.warn(`ignoring unreadable ${this.file} (${(err as Error).message}); Durst ids are learnt again`);
@@ -92,26 +104,46 @@ export class DurstStateStore {
     }
 
     /** The remembered subscriber id, unless the flow now pins a different one. */
-    subscriberId(key: string, pinned: number | undefined): number | undefined {
+    subscriberId(key: string, pinned: DurstId | undefined): DurstId | undefined {
         const entry = this.read().subscribers[key];
-        if (!entry || !Number.isInteger(entry.id)) { return undefined; }
-        return (entry.pinned ?? undefined) === pinned ? entry.id : undefined;
+        if (!entry || durstIdOf(entry.id) === undefined) { return undefined; }
+        const samePin = (entry.pinned === null || entry.pinned === undefined) ? pinned === undefined : sameId(entry.pinned, pinned);
+        return samePin ? entry.id : undefined;
     }
 
-    rememberSubscriber(key: string, id: number, pinned: number | undefined, where: { apiUrl: string; hostUri: string; configNode: string }): void {
-        this.update((state) => { state.subscribers[key] = { id, pinned: pinned ?? null, ...where }; });
+    /** Remembers the subscriber id of a key; an unconfirmed create recorded for that key is resolved by it. */
+    rememberSubscriber(key: string, id: DurstId, pinned: DurstId | undefined, where: { apiUrl: string; hostUri: string; configNode: string }): void {
+        this.update((state) => {
+            state.subscribers[key] = { id, pinned: pinned ?? null, ...where };
+            delete state.unconfirmed[key];
+        });
+    }
+
+    /** The unconfirmed subscriber create recorded for a key, if any. */
+    unconfirmedCreate(key: string): UnconfirmedCreate | undefined {
+        return this.read().unconfirmed[key];
+    }
+
+    markUnconfirmedCreate(key: string, where: { apiUrl: string; hostUri: string; configNode: string }): void {
+        this.update((state) => { state.unconfirmed[key] = { at: new Date().toISOString(), ...where }; });
+    }
+
+    /** The user resolved it (pinned an id, or asked for a create in the editor). */
+    clearUnconfirmedCreate(key: string): void {
+        if (!this.read().unconfirmed[key]) { return; }
+        this.update((state) => { delete state.unconfirmed[key]; });
     }
 
     /**
      * A subscriber that was just created has no subscriptions: anything remembered under its id at this API is
      * from an earlier life of that id (a Durst that lost its data and counts from the start again) and is dropped.
      */
-    forgetSubscriptionsOf(apiUrl: string, subscriberId: number): void {
+    forgetSubscriptionsOf(apiUrl: string, subscriberId: DurstId): void {
         this.update((state) => {
             for (const [nodeId, owned] of Object.entries(state.subscriptions)) {
-                if (owned.apiUrl === apiUrl && owned.subscriberId === subscriberId) { delete state.subscriptions[nodeId]; }
+                if (owned.apiUrl === apiUrl && sameId(owned.subscriberId, subscriberId)) { delete state.subscriptions[nodeId]; }
             }
-            state.switchOff = state.switchOff.filter((r) => !(r.apiUrl === apiUrl && r.subscriberId === subscriberId));
+            state.switchOff = state.switchOff.filter((r) => !(r.apiUrl === apiUrl && sameId(r.subscriberId, subscriberId)));
         });
     }
 
@@ -161,13 +193,16 @@ export class DurstStateStore {
         });
     }
 
-    /** Queued switch-offs at one API. One that a live node owns again (two nodes may share one) is dropped. */
-    pendingSwitchOff(apiUrl: string): SubscriptionRef[] {
+    /**
+     * Queued switch-offs at one API (every API without an argument). One that a live node owns again (two nodes
+     * may share one) is dropped.
+     */
+    pendingSwitchOff(apiUrl?: string): SubscriptionRef[] {
         let pending: SubscriptionRef[] = [];
         this.update((state) => {
             const owned = Object.values(state.subscriptions);
             state.switchOff = state.switchOff.filter((r) => !owned.some((o) => sameRef(o, r)));
-            pending = state.switchOff.filter((r) => r.apiUrl === apiUrl);
+            pending = state.switchOff.filter((r) => apiUrl === undefined || r.apiUrl === apiUrl);
         });
         return pending;
     }
@@ -179,7 +214,7 @@ export class DurstStateStore {
 }
 
 export function sameRef(a: SubscriptionRef, b: SubscriptionRef): boolean {
-    return a.apiUrl === b.apiUrl && a.subscriberId === b.subscriberId && a.subscriptionId === b.subscriptionId;
+    return a.apiUrl === b.apiUrl && sameId(a.subscriberId, b.subscriberId) && sameId(a.subscriptionId, b.subscriptionId);
 }
 
 function refOf(s: SubscriptionRef): SubscriptionRef {
@@ -187,7 +222,7 @@ function refOf(s: SubscriptionRef): SubscriptionRef {
 }
 
 function isRef(value: unknown): value is SubscriptionRef {
-    return isRecord(value) && typeof value.apiUrl === 'string' && Number.isInteger(value.subscriberId) && Number.isInteger(value.subscriptionId);
+    return isRecord(value) && typeof value.apiUrl === 'string' && durstIdOf(value.subscriberId) !== undefined && durstIdOf(value.subscriptionId) !== undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
