@@ -9,6 +9,7 @@ import { Problem, problemOfError, problemOfStatus } from '../lib/printfactory/pr
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
+import { DEFAULT_TAKEOVER_MS, leaseOnBrokerNode } from '../lib/printfactory/lease';
 import { DEFAULT_API_URL } from '../lib/printfactory/rest-client';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
@@ -27,6 +28,10 @@ interface PrintFactoryConfigDef extends NodeDef {
     reconnectMax?: number | string;
     stableAfter?: number | string;
     authRetry?: number | string;
+    /** Optional id of a core mqtt-broker config node: the HA lease among instances with this MisKey (lib/printfactory/lease.ts). */
+    haBroker?: string;
+    /** Seconds within which a standby takes over from a dead holder. */
+    haTakeover?: number | string;
 }
 
 interface PrintFactoryCredentials { misKey?: string }
@@ -132,16 +137,22 @@ export = function (RED: NodeAPI): void {
         const tls = tlsOptionsFor(RED, config.tls);
         if (tls.error) { node.error(tls.error); }
         const timings = timingsFrom(config);
-        // Twins (same URL, MisKey, TLS node and timings, e.g. one per imported example) share one connection.
+        const misKey = node.credentials?.misKey ?? '';
+        const logger = { log: (text: string) => node.log(text), warn: (text: string) => node.warn(text) };
+        const haBroker = String(config.haBroker ?? '').trim();
+        const takeoverMs = seconds(config.haTakeover, DEFAULT_TAKEOVER_MS);
+        // Twins (same URL, MisKey, TLS node, timings and HA lease, e.g. one per imported example) share one connection.
         const share = shareConnection(node, {
             url: node.url,
-            misKey: node.credentials?.misKey ?? '',
+            misKey,
             tlsOptions: tls.options,
             setupError: tls.error,
             label: config.name ? `"${config.name}" (${node.id})` : node.id,
             timings,
-            logger: { log: (text) => node.log(text), warn: (text) => node.warn(text) }
-        }, JSON.stringify([config.tls ?? '', timings]));
+            logger,
+            // With haBroker the lease on that broker decides whether this instance may connect at all.
+            gate: haBroker ? () => leaseOnBrokerNode(RED.nodes.getNode(haBroker), haBroker, { misKey, takeoverMs, logger }) : undefined
+        }, JSON.stringify([config.tls ?? '', timings, haBroker, haBroker ? takeoverMs : 0]));
         node.connection = share.connection;
         node.register = (user) => share.register(user);
         // Status causes in words for the notification nodes: this catalogue, which Test connection uses too.
@@ -197,6 +208,11 @@ export = function (RED: NodeAPI): void {
             // The organisation's one connection: this Node-RED holds it, so a second handshake with the MisKey would be
             // refused or (on a last-wins server) push the live one out. Say what is known, and what was not tested.
             const holder = connectionHolding(misKey);
+            // In HA standby another instance holds the slot: no handshake with the MisKey, from here, to anywhere.
+            if (holder && holder.status.state === 'standby') {
+                res.json({ ok: false, result: 'standby', holder: holder.status.holder ?? '?' });
+                return;
+            }
             if (holder && sameUrl(holder.url, url)) {
                 // The live connection to this very URL with this MisKey is the test.
                 const live = holder.status;

@@ -56,6 +56,10 @@ function downPayload(status: ConnectionStatus): { state: 'disconnected'; reason:
         case 'reconnecting': return down(DOWN_REASONS[status.cause] ?? 'error', status.reason);
         case 'authFailed': return down('auth failed', `HTTP ${status.statusCode}`);
         case 'duplicate': return down('MisKey in use', `another printfactory-config node (${status.holder}) holds this MisKey`);
+        // The HA lease: another instance receives the notifications now ('joining' is transitional, like connecting).
+        case 'standby':
+            if (status.why === 'held') { return down('standby', `instance ${status.holder} holds the PrintFactory connection`); }
+            return status.why === 'brokerDown' ? down('HA broker unreachable', 'the HA lease cannot be renewed or read') : null;
         case 'error':
             if (status.reason === 'badUrl') { return down('invalid URL', 'the URL must start with ws:// or wss://'); }
             if (status.reason === 'noMisKey') { return down('no MisKey', 'the account has no MisKey'); }
@@ -129,7 +133,9 @@ export = function (RED: NodeAPI): void {
                 emitConnectionEvent('connection.up', {
                     state: 'connected',
                     downtimeMs: disconnectedAt === null ? null : Math.max(0, Date.now() - disconnectedAt),
-                    disconnectedAt: disconnectedAt === null ? null : new Date(disconnectedAt).toISOString()
+                    disconnectedAt: disconnectedAt === null ? null : new Date(disconnectedAt).toISOString(),
+                    // The HA lease moved to this instance: it cannot know how long the previous holder was gone.
+                    ...(status.tookOver ? { holderChanged: true, previousHolder: status.tookOver.previousHolder } : {})
                 });
                 return;
             }
@@ -173,6 +179,9 @@ export = function (RED: NodeAPI): void {
                     node.status({ fill: 'red', shape: 'ring', text: t('authFailed', { code: status.statusCode, seconds: Math.round(status.retryInMs / 1000) }) });
                     break;
                 case 'duplicate': node.status({ fill: 'red', shape: 'ring', text: t('duplicate') }); break;
+                case 'standby':
+                    node.status({ fill: 'grey', shape: 'ring', text: status.why === 'held' ? t('standby', { holder: status.holder }) : t(status.why === 'joining' ? 'standbyJoining' : 'standbyBrokerDown') });
+                    break;
                 case 'error': node.status({ fill: 'red', shape: 'ring', text: t(status.reason === 'badUrl' || status.reason === 'noMisKey' ? status.reason : 'error', { reason: status.reason }) }); break;
                 default: node.status({ fill: 'grey', shape: 'ring', text: t('idle') });
             }

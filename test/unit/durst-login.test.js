@@ -41,7 +41,7 @@ function springDurst() {
                 json(200, { id: 5, username: USER, activeUntil: '2038-01-19' }, { 'X-AUTH-TOKEN': token });
                 return;
             }
-            if (!state.tokens.has(req.headers['x-auth-token'])) { json(401); return; }
+            if (!state.tokens.has(req.headers['x-auth-token'])) { json(m.expiredStatus || 401); return; }
             if (m.html) {
                 res.writeHead(200, { 'content-type': 'text/html' });
                 res.end('<!DOCTYPE html><html><body>Sign in</body></html>');
@@ -157,7 +157,19 @@ describe('durst login (x-auth-token) and tolerant answers', function () {
             assert.ok(!err.message.includes('wrong-password-9'));
             return true;
         });
-        assert.strictEqual(durst.state.seen.length, 1, 'one login request, no retries, no API call');
+        assert.deepStrictEqual(durst.state.seen.map((r) => `${r.method} ${r.path}`), ['POST /api/v2/login', 'GET /api/v1/login'],
+            'auto tries v1 once after a v2 refusal; no retries, no API call');
+    });
+
+    it('a Spring Durst without v2 whose security filter answers it 401: auto logs in with v1; a 403 for an old token means a new login', async function () {
+        durst.state.mode = { v2: false, v2Status: 401, expiredStatus: 403 };
+        const c = client({ method: 'auto' });
+        assert.strictEqual((await c.listSubscriptions(17)).body.length, 5);
+        durst.state.tokens.clear();
+        assert.strictEqual((await c.listSubscriptions(17)).body.length, 5);
+        assert.deepStrictEqual(durst.state.seen.map((r) => `${r.method} ${r.path}`), ['POST /api/v2/login', 'GET /api/v1/login',
+            'GET /api/v1/subscribers/17/subscriptions', 'GET /api/v1/subscribers/17/subscriptions', 'GET /api/v1/login', 'GET /api/v1/subscribers/17/subscriptions'],
+            'v1 is remembered once it worked');
     });
 
     it('reads every page of HAL and Spring-paged lists', async function () {

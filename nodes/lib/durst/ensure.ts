@@ -38,6 +38,13 @@ export function samePath(a: unknown, b: unknown): boolean {
     return norm(a) === norm(b);
 }
 
+/** The status of a record, in Durst's upper case (a server may answer "active"). */
+function statusOf(record: SubscriptionRecord): string {
+    return typeof record.status === 'string' ? record.status.trim().toUpperCase() : '';
+}
+
+const isActive = (record: SubscriptionRecord) => statusOf(record) === 'ACTIVE';
+
 function byId(a: Identified, b: Identified): number {
     return compareIds(a.id, b.id);
 }
@@ -62,7 +69,7 @@ export async function ensureSubscription(client: DurstRestClient, req: EnsureReq
     const check = req.checkOpen ?? (() => undefined);
     const body = { path: req.path || null, topic: req.topic, publishInitialState: req.publishInitialState };
     let matching = await matchingSubscriptions(client, req);
-    let active = matching.filter((s) => s.status === 'ACTIVE');
+    let active = matching.filter(isActive);
     let action: EnsureResult['action'] = 'kept';
     if (active.length === 0) {
         check();
@@ -79,15 +86,15 @@ export async function ensureSubscription(client: DurstRestClient, req: EnsureReq
                 // It may have landed all the same: the list below decides; nothing there = the error stands.
                 if (!outcomeUnknown(err)) { throw err; }
                 matching = await matchingSubscriptions(client, req).catch(() => { throw err; });
-                if (!matching.some((s) => s.status === 'ACTIVE')) { throw err; }
+                if (!matching.some(isActive)) { throw err; }
                 action = 'adopted';
             }
         }
         // Another instance may have done the same meanwhile, or the answer carried no id: look again and keep
         // the lowest id.
         matching = await matchingSubscriptions(client, req);
-        active = matching.filter((s) => s.status === 'ACTIVE');
-        if (made && !active.some((s) => sameId(s.id, made?.id)) && made.status !== 'INACTIVE') { active = [...active, made].sort(byId); }
+        active = matching.filter(isActive);
+        if (made && !active.some((s) => sameId(s.id, made?.id)) && statusOf(made) !== 'INACTIVE') { active = [...active, made].sort(byId); }
         if (!made && action === 'created') { action = 'adopted'; }
         if (active.length === 0) {
             throw new DurstApiError('Durst answered the create, but no ACTIVE subscription for this topic and path is listed', { code: 'ESHAPE' });
@@ -118,7 +125,7 @@ export async function switchOffPending(client: DurstRestClient, store: DurstStat
     for (const ref of store.pendingSwitchOff(apiUrl)) {
         try {
             const current = (await client.getSubscription(ref.subscriberId, ref.subscriptionId)).body;
-            if (current.status !== 'INACTIVE') {
+            if (statusOf(current) !== 'INACTIVE') {
                 await client.updateSubscription(ref.subscriberId, ref.subscriptionId, statusBody(current, 'INACTIVE'));
                 outcome.off.push(ref);
             }

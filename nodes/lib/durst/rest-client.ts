@@ -288,7 +288,8 @@ export class DurstRestClient {
                 const token = this.session ? await this.loginToken() : undefined;
                 res = await this.raw(method, path, { data: body, headers: token ? { 'x-auth-token': token } : undefined });
                 // The token expired or Durst restarted: log in again, once, and repeat (a refused call changed nothing).
-                if (res.status === 401 && this.session && round === 0) { this.session.invalidate(token); continue; }
+                // A Spring security filter may say 403 for a token it no longer knows, so that counts too.
+                if ((res.status === 401 || res.status === 403) && this.session && round === 0) { this.session.invalidate(token); continue; }
                 break;
             }
             const answer = res as RawAnswer;

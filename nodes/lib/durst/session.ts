@@ -80,10 +80,12 @@ export class DurstSession {
         this.logins += 1;
         if (this.working === 'v2') {
             const res = await this.send({ method: 'POST', path: '/api/v2/login', data: { username: this.settings.user, password: this.settings.password } });
-            if ((res.status === 404 || res.status === 405) && this.settings.method === 'auto') {
-                // A Workflow before 1.21.1 has only the GET login.
+            if (this.settings.method === 'auto' && [401, 403, 404, 405].includes(res.status)) {
+                // A Workflow before 1.21.1 has only the GET login. Its security filter may answer the unknown v2
+                // path with 401/403 before any 404, so those try v1 too; v1 is kept only once it worked.
+                const v1 = await this.loginV1();
                 this.working = 'v1';
-                return this.loginV1();
+                return v1;
             }
             return this.accept(res, 'v2');
         }

@@ -7,6 +7,8 @@
 //  - a module-level registry keyed by a hash of the MisKey lets only one connection per
 //    MisKey in this runtime connect; a second one reports `duplicate` and waits;
 //  - a new socket is never opened before the previous one has emitted 'close'.
+//  - across Node-RED instances, an optional HoldGate (the HA lease, ./lease.ts) decides whether this one may
+//    open its socket at all; without one the connection always may.
 // The proxy policy lives in ../net/proxy.ts (shared with Durst), event classification in ./classify.ts.
 import { createHash } from 'crypto';
 import WebSocket from 'ws';
@@ -18,6 +20,7 @@ import { describeProxy, proxyFor, tunnelAgent } from '../net/proxy';
 import type { TlsOptions } from '../net/tls';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
 import { RateLimitedLog } from '../rate-limited-log';
+import type { HoldDecision, HoldGate } from './lease';
 
 // Re-exported: the frame limits are part of this module's documented behaviour.
 export { MAX_JSON_DEPTH, jsonDeeperThan, MAX_FRAME_BYTES };
@@ -86,11 +89,14 @@ export type ConnectionStatus =
     | { state: 'idle' }
     | { state: 'connecting' }
     /** `disconnectedAt`: when the previous socket of this connection was lost (ms epoch), null on the first open. */
-    | { state: 'connected'; disconnectedAt: number | null }
+    /** `tookOver`: the first open after this instance gained the HA lease (the holder changed). */
+    | { state: 'connected'; disconnectedAt: number | null; tookOver?: { previousHolder: string | null } }
     /** `problem`: the cause as a code for the status text (./problems.ts), the same the editor's Test connection uses. */
     | { state: 'reconnecting'; retryInMs: number; reason: string; cause: DisconnectCause; problem: Problem }
     | { state: 'authFailed'; statusCode: number; retryInMs: number }
     | { state: 'duplicate'; holder: string }
+    /** Another instance holds the HA lease (`held`), it is not known yet (`joining`), or the lease's broker is out of reach. */
+    | { state: 'standby'; holder: string | null; why: 'joining' | 'held' | 'brokerDown' }
     | { state: 'error'; reason: string };
 
 export interface Notification {
@@ -125,6 +131,11 @@ export interface ConnectionOptions {
     setupError?: string;
     /** For tests: replaces Math.random in the backoff jitter. */
     random?: () => number;
+    /**
+     * The HA lease: called at each start (first user), it returns the gate that decides whether this connection may
+     * open its socket; left (after the socket closed) at each stop. Throwing = a configuration error: never connect.
+     */
+    gate?: () => HoldGate;
 }
 
 // ---------------------------------------------------------------------------
@@ -169,8 +180,13 @@ const waiting = new Set<PrintFactoryConnection>();
 
 /** The connection of this runtime that currently holds `misKey`, if any (for the editor's test button). */
 export function connectionHolding(misKey: string): PrintFactoryConnection | undefined {
-    return holders.get(misKeyHash(misKey));
+    const hash = misKeyHash(misKey);
+    // A connection in the HA lease counts too: while it stands by, another instance holds the organisation's slot.
+    return holders.get(hash) ?? [...inLease].find(([, h]) => h === hash)?.[0];
 }
+
+/** Connections of this runtime that take part in an HA lease, with their MisKey hash. */
+const inLease = new Map<PrintFactoryConnection, string>();
 
 // ---------------------------------------------------------------------------
 // Twins: config nodes for the same account with the same settings (URL, MisKey, and whatever else the
@@ -258,6 +274,11 @@ export class PrintFactoryConnection {
     private lostAt: number | null = null;
     /** Sockets opened over this connection's life (tests use it to prove there is no tight loop). */
     attempts = 0;
+    private readonly gateFactory?: () => HoldGate;
+    private gate: HoldGate | null = null;
+    /** Whether the HA lease lets this connection hold (always true without one). */
+    private holding = true;
+    private tookOver: { previousHolder: string | null } | null = null;
 
     constructor(options: ConnectionOptions) {
         this.url = String(options.url ?? '').trim();
@@ -268,6 +289,7 @@ export class PrintFactoryConnection {
         this.random = options.random ?? Math.random;
         this.tlsOptions = options.tlsOptions;
         this.setupError = options.setupError;
+        this.gateFactory = options.gate;
         this.timings = { ...DEFAULT_TIMINGS };
         this.badFrameLog = new RateLimitedLog((text) => this.logger.warn(text), 10000,
             (count, seconds) => `dropped ${count} more bad frames in the last ${seconds} s; the connection stays open`);
@@ -324,11 +346,42 @@ export class PrintFactoryConnection {
             this.setStatus({ state: 'error', reason: this.setupError });
             return;
         }
+        if (this.gateFactory && !this.gate) {
+            this.holding = false;
+            try {
+                this.gate = this.gateFactory();
+                inLease.set(this, this.keyHash);
+            } catch (err) {
+                // Fail closed: without a working lease another instance may hold the connection.
+                this.setStatus({ state: 'error', reason: (err as Error).message });
+                return;
+            }
+            this.gate.join((decision) => this.onHoldDecision(decision));
+            return;
+        }
+        if (!this.holding) { return; }
         this.tryAcquire();
     }
 
-    private tryAcquire(): void {
+    /** The HA lease changed its mind: open (through the local registry), or close and stand by. */
+    private onHoldDecision(decision: HoldDecision): void {
         if (!this.running) { return; }
+        if (decision.hold) {
+            this.holding = true;
+            this.tookOver = { previousHolder: decision.previousHolder };
+            this.tryAcquire();
+            return;
+        }
+        this.holding = false;
+        this.tookOver = null;
+        this.clearReconnect();
+        waiting.delete(this);
+        this.setStatus({ state: 'standby', holder: decision.holder, why: decision.why });
+        this.closeSocket().then(() => { if (!this.holding) { this.release(); } });
+    }
+
+    private tryAcquire(): void {
+        if (!this.running || !this.holding) { return; }
         const holder = holders.get(this.keyHash);
         if (holder && holder !== this) {
             waiting.add(this);
@@ -369,7 +422,15 @@ export class PrintFactoryConnection {
                 this.current = { state: 'idle' };
                 // Closing on purpose is no outage: the next open is a first connection again.
                 this.lostAt = null;
+                // The HA lease is given up only now that the socket is closed, so two holders never overlap.
+                const gate = this.gate;
+                this.gate = null;
+                inLease.delete(this);
+                this.holding = true;
+                this.tookOver = null;
+                if (gate) { return gate.leave(); }
             }
+            return undefined;
         });
         this.stopping = stopping;
         return stopping;
@@ -404,7 +465,7 @@ export class PrintFactoryConnection {
     }
 
     private openSocket(): void {
-        if (!this.running || this.socket || holders.get(this.keyHash) !== this) { return; }
+        if (!this.running || !this.holding || this.socket || holders.get(this.keyHash) !== this) { return; }
         this.setStatus({ state: 'connecting' });
         let target: URL;
         try {
@@ -465,7 +526,9 @@ export class PrintFactoryConnection {
             this.lastFailureWarned = '';
             const disconnectedAt = this.lostAt;
             this.lostAt = null;
-            this.setStatus({ state: 'connected', disconnectedAt });
+            const tookOver = this.tookOver;
+            this.tookOver = null;
+            this.setStatus(tookOver ? { state: 'connected', disconnectedAt, tookOver } : { state: 'connected', disconnectedAt });
             this.logger.log(`connected to ${this.url}${proxy ? ` through proxy ${describeProxy(proxy)}` : ''}`);
             openedAt = Date.now();
             this.stableTimer = setTimeout(() => { this.stableTimer = null; if (!this.displaced) { this.failures = 0; } }, this.timings.stableAfterMs);
@@ -504,7 +567,8 @@ export class PrintFactoryConnection {
             // Errors after this point (none are expected) must not be unhandled 'error' events.
             ws.on('error', () => undefined);
             resolveClosed();
-            if (!this.running) { return; }
+            // Closed on purpose: a stop, or the HA lease went to another instance (no reconnect, no outage).
+            if (!this.running || !this.holding) { return; }
             if (opened && this.lostAt === null) { this.lostAt = Date.now(); }
             if (rejectedWith === 401 || rejectedWith === 403) {
                 this.scheduleAuthRetry(rejectedWith);

@@ -111,6 +111,16 @@ export function leaseSettingsOf(brokerNode: unknown): { url: string; options: IC
     return { url: n.brokerurl, options: { ...rest } };
 }
 
+/**
+ * A lease on the broker of a deployed `mqtt-broker` config node (`haBroker`). Throws with a message for the status
+ * when that node is missing or is not an mqtt-broker node: the connection then stays closed (fail closed).
+ */
+export function leaseOnBrokerNode(brokerNode: unknown, brokerId: string, options: Omit<LeaseOptions, 'brokerUrl' | 'mqttOptions'>): PrintFactoryLease {
+    const settings = leaseSettingsOf(brokerNode);
+    if ('error' in settings) { throw new Error(`HA broker ${brokerId}: ${settings.error}`); }
+    return new PrintFactoryLease({ ...options, brokerUrl: settings.url, mqttOptions: settings.options });
+}
+
 interface HolderRecord { id: string; name: string; epoch: number }
 
 type Role = 'joining' | 'standby' | 'claiming' | 'holder';
@@ -247,7 +257,7 @@ export class PrintFactoryLease implements HoldGate {
     }
 
     private onConnect(client: MqttClient): void {
-        if (this.client !== client) { return; }
+        if (this.client !== client || this.leaving) { return; }
         if (this.brokerWarned) { this.logger.log(`HA broker ${this.brokerUrl} reachable again`); }
         this.brokerWarned = false;
         this.synced = false;
@@ -277,6 +287,8 @@ export class PrintFactoryLease implements HoldGate {
     }
 
     private onMessage(topic: string, payload: Buffer): void {
+        // Leaving: a claim now would land after our release and hold the others off until it expired.
+        if (this.leaving) { return; }
         if (topic === this.topics.sync) {
             if (payload.toString('utf8') === this.syncNonce && !this.synced) {
                 this.synced = true;
