@@ -4,16 +4,18 @@
 // short-lived service with the form's values, so it logs in and registers exactly as the runtime does.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { ApiAuth } from '../lib/durst/rest-client';
-import { DurstApiError, DurstId, durstIdOf } from '../lib/durst/errors';
-import { SubscriberSettings } from '../lib/durst/registration';
+import { DurstApiError, DurstId, backoffMs, durstIdOf } from '../lib/durst/errors';
+import { SubscriberSettings, nonSecretDifferences, validateSubscriberSettings } from '../lib/durst/registration';
 import { DurstService, DurstServiceOptions, DurstSubscriberNode, reportUnrunnableSwitchOffs } from '../lib/durst/service';
 import { LOGIN_METHODS, LoginMethod } from '../lib/durst/session';
 import type { ExternalAuthType, JwtMethod } from '../lib/durst/verify';
 import { DEFAULT_JWT_HEADER, JWT_METHODS } from '../lib/durst/verify';
 import { DurstStateStore, stateStoreFor } from '../lib/durst/state-store';
-import { HostSettings, localHostUri } from '../lib/durst/host-uri';
+import { HostSettings, hostUriProblem, localHostUri } from '../lib/durst/host-uri';
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { tlsOptionsFor } from '../lib/net/tls';
+import { CALLBACK_SECRET_EVENT, CallbackSecretReporter, CallbackSecrets, CallbackSecretState, returnedSecretStoreFor, SecretStoreSettings } from '../lib/durst/returned-secrets';
+import { planRegistration } from '../lib/durst/registration-plan';
 
 type ApiAuthType = 'login' | 'none' | 'basic' | 'bearer';
 
@@ -79,15 +81,24 @@ function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentia
 
 /** The service options of a deployed node or an editor form: one place, so both log in and register alike. */
 function serviceOptions(RED: NodeAPI, config: Partial<SubscriberDef>, creds: SubscriberCredentials, configNodeId: string,
-    store: DurstStateStore, log: DurstServiceOptions['log']): DurstServiceOptions {
+    store: DurstStateStore, log: DurstServiceOptions['log']): DurstServiceOptions & { callbackSecrets: CallbackSecrets } {
     const settings = RED.settings as unknown as Record<string, unknown>;
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
     const tls = tlsOptionsFor(RED, config.tls);
+    const apiUrl = String(config.apiUrl ?? '').trim();
+    const subscriber = settingsFrom(config, creds, RED.settings as HostSettings);
+    // The secret last registered and what Durst returned for it (encrypted in the user dir): a changed secret is a
+    // difference that needs a PUT, and every registration records what Durst answered.
+    const callbackSecrets = new CallbackSecrets(returnedSecretStoreFor(RED.settings as SecretStoreSettings, (text) => RED.log.warn(text)),
+        configNodeId ? `${configNodeId}|${apiUrl}` : '', subscriber);
     return {
+        callbackSecrets,
+        compare: (remote, desired) => [...nonSecretDifferences(remote, desired), ...(callbackSecrets.changed() ? ['secret'] : [])],
+        afterRegistration: (result) => callbackSecrets.recordRegistration(result),
         configNodeId,
-        apiUrl: String(config.apiUrl ?? '').trim(),
+        apiUrl,
         auth: apiAuthFrom(config.apiAuth, config.loginMethod, creds),
-        settings: settingsFrom(config, creds, RED.settings as HostSettings),
+        settings: subscriber,
         pinnedId: parseId(config.subscriberId),
         store,
         log,
@@ -121,15 +132,42 @@ export = function (RED: NodeAPI): void {
         node.knownSubscriberId = () => service.knownSubscriberId();
         node.ensureRegistered = () => service.register();
         node.invalidateRegistration = () => service.invalidateRegistration();
+        const secrets = options.callbackSecrets;
         node.verificationSettings = () => {
             const s = options.settings;
             return { externalAuthType: s.externalAuthType, xAuthUser: s.xAuthUser, xAuthPassword: s.xAuthPassword,
-                jwtHeaderName: s.jwtHeaderName, jwtMethod: s.jwtMethod, jwtKey: s.jwtKey };
+                jwtHeaderName: s.jwtHeaderName, jwtMethod: s.jwtMethod, jwtKey: s.jwtKey, secrets: secrets.candidates() };
         };
+        // Whether Durst has the callback secret the runtime resolves now; the webhook nodes show it.
+        let secretState: CallbackSecretState = secrets.changed() ? 'unknown' : 'registered';
+        const setSecretState = (state: CallbackSecretState) => {
+            if (state === secretState) { return; }
+            secretState = state;
+            node.emit(CALLBACK_SECRET_EVENT, state);
+        };
+        (node as DurstSubscriberNode & CallbackSecretReporter).callbackSecretState = () => secretState;
+        secrets.onRecorded = () => setSecretState('registered');
+        let secretRetry: NodeJS.Timeout | undefined;
+        let closed = false;
+        // The secret changed since it was registered (a `${VAR}` or a key edited outside Node-RED): update Durst
+        // now, not at some later ensure; until that works the webhooks show red instead of a green that lies.
+        const registerChangedSecret = (attempt: number) => {
+            secretRetry = undefined;
+            service.register().then(() => setSecretState('registered'), (err: Error) => {
+                if (closed) { return; }
+                setSecretState('notRegistered');
+                const delay = backoffMs(attempt, options.retryFirstMs ?? 5000, 120000);
+                node.warn(`the callback secret changed since it was registered, and Durst could not be updated: ${err.message}; retrying in ${Math.round(delay / 1000)} s`);
+                secretRetry = setTimeout(() => registerChangedSecret(attempt + 1), delay);
+            });
+        };
+        if (secrets.changed() && service.apiUrl && !options.configError) { registerChangedSecret(1); }
         // Queued switch-offs of this API run now, whether or not any durst-subscription is left.
         service.start();
 
         node.on('close', (_removed: boolean, done: () => void) => {
+            closed = true;
+            if (secretRetry) { clearTimeout(secretRetry); }
             service.close();
             done();
         });
@@ -158,13 +196,15 @@ export = function (RED: NodeAPI): void {
         events.on('flows:started', listener);
     }
 
-    // Editor "Register / check": creates or checks the subscriber with the values in the form and answers
-    // the id to put into the subscriberId field. Which secrets it may use (stored ones only with the deployed
+    // Editor "Register / check": with `mode: 'check'` (the button's first step) it only reads Durst and answers
+    // `{ plan }`: what a registration would change. The dialog shows it and sends `mode: 'apply'` only when the
+    // user confirms, so an unsaved, cancelled dialog never changes the live subscriber. `apply` creates or
+    // checks the subscriber with the values in the form and answers the id to put into the subscriberId field. Which secrets it may use (stored ones only with the deployed
     // API URL, `${VAR}` resolved as the runtime does) is decided in ../lib/editor-secrets.ts.
     answerEditorErrorsAsJson(RED.httpAdmin);
     RED.httpAdmin.post('/print-events/durst/subscriber/register', RED.auth.needsPermission('durst-subscriber.write'), (req: any, res: any) => {
         if (!isJsonRequest(req)) { res.status(415).json({ ok: false, error: NOT_JSON_ERROR }); return; }
-        const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; credentials?: SubscriberCredentials };
+        const body = (req.body ?? {}) as Partial<SubscriberDef> & { id?: string; mode?: string; credentials?: SubscriberCredentials };
         if (!String(body.apiUrl ?? '').trim()) { res.status(400).json({ ok: false, error: 'apiUrl is required' }); return; }
         if (!/^https?:\/\/[^/\s]/i.test(String(body.apiUrl).trim())) { res.status(400).json({ ok: false, error: 'apiUrl must start with http:// or https://' }); return; }
         const secrets = editorSecrets(RED, {
@@ -188,12 +228,26 @@ export = function (RED: NodeAPI): void {
         const options = serviceOptions(RED, body, creds, typeof body.id === 'string' ? body.id : '', store(),
             { info: (text) => RED.log.info(text), warn: (text) => RED.log.warn(text), error: (text) => RED.log.error(text) });
         if (options.configError) { res.status(400).json({ ok: false, error: options.configError }); return; }
+        const hostProblem = hostUriProblem(options.settings.hostUri);
+        if (hostProblem) { res.status(400).json({ ok: false, error: hostProblem, code: 'hostUri' }); return; }
+        const invalid = validateSubscriberSettings(options.settings);
+        if (invalid) { res.status(400).json({ ok: false, error: invalid }); return; }
+        // The dialog of a deployed subscriber is about ITS subscriber in Durst, also with a Host URI edited in the
+        // form (the remembered id is filed under the deployed Host URI): a change is an update of that one.
+        const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) as DurstSubscriberNode | null : null;
+        if (options.pinnedId === undefined && deployed && typeof deployed.knownSubscriberId === 'function' && deployed.apiUrl === options.apiUrl) {
+            options.pinnedId = deployed.knownSubscriberId();
+        }
         // The editor asks for it: one attempt, no retries in the background.
         const service = new DurstService({ ...options, client: { ...options.client, attempts: 1 } });
-        service.register({ forceUpdate: newSecret, allowCreate: true })
+        const work: Promise<object> = body.mode === 'apply'
+            ? service.register({ forceUpdate: newSecret, allowCreate: true }).then((result) => ({ subscriberId: result.id, action: result.action }))
+            : planRegistration(service.client, options.settings, service.knownSubscriberId(), (remote) => service.subscriberDifferences(remote),
+                newSecret || options.callbackSecrets.changed()).then((plan) => ({ plan }));
+        work
             .finally(() => service.close())
-            .then((result) => {
-                res.json({ subscriberId: result.id, action: result.action });
+            .then((answer) => {
+                res.json(answer);
             })
             .catch((err: DurstApiError) => {
                 const status = err.statusCode;

@@ -6,6 +6,7 @@ import { verifyCallback } from '../lib/durst/verify';
 import { classifyCallback, parseCallbackBody } from '../lib/durst/callback';
 import { RateLimitedLog } from '../lib/rate-limited-log';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
+import { CALLBACK_SECRET_EVENT, CallbackSecretReporter } from '../lib/durst/returned-secrets';
 import { CallbackDeduper, dedupeWindowMs } from '../lib/durst/dedupe';
 
 const REJECTION_LOG_INTERVAL_MS = 60000;
@@ -21,7 +22,7 @@ export = function (RED: NodeAPI): void {
     function DurstWebhookIn(this: Node, config: WebhookDef) {
         RED.nodes.createNode(this, config);
         const node = this;
-        const subscriber = RED.nodes.getNode(config.subscriber) as DurstSubscriberNode | null;
+        const subscriber = RED.nodes.getNode(config.subscriber) as (DurstSubscriberNode & CallbackSecretReporter) | null;
         const path = normalisePath(config.url || '/');
         let rejected = 0;
         let accepted = 0;
@@ -33,6 +34,11 @@ export = function (RED: NodeAPI): void {
         const showStatus = () => {
             if (closed) { return; }
             const vars = { path, rejected, accepted, repeats };
+            // Durst still signs with a secret the runtime no longer has: green would hide that callbacks fail.
+            if (subscriber?.callbackSecretState?.() === 'notRegistered') {
+                node.status({ fill: 'red', shape: 'ring', text: RED._('durst-webhook-in.status.secretNotRegistered') });
+                return;
+            }
             const withRepeats = repeats > 0 ? 'Repeats' : '';
             if (rejected > 0) {
                 node.status({ fill: 'yellow', shape: 'dot', text: RED._('durst-webhook-in.status.listeningRejected' + withRepeats, vars as any) });
@@ -121,8 +127,15 @@ export = function (RED: NodeAPI): void {
             }
         }
 
+        // The subscriber tells when its callback secret state changes (registered, or not after a change).
+        const onSecretState = () => { if (dispatcher) { showStatus(); } };
+        // Node's typings know only its own events; a config node is an EventEmitter like any node.
+        const events = subscriber as unknown as NodeJS.EventEmitter | null;
+        events?.on(CALLBACK_SECRET_EVENT, onSecretState);
+
         node.on('close', (_removed: boolean, done: () => void) => {
             closed = true;
+            events?.removeListener(CALLBACK_SECRET_EVENT, onSecretState);
             dispatcher?.unregister(path, target);
             rejections.dispose();
             done();

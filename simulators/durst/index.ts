@@ -60,7 +60,19 @@ export interface DurstSimulatorOptions {
     tls?: SimulatorTls;
     /** How long a create answer is held back with the create-slow behaviour (default 12 s: longer than a client's 10 s). */
     slowCreateMs?: number;
+    /**
+     * How the callback URL is made from hostUri and path: 'concat' (default) as the vendor page shows it, plain
+     * text ("localhost:1234" + "path/to/webhook"); 'slash' with exactly one "/" between them.
+     */
+    callbackJoin?: 'concat' | 'slash';
+    /**
+     * Which secret callbacks are signed (JWT) or authenticated (XAUTH) with: the one sent at registration
+     * (default), the one echoed back ("returned", as Durst may do), or the echoed one base64-decoded.
+     */
+    signWith?: SignWith;
 }
+
+export type SignWith = 'sent' | 'returned' | 'returned-decoded';
 
 export type SimId = number | string;
 
@@ -153,7 +165,9 @@ export class DurstSimulator extends EventEmitter {
             xAuthStyle: options.xAuthStyle ?? 'headers',
             callbackTimeoutMs: options.callbackTimeoutMs ?? 5000,
             subscriptionCreatePaths: options.subscriptionCreatePaths ?? ['create', 'plain'],
-            slowCreateMs: options.slowCreateMs ?? 12000
+            slowCreateMs: options.slowCreateMs ?? 12000,
+            callbackJoin: options.callbackJoin ?? 'concat',
+            signWith: options.signWith ?? 'sent'
         };
         this.tls = options.tls;
     }
@@ -358,7 +372,16 @@ export class DurstSimulator extends EventEmitter {
         let host = subscriber.hostUri.trim();
         if (!/^https?:\/\//i.test(host)) { host = 'http://' + host; }
         if (!path) { return host; }
+        if (this.options.callbackJoin === 'concat') { return host + path; }
         return host.replace(/\/+$/, '') + '/' + path.replace(/^\/+/, '');
+    }
+
+    /** Signs later callbacks with the sent secret, the returned one, or the returned one base64-decoded. */
+    setSignWith(signWith: SignWith): void { this.options.signWith = signWith; }
+
+    private signingSecret(secret: string): string | Buffer {
+        if (this.options.signWith === 'sent') { return secret; }
+        return this.options.signWith === 'returned' ? echoSecret(secret) : Buffer.from(echoSecret(secret), 'base64');
     }
 
     private deliver(subscriber: SubscriberRecord, subscription: SubscriptionRecord, topic: string, body: object): Promise<Delivery> {
@@ -366,9 +389,12 @@ export class DurstSimulator extends EventEmitter {
         const raw = Buffer.from(JSON.stringify(body));
         const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(raw.length) };
         if (subscriber.externalAuthType === 'XAUTH' && subscriber.xAuthInfo) {
-            const { user, password } = subscriber.xAuthInfo;
+            const user = subscriber.xAuthInfo.user;
+            const secret = this.signingSecret(subscriber.xAuthInfo.password);
+            // Decoded bytes fit only into Basic (base64); the x-auth-password header gets the returned text then.
+            const password = Buffer.isBuffer(secret) ? echoSecret(subscriber.xAuthInfo.password) : secret;
             if (this.options.xAuthStyle === 'basic') {
-                headers.authorization = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+                headers.authorization = 'Basic ' + Buffer.concat([Buffer.from(`${user}:`), Buffer.isBuffer(secret) ? secret : Buffer.from(secret)]).toString('base64');
             } else {
                 headers['x-auth-user'] = user;
                 headers['x-auth-password'] = password;
@@ -378,7 +404,7 @@ export class DurstSimulator extends EventEmitter {
             const iat = Math.floor(Date.now() / 1000);
             headers[info.httpHeaderName.toLowerCase()] = jwt.sign(
                 { iat, exp: iat + 300, sub: topic, bodySha256: crypto.createHash('sha256').update(raw).digest('hex') },
-                info.key, { algorithm: info.method, noTimestamp: true });
+                this.signingSecret(info.key), { algorithm: info.method, noTimestamp: true });
         }
         const delivery: Delivery = { url, status: 0, topic, body, headers };
         this.deliveries.push(delivery);

@@ -76,7 +76,8 @@ describe('durst example flows', function () {
         await waitFor(() => sim.subscribers().length === 2 && active().length === 2, 'subscriptions');
         const base = `http://127.0.0.1:${server.address().port}`;
         assert.deepStrictEqual(active().sort(),
-            [[base, 'STATUS/PRODUCTION_JOB/*', 'durst/status', 'ACTIVE'], [base, 'WORKFLOW/motif-checkin/*', 'durst/workflow', 'ACTIVE']]);
+            // Registered with one trailing "/", so Durst's plain concatenation with the path gives the webhook URL.
+            [[base + '/', 'STATUS/PRODUCTION_JOB/*', 'durst/status', 'ACTIVE'], [base + '/', 'WORKFLOW/motif-checkin/*', 'durst/workflow', 'ACTIVE']]);
         const workflowSubscriber = sim.subscribers().find((s) => sim.subscriptions(s.id).some((sub) => sub.path === 'durst/workflow')).id;
 
         const byName = (name) => flows.find((n) => n.name === name).id;

@@ -156,7 +156,7 @@ describe('durst nodes against the simulator', function () {
 
         it('the admin endpoint registers, checks, and uses stored credentials for placeholders', async function () {
             await helper.load(modules, managerFlow(subscriber({ externalAuthType: 'JWT_SIGNING' })), { sub: { jwtKey: JWT_KEY } });
-            const form = { id: 'sub', apiUrl: sim.url, apiAuth: 'none', hostUri, externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token',
+            const form = { mode: 'apply', id: 'sub', apiUrl: sim.url, apiAuth: 'none', hostUri, externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token',
                 jwtMethod: 'HS256', subscriberId: '', credentials: { jwtKey: '__PWRD__' } };
             const first = await helper.request().post('/print-events/durst/subscriber/register').send(form).expect(200);
             assert.deepStrictEqual(first.body, { subscriberId: 17, action: 'created' });
@@ -177,7 +177,7 @@ describe('durst nodes against the simulator', function () {
             assert.strictEqual(sim.subscribers().length, 1);
             // An empty Host URI means this Node-RED on this machine (uiPort 1880 when the settings name none).
             const local = await helper.request().post('/print-events/durst/subscriber/register').send({ ...form, hostUri: '' }).expect(200);
-            assert.strictEqual(sim.subscribers().find((s) => s.id === local.body.subscriberId).hostUri, 'http://127.0.0.1:1880');
+            assert.strictEqual(sim.subscribers().find((s) => s.id === local.body.subscriberId).hostUri, 'http://127.0.0.1:1880/');
         });
     });
 

@@ -255,7 +255,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
 
     it('"Register / check" remembers the id it registered, so the deployed node without a pin uses it', async function () {
         await helper.load(modules, [subscriber()], creds());
-        const form = { id: 'sub', apiUrl: sim.url, apiAuth: 'none', hostUri: 'http://127.0.0.1:9/', externalAuthType: 'XAUTH', xAuthUser: 'durst',
+        const form = { mode: 'apply', id: 'sub', apiUrl: sim.url, apiAuth: 'none', hostUri: 'http://127.0.0.1:9/', externalAuthType: 'XAUTH', xAuthUser: 'durst',
             subscriberId: '', credentials: { xAuthPassword: '__PWRD__' } };
         const answer = await helper.request().post('/print-events/durst/subscriber/register').send(form).expect(200);
         assert.strictEqual(answer.body.action, 'created');

@@ -182,7 +182,8 @@ describe('durst service: login, unconfirmed creates, Catch, switch-offs (test he
     it('"Register / check" logs in like the runtime, takes a UUID subscriber id, and answers a refused login without the password', async function () {
         sim.setBehaviour('uuid-ids');
         await helper.load(modules, [TAB, subscriber()], creds());
-        const form = (extra = {}) => ({ apiUrl: sim.url, apiAuth: 'login', loginMethod: 'v2', hostUri: 'http://127.0.0.1:9/', externalAuthType: 'NONE',
+        // mode 'apply': as the dialog sends it once the user confirmed the plan (test/nodes/durst-callback-secrets.test.js).
+        const form = (extra = {}) => ({ mode: 'apply', apiUrl: sim.url, apiAuth: 'login', loginMethod: 'v2', hostUri: 'http://127.0.0.1:9/', externalAuthType: 'NONE',
             credentials: { apiUser: USER, apiPassword: PASSWORD }, ...extra });
         const register = (body) => helper.request().post('/print-events/durst/subscriber/register').send(body);
         const created = await register(form());

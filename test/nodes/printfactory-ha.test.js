@@ -13,6 +13,7 @@ const { PrintFactoryLease, leaseTopicBase, LEASE_TOPIC_PREFIX } = require('../..
 const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
 const demo = require('../../dist/harness/demo/services');
 const { waitFor } = require('../lib/wait');
+const spies = require('../lib/helper-spies');
 
 helper.init(require.resolve('node-red'));
 
@@ -36,13 +37,8 @@ describe('printfactory-config with an HA broker (haBroker)', function () {
         { id: 'pf', type: 'printfactory-notification', z: 'tab', account: 'cfg', events: [], connectionEvents: true, wires: [['out']] },
         { id: 'out', type: 'helper', z: 'tab' }];
 
-    function collect() {
-        const msgs = [];
-        helper.getNode('out').on('input', (msg) => msgs.push(msg));
-        return msgs;
-    }
-    /** Every status the notification node has shown so far. */
-    const statuses = () => helper.getNode('pf').status.getCalls().map((c) => c.args[0]);
+    const collect = () => spies.collect(helper, 'out');
+    const statuses = () => spies.statuses(helper, 'pf');
     /** Another instance's participant, in this process. */
     function other(name) {
         const lease = new PrintFactoryLease({ brokerUrl: `mqtt://127.0.0.1:${broker.port}`, misKey: MIS_KEY, takeoverMs: 2000, name, logger: quiet });

@@ -102,7 +102,7 @@ describe('editor buttons in a stock Node-RED process with ${VAR} credentials', f
     });
 
     it('Register / check sends the resolved token and JWT key, and Durst\'s signed callbacks then verify', async function () {
-        const form = { id: 'ds', apiUrl: durstSim.url, apiAuth: 'bearer', hostUri: nodeRed.baseUrl, externalAuthType: 'JWT_SIGNING',
+        const form = { mode: 'apply', id: 'ds', apiUrl: durstSim.url, apiAuth: 'bearer', hostUri: nodeRed.baseUrl, externalAuthType: 'JWT_SIGNING',
             xAuthUser: '', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId: '',
             credentials: { apiUser: '', apiPassword: '', apiToken: PLACEHOLDER, xAuthPassword: '', jwtKey: PLACEHOLDER } };
         const res = await post('/print-events/durst/subscriber/register', form);

@@ -184,7 +184,7 @@ describe('both vendors behind a real squid proxy', function () {
             externalAuthType: 'NONE', xAuthUser: '', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId: '', ...extra };
     }
     function registerForm(apiUrl, extra = {}) {
-        return { apiUrl, apiAuth: 'none', hostUri: 'http://node-red.example:1880', externalAuthType: 'NONE', subscriberId: '', credentials: {}, ...extra };
+        return { mode: 'apply', apiUrl, apiAuth: 'none', hostUri: 'http://node-red.example:1880', externalAuthType: 'NONE', subscriberId: '', credentials: {}, ...extra };
     }
     const modules = [tlsConfigNode, pfConfigNode, pfNotificationNode, subscriberNode];
     function logText() { return helper.log().getCalls().map((c) => String(c.args[0]?.msg ?? '')).join('\n'); }

@@ -3,6 +3,7 @@
 const http = require('http');
 const path = require('path');
 const assert = require('assert');
+const jwt = require('jsonwebtoken');
 const { spawn } = require('child_process');
 const { DurstSimulator, echoSecret } = require('../../dist/simulators/durst');
 
@@ -75,7 +76,8 @@ describe('durst simulator', function () {
     it('trickles overlapping production job lifecycles and workflows whose progress climbs to 100 %', async function () {
         sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
-        const hostUri = `http://127.0.0.1:${receiver.address().port}`;
+        // With the trailing '/': the simulator joins hostUri and path as plain text, as the vendor page does.
+        const hostUri = `http://127.0.0.1:${receiver.address().port}/`;
         await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'JWT_SIGNING', hostUri,
             jwtSigningInfo: { httpHeaderName: 'x-jwt-token', key: 'k', method: 'HS256' } });
         await request(`${sim.url}/api/v1/subscribers/17/subscriptions`, 'POST', { path: 'status', status: 'ACTIVE', topic: 'STATUS/*' });
@@ -134,7 +136,8 @@ describe('durst simulator', function () {
     it('sends one callback per ACTIVE matching subscription of every subscriber, as Durst does', async function () {
         sim = new DurstSimulator({ apiAuth: { type: 'none' } });
         await sim.start();
-        const hostUri = `http://127.0.0.1:${receiver.address().port}`;
+        // With the trailing '/': the simulator joins hostUri and path as plain text, as the vendor page does.
+        const hostUri = `http://127.0.0.1:${receiver.address().port}/`;
         for (let i = 0; i < 2; i++) {
             await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'NONE', hostUri });
         }
@@ -147,6 +150,39 @@ describe('durst simulator', function () {
         const deliveries = await sim.fireStatus('PRODUCTION_JOB', 2068, 'PRINTED');
         assert.deepStrictEqual(deliveries.map((d) => d.status), [200, 200, 200]);
         assert.deepStrictEqual(received.map((r) => r.url).sort(), ['/a', '/a', '/b']);
+    });
+
+    it('joins hostUri and path as plain text (the vendor page), or with one "/" (callbackJoin: slash)', async function () {
+        for (const [callbackJoin, expected] of [['concat', 'http://127.0.0.1:1880durst/status'], ['slash', 'http://127.0.0.1:1880/durst/status']]) {
+            const joined = new DurstSimulator({ apiAuth: { type: 'none' }, callbackJoin, callbackTimeoutMs: 200 });
+            await joined.start();
+            try {
+                await request(`${joined.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'NONE', hostUri: 'http://127.0.0.1:1880' });
+                const [subscriber] = joined.subscribers();
+                await request(`${joined.url}/api/v1/subscribers/${subscriber.id}/subscriptions`, 'POST', { path: 'durst/status', status: 'ACTIVE', topic: 'STATUS/*' });
+                const [delivery] = await joined.fireStatus('MOTIF', 1, 'CHECKED_IN');
+                assert.strictEqual(delivery.url, expected, callbackJoin);
+            } finally {
+                await joined.stop();
+            }
+        }
+    });
+
+    it('signs callbacks with the secret sent, the one it echoed, or that one base64-decoded (signWith)', async function () {
+        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
+        await sim.start();
+        const hostUri = `http://127.0.0.1:${receiver.address().port}/`;
+        const answer = await request(`${sim.url}/api/v1/subscribers/create`, 'POST', { externalAuthType: 'JWT_SIGNING', hostUri,
+            jwtSigningInfo: { httpHeaderName: 'x-jwt-token', key: 'string', method: 'HS384' } });
+        const returned = answer.body.jwtSigningInfo.key;
+        assert.notStrictEqual(returned, 'string', 'the key is echoed changed');
+        await request(`${sim.url}/api/v1/subscribers/${answer.body.id}/subscriptions`, 'POST', { path: 'signed', status: 'ACTIVE', topic: 'STATUS/*' });
+        for (const [signWith, key] of [['sent', 'string'], ['returned', returned], ['returned-decoded', Buffer.from(returned, 'base64')]]) {
+            sim.setSignWith(signWith);
+            const [delivery] = await sim.fireStatus('MOTIF', 7, 'CHECKED_IN');
+            const token = delivery.headers['x-jwt-token'];
+            assert.doesNotThrow(() => jwt.verify(token, key, { algorithms: ['HS384'] }), signWith);
+        }
     });
 
     it('the CLI answers --help with its options and exits 0 without listening', async function () {

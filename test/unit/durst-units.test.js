@@ -381,13 +381,15 @@ describe('durst REST helpers', function () {
     });
 
     it('compares only non-secret subscriber fields', function () {
-        const settings = { hostUri: 'https://nr.example/', externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', jwtKey: 'string' };
-        const echoed = { id: 35, hostUri: 'https://nr.example', externalAuthType: 'JWT_SIGNING',
+        const settings = { hostUri: 'https://nr.example', externalAuthType: 'JWT_SIGNING', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', jwtKey: 'string' };
+        const echoed = { id: 35, hostUri: 'https://nr.example/', externalAuthType: 'JWT_SIGNING',
             jwtSigningInfo: { httpHeaderName: 'x-jwt-token', method: 'HS256', key: '3IgPH7Gok2F+z9ZJ9zItbw==' } };
         assert.deepStrictEqual(nonSecretDifferences(echoed, settings), []);
         assert.deepStrictEqual(nonSecretDifferences({ ...echoed, jwtSigningInfo: { ...echoed.jwtSigningInfo, method: 'HS512' } }, settings),
             ['jwtSigningInfo.method']);
         assert.deepStrictEqual(nonSecretDifferences({ ...echoed, hostUri: 'https://other' }, settings), ['hostUri']);
+        // Registered before the trailing "/" rule: updated, so Durst's plain concatenation stops missing the "/".
+        assert.deepStrictEqual(nonSecretDifferences({ ...echoed, hostUri: 'https://nr.example' }, settings), ['hostUri']);
     });
 });
 
@@ -404,5 +406,76 @@ describe('durst hostUri of an empty field (localHostUri)', function () {
         assert.strictEqual(localHostUri({ uiPort: 0 }), '');
         assert.strictEqual(localHostUri({ uiPort: 'x' }), '');
         assert.strictEqual(localHostUri({ httpNodeRoot: false }), '');
+    });
+});
+
+describe('durst callback URL: a Host URI Durst cannot get wrong', function () {
+    const { hostUriProblem, registeredHostUri, registeredPath, callbackUrls } = require('../../dist/nodes/lib/durst/host-uri');
+
+    it('a Host URI must be an absolute http(s) URL with a host, without query or fragment', function () {
+        for (const ok of ['http://nr:1880', 'https://domain.at:443/base/path/', 'HTTP://NR.EXAMPLE/']) { assert.strictEqual(hostUriProblem(ok), undefined, ok); }
+        assert.match(hostUriProblem('node-red.local'), /no scheme/);
+        assert.match(hostUriProblem('localhost:1234'), /no scheme/, 'the vendor page\'s own example has none');
+        assert.match(hostUriProblem('ftp://nr/'), /http:\/\/ or https:\/\//);
+        assert.match(hostUriProblem('http://'), /not a valid URL/);
+        assert.match(hostUriProblem('http://nr/?x=1'), /query or fragment/);
+    });
+
+    it('registered as below, plain concatenation, a URL join and a "/" join all give the webhook URL', function () {
+        for (const [host, path, expected] of [
+            ['http://nr:1880', '/durst/status', 'http://nr:1880/durst/status'],
+            ['http://nr:1880/', 'durst/status', 'http://nr:1880/durst/status'],
+            ['https://domain.at:443/base/path', '/durst/status', 'https://domain.at/base/path/durst/status'],
+            ['https://domain.at/base/path//', 'durst/status/', 'https://domain.at/base/path/durst/status/']
+        ]) {
+            assert.deepStrictEqual(callbackUrls(registeredHostUri(host), registeredPath(path)), [expected], `${host} + ${path}`);
+        }
+        // Unregistered, the README's old example: concatenation calls another URL than a join.
+        assert.deepStrictEqual(callbackUrls('http://nr:1880', 'durst/status'), ['http://nr:1880durst/status', 'http://nr:1880/durst/status']);
+        assert.strictEqual(registeredPath(null), '');
+    });
+});
+
+describe('durst secrets returned at registration (encrypted store)', function () {
+    const fs = require('fs');
+    const os = require('os');
+    const path = require('path');
+    const { ReturnedSecretStore, returnedSecretStoreFor, RETURNED_SECRETS_FILE } = require('../../dist/nodes/lib/durst/returned-secrets');
+    let dir;
+    beforeEach(function () { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'returned-secrets-')); });
+    afterEach(function () { fs.rmSync(dir, { recursive: true, force: true }); });
+
+    it('keeps what Durst returned, encrypted with the credential secret, never in clear text', function () {
+        const file = path.join(dir, RETURNED_SECRETS_FILE);
+        const store = new ReturnedSecretStore(file, 'the-credential-secret');
+        const sent = store.fingerprint('JWT_SIGNING', 'string');
+        store.record('sub1|http://durst', sent, '3IgPH7Gok2F+z9ZJ9zItbw==');
+        store.record('sub1|http://durst', sent, '3IgPD8kok2F+z9ZJ9zItbw==');
+        const text = fs.readFileSync(file, 'utf8');
+        assert.ok(!text.includes('3IgP') && !text.includes('string') && !text.includes(sent), 'no secret and no fingerprint in clear');
+        assert.strictEqual(fs.statSync(file).mode & 0o077, 0, 'readable by the owner only');
+        const reopened = new ReturnedSecretStore(file, 'the-credential-secret');
+        assert.deepStrictEqual(reopened.get('sub1|http://durst'), { sent, returned: ['3IgPD8kok2F+z9ZJ9zItbw==', '3IgPH7Gok2F+z9ZJ9zItbw=='] });
+        const warnings = [];
+        assert.strictEqual(new ReturnedSecretStore(file, 'another-secret', (t) => warnings.push(t)).get('sub1|http://durst'), undefined);
+        assert.match(warnings[0], /could not be decrypted/);
+    });
+
+    it('a new secret starts a new list; the fingerprint tells a changed secret', function () {
+        const store = new ReturnedSecretStore(path.join(dir, RETURNED_SECRETS_FILE), 'k');
+        store.record('a', store.fingerprint('XAUTH', 'old'), 'FbSSYRbd9QpUBtyvVOr52A==');
+        store.record('a', store.fingerprint('XAUTH', 'new'), undefined);
+        assert.deepStrictEqual(store.get('a'), { sent: store.fingerprint('XAUTH', 'new'), returned: [] });
+        assert.notStrictEqual(store.fingerprint('XAUTH', 'new'), store.fingerprint('JWT_SIGNING', 'new'));
+    });
+
+    it('takes its key from credentialSecret, else Node-RED\'s generated one, else a key file of its own', function () {
+        const own = returnedSecretStoreFor({ userDir: dir }, () => undefined);
+        assert.ok(fs.existsSync(path.join(dir, '.print-events-durst-key')));
+        assert.strictEqual(fs.statSync(path.join(dir, '.print-events-durst-key')).mode & 0o077, 0);
+        assert.strictEqual(returnedSecretStoreFor({ userDir: dir }, () => undefined), own, 'one store per user dir');
+        const memory = returnedSecretStoreFor({}, () => undefined);
+        memory.record('x', 'f', 'r');
+        assert.deepStrictEqual(memory.get('x'), { sent: 'f', returned: ['r'] });
     });
 });

@@ -13,6 +13,7 @@
 import { DurstRestClient, SubscriptionRecord } from './rest-client';
 import { DurstApiError, DurstId, compareIds, durstIdOf, isRetryable, outcomeUnknown, sameId } from './errors';
 import type { DurstStateStore, SubscriptionRef } from './state-store';
+import { registeredPath } from './host-uri';
 
 export interface EnsureRequest {
     subscriberId: DurstId;
@@ -67,7 +68,8 @@ function statusBody(record: SubscriptionRecord, status: 'ACTIVE' | 'INACTIVE'): 
 
 export async function ensureSubscription(client: DurstRestClient, req: EnsureRequest): Promise<EnsureResult> {
     const check = req.checkOpen ?? (() => undefined);
-    const body = { path: req.path || null, topic: req.topic, publishInitialState: req.publishInitialState };
+    // No leading "/": resolved against the Host URI, a URL join keeps the Host URI's own path (host-uri.ts).
+    const body = { path: registeredPath(req.path) || null, topic: req.topic, publishInitialState: req.publishInitialState };
     let matching = await matchingSubscriptions(client, req);
     let active = matching.filter(isActive);
     let action: EnsureResult['action'] = 'kept';

@@ -12,6 +12,7 @@ import * as crypto from 'crypto';
 import { DurstRestClient } from './rest-client';
 import { DurstApiError, DurstId, durstIdOf, outcomeUnknown } from './errors';
 import { DEFAULT_JWT_HEADER, type VerifySettings } from './verify';
+import { hostUriProblem, registeredHostUri } from './host-uri';
 
 export type { DurstSubscriberNode } from './service';
 
@@ -51,7 +52,8 @@ const secretFingerprints = new Map<string, string>();
 
 /** The request body for create/PUT, secrets included (they only ever go to the Durst API). */
 export function subscriberBody(settings: SubscriberSettings): Record<string, unknown> {
-    const body: Record<string, unknown> = { externalAuthType: settings.externalAuthType, hostUri: settings.hostUri };
+    // With one trailing "/": Durst's plain concatenation with the path then gives the same URL as a URL join (host-uri.ts).
+    const body: Record<string, unknown> = { externalAuthType: settings.externalAuthType, hostUri: registeredHostUri(settings.hostUri) };
     if (settings.externalAuthType === 'XAUTH') {
         body.xAuthInfo = { user: settings.xAuthUser ?? '', password: settings.xAuthPassword ?? '' };
     }
@@ -65,8 +67,10 @@ export function subscriberBody(settings: SubscriberSettings): Record<string, unk
     return body;
 }
 
+// Exactly the registered form: a subscriber registered without the trailing "/" is updated, so Durst stops calling
+// "<host>:1880durst/status" (Durst's trailing "/" on a path it echoes is not its hostUri's).
 function sameUri(a: unknown, b: string): boolean {
-    return typeof a === 'string' && a.trim().replace(/\/+$/, '') === b.trim().replace(/\/+$/, '');
+    return typeof a === 'string' && a.trim() === registeredHostUri(b);
 }
 
 /** Names of the non-secret fields where the remote subscriber differs from the settings. */
@@ -112,6 +116,8 @@ export function unconfirmedCreate(hostUri: string, why: string): DurstApiError {
 
 export function validateSubscriberSettings(settings: SubscriberSettings): string | undefined {
     if (!settings.hostUri || !settings.hostUri.trim()) { return 'hostUri is required: the public base URL where Durst reaches Node-RED'; }
+    const hostProblem = hostUriProblem(settings.hostUri);
+    if (hostProblem) { return hostProblem; }
     if (!['NONE', 'XAUTH', 'JWT_SIGNING'].includes(settings.externalAuthType)) { return `unknown externalAuthType "${settings.externalAuthType}"`; }
     if (settings.externalAuthType === 'XAUTH' && !settings.xAuthPassword) { return 'XAUTH needs a password (credential xAuthPassword)'; }
     if (settings.externalAuthType === 'JWT_SIGNING' && !settings.jwtKey) { return 'JWT_SIGNING needs a key (credential jwtKey)'; }
