@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Checks the package the way a user gets it (run by .ci/run in both legs):
 //   1. `npm pack` (prepack builds dist/), and the tarball holds every node's files but no
-//      install-time script (preinstall, install, postinstall, prepare);
+//      install-time script (preinstall, install, postinstall, prepare); of docs/ only what the README links
+//      (its pictures, the user pages); at most MAX_PACKED_BYTES;
 //   2. `npm install <tarball>` into a scratch Node-RED user directory prints no npm warning
-//      (warnings about the machine's own npm config are not the package's and are ignored);
+//      (warnings about the machine's own npm config are not the package's and are ignored), and its bin
+//      `print-events-simulators` runs;
 //   3. a real Node-RED (the one this checkout's require('node-red') resolves to, so 4.1 or 5.x)
 //      started on that user directory loads all five nodes from the installed copy, with their
 //      editor HTML.
@@ -24,6 +26,9 @@ const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
 // npm's complaints about the machine's npmrc (e.g. "Unknown user config") say nothing about the package.
 const MACHINE_CONFIG_WARNING = /Unknown (user|env|global|project|builtin|cli) config/i;
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// Packed today: about 495 KB, 380 KB of it the README's two pictures (PNG, hardly compressible). The limit leaves
+// room for the code to grow, not for shipping docs/, test material or more pictures again.
+const MAX_PACKED_BYTES = 600 * 1024;
 
 // Thrown, not process.exit(): the scratch directory is removed on the way out.
 class CheckFailed extends Error {}
@@ -126,6 +131,19 @@ async function main() {
             }
         }
         if (missing.length > 0) { fail(`the tarball lacks ${missing.join(', ')}`); }
+        // Only what an installed package needs: the runtime, the simulators (the bin), the examples, and of docs/
+        // the README's pictures and pages it links (the flow library shows the README).
+        const readmeLinks = new Set([...fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1]));
+        const stray = [...files].filter((f) => !/^(dist\/(nodes|simulators)\/|examples\/)/.test(f) &&
+            !['package.json', 'README.md', 'LICENSE'].includes(f) && !readmeLinks.has(f));
+        if (stray.length > 0) { fail(`the tarball ships files an installed package does not need: ${stray.join(', ')}`); }
+        const pictures = [...readmeLinks].filter((f) => /\.(png|jpe?g|gif|svg|webp)$/i.test(f) && !files.has(f));
+        if (pictures.length > 0) { fail(`the tarball lacks the README's pictures ${pictures.join(', ')}`); }
+        if (!files.has(PKG.bin['print-events-simulators'])) { fail(`the tarball lacks the bin ${PKG.bin['print-events-simulators']}`); }
+        if (packed.size > MAX_PACKED_BYTES) {
+            fail(`the tarball is ${Math.round(packed.size / 1024)} KB, more than ${MAX_PACKED_BYTES / 1024} KB: ${[...packed.files]
+                .sort((a, b) => b.size - a.size).slice(0, 5).map((f) => `${f.path} ${Math.round(f.size / 1024)} KB`).join(', ')}`);
+        }
         const scripts = Object.keys(PKG.scripts || {}).filter((s) => INSTALL_SCRIPTS.includes(s));
         if (scripts.length > 0) { fail(`package.json has install-time scripts: ${scripts.join(', ')}`); }
 
@@ -139,6 +157,11 @@ async function main() {
         if (warnings.length > 0) { fail(`npm ${npmVersion} warned while installing the tarball:\n${warnings.join('\n')}`); }
         const installed = path.join(userDir, 'node_modules', PKG.name);
         if (fs.lstatSync(installed).isSymbolicLink()) { fail(`${installed} is a link, not an installed copy`); }
+        // The bin the examples' comments name (`npx print-events-simulators` in the user dir) is installed and runs.
+        const bin = spawnSync(path.join(userDir, 'node_modules', '.bin', 'print-events-simulators'), ['--help'], { encoding: 'utf8' });
+        if (bin.status !== 0 || !/print-events-simulators/.test(bin.stdout)) {
+            fail(`node_modules/.bin/print-events-simulators --help did not run: ${bin.error ? bin.error.message : `${bin.status} ${bin.stdout}${bin.stderr}`}`);
+        }
 
         // 3. A real Node-RED loads all five nodes from that copy.
         const result = await loadInNodeRed(userDir);

@@ -2,17 +2,19 @@
 // `npx print-events-simulators` (the package's bin): both vendor simulators with the demo settings the
 // examples expect, for a palette install where `npm run sim:*` does not exist (no clone, no scripts/).
 //   PrintFactory: ws://127.0.0.1:27489, MisKey demo-mis-key, one notification every 2 s
-//   Durst:        http://127.0.0.1:8090, API without auth, one event every 3 s, callbacks to the hostUri of each
+//   Durst:        http://127.0.0.1:8090, API login workflow / workflow-sim-password (DURST_SIM_LOGIN, as Durst wants
+//                 a login), one event every 3 s, callbacks to the hostUri of each
 //                 registered subscriber (the examples leave hostUri empty: the Node-RED that registers them)
 // Runs until SIGINT/SIGTERM.
 import { PrintFactorySimulator } from './printfactory/index';
-import { DurstSimulator } from './durst/index';
+import { DURST_SIM_LOGIN, DurstSimulator } from './durst/index';
 
 export const DEMO = Object.freeze({ pfPort: 27489, durstPort: 8090, misKey: 'demo-mis-key', pfTrickleMs: 2000, durstTrickleMs: 3000 });
 
 const USAGE = `usage: print-events-simulators [--host 127.0.0.1] [--pf-port ${DEMO.pfPort}] [--durst-port ${DEMO.durstPort}] [--quiet]
 Starts the PrintFactory and Durst Workflow simulators with the settings the package's examples use
-(MisKey ${DEMO.misKey}, no Durst API auth) and a steady trickle of events. Ctrl+C stops both.
+(MisKey ${DEMO.misKey}; Durst API login ${DURST_SIM_LOGIN.user} / ${DURST_SIM_LOGIN.password}) and a steady trickle of
+events. Ctrl+C stops both.
 `;
 
 interface Options { host: string; pfPort: number; durstPort: number; quiet: boolean }
@@ -52,7 +54,8 @@ async function main(): Promise<void> {
     }
     const pf = new PrintFactorySimulator({ port: opts.pfPort, host: opts.host, misKeys: [DEMO.misKey] });
     // No API login: the examples (apiAuth none) run against it as imported; the demo and the tests log in.
-    const durst = new DurstSimulator({ port: opts.durstPort, host: opts.host, apiAuth: { type: 'none' } });
+    // The login the examples carry (the simulator's published one): Durst wants a login, so the examples show one.
+    const durst = new DurstSimulator({ port: opts.durstPort, host: opts.host, apiAuth: { type: 'login', ...DURST_SIM_LOGIN } });
     const started: Array<{ stop(): Promise<void> }> = [];
     const stopAll = (): Promise<unknown> => Promise.allSettled(started.map((sim) => sim.stop()));
     for (const [name, sim, port] of [['PrintFactory', pf, opts.pfPort], ['Durst', durst, opts.durstPort]] as const) {
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
     }
     console.log([
         `PrintFactory simulator: ${pf.url}  (MisKey ${DEMO.misKey}, a notification every ${DEMO.pfTrickleMs / 1000} s)`,
-        `Durst Workflow simulator: ${durst.url}  (no API auth, an event every ${DEMO.durstTrickleMs / 1000} s)`,
+        `Durst Workflow simulator: ${durst.url}  (API login ${DURST_SIM_LOGIN.user} / ${DURST_SIM_LOGIN.password}, an event every ${DEMO.durstTrickleMs / 1000} s)`,
         'Import the examples (Menu > Import > Examples > node-red-contrib-print-events) and deploy. Ctrl+C stops.'
     ].join('\n'));
     let stopping = false;

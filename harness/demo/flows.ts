@@ -62,6 +62,8 @@ function renameIds<T>(value: T, renames: Map<string, string>): T {
 export function mergeExamples(files: string[], { hasDashboard = true } = {}): { flows: FlowNode[]; tabs: DemoTab[] } {
     const flows: FlowNode[] = [];
     const byId = new Map<string, FlowNode>();
+    // An example's title: its first comment's name up to a colon ("Device ink monitoring: low-ink alerts ...").
+    const exampleTitle = (nodes: FlowNode[]): string => String(nodes.find((n) => n.type === 'comment')?.name ?? '').split(':')[0].trim();
     const tabs: DemoTab[] = [];
     for (const file of files) {
         const base = path.basename(file, '.json');
@@ -77,7 +79,7 @@ export function mergeExamples(files: string[], { hasDashboard = true } = {}): { 
         let tab = nodes.find((n) => n.type === 'tab');
         if (!tab) {
             // Examples imported into "the current tab" carry no tab node: give them one.
-            tab = { id: shortHash('tab:' + base), type: 'tab', label: base, disabled: false, info: '' };
+            tab = { id: shortHash('tab:' + base), type: 'tab', label: exampleTitle(nodes) || base, disabled: false, info: '' };
             for (const n of nodes) {
                 if (!isConfigNode(n) && n.type !== 'tab') { n.z = tab.id; }
             }

@@ -2,7 +2,7 @@
 // and the subscriber registration (hostUri + how callbacks are authenticated). Everything that talks to
 // Durst goes through its DurstService (../lib/durst/service.ts); the editor's "Register / check" uses a
 // short-lived service with the form's values, so it logs in and registers exactly as the runtime does.
-import type { NodeAPI, NodeDef } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { ApiAuth } from '../lib/durst/rest-client';
 import { DurstApiError, DurstId, backoffMs, durstIdOf } from '../lib/durst/errors';
 import { SubscriberSettings, nonSecretDifferences, validateSubscriberSettings } from '../lib/durst/registration';
@@ -14,7 +14,8 @@ import { DurstStateStore, stateStoreFor } from '../lib/durst/state-store';
 import { HostSettings, hostUriProblem, localHostUri } from '../lib/durst/host-uri';
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
 import { tlsOptionsFor } from '../lib/net/tls';
-import { CALLBACK_SECRET_EVENT, CallbackSecretReporter, CallbackSecrets, CallbackSecretState, returnedSecretStoreFor, SecretStoreSettings } from '../lib/durst/returned-secrets';
+import { packageSettings } from '../lib/settings';
+import { CALLBACK_SECRET_EVENT, CallbackSecretReporter, CallbackSecrets, CallbackSecretState, returnedSecretStoreFor } from '../lib/durst/returned-secrets';
 import { planRegistration } from '../lib/durst/registration-plan';
 
 type ApiAuthType = 'login' | 'none' | 'basic' | 'bearer';
@@ -56,6 +57,9 @@ function parseId(value: unknown): DurstId | undefined {
  * The API access of a node or form. A flow from before 'login' existed always carries its apiAuth; one without
  * any (hand-written) logs in when it has an API user, else sends nothing.
  */
+/** The config node as the runtime builds it: the service's view of it, with this node's credentials. */
+type SubscriberNode = DurstSubscriberNode & Node<SubscriberCredentials>;
+
 function apiAuthFrom(type: unknown, loginMethod: unknown, creds: SubscriberCredentials): ApiAuth {
     if (type === 'basic') { return { type: 'basic', user: creds.apiUser ?? '', password: creds.apiPassword ?? '' }; }
     if (type === 'bearer') { return { type: 'bearer', token: creds.apiToken ?? '' }; }
@@ -82,14 +86,14 @@ function settingsFrom(config: Partial<SubscriberDef>, creds: SubscriberCredentia
 /** The service options of a deployed node or an editor form: one place, so both log in and register alike. */
 function serviceOptions(RED: NodeAPI, config: Partial<SubscriberDef>, creds: SubscriberCredentials, configNodeId: string,
     store: DurstStateStore, log: DurstServiceOptions['log']): DurstServiceOptions & { callbackSecrets: CallbackSecrets } {
-    const settings = RED.settings as unknown as Record<string, unknown>;
+    const settings = packageSettings(RED);
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
     const tls = tlsOptionsFor(RED, config.tls);
     const apiUrl = String(config.apiUrl ?? '').trim();
-    const subscriber = settingsFrom(config, creds, RED.settings as HostSettings);
+    const subscriber = settingsFrom(config, creds, settings);
     // The secret last registered and what Durst returned for it (encrypted in the user dir): a changed secret is a
     // difference that needs a PUT, and every registration records what Durst answered.
-    const callbackSecrets = new CallbackSecrets(returnedSecretStoreFor(RED.settings as SecretStoreSettings, (text) => RED.log.warn(text)),
+    const callbackSecrets = new CallbackSecrets(returnedSecretStoreFor(settings, (text) => RED.log.warn(text)),
         configNodeId ? `${configNodeId}|${apiUrl}` : '', subscriber);
     return {
         callbackSecrets,
@@ -116,7 +120,7 @@ function serviceOptions(RED: NodeAPI, config: Partial<SubscriberDef>, creds: Sub
 export = function (RED: NodeAPI): void {
     const store = () => stateStoreFor(RED.settings, (text) => RED.log.warn(text));
 
-    function DurstSubscriber(this: DurstSubscriberNode, config: SubscriberDef) {
+    function DurstSubscriber(this: SubscriberNode, config: SubscriberDef) {
         RED.nodes.createNode(this, config);
         const node = this;
         const creds: SubscriberCredentials = node.credentials ?? {};
@@ -173,7 +177,7 @@ export = function (RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType('durst-subscriber', DurstSubscriber as any, {
+    RED.nodes.registerType<SubscriberNode, SubscriberDef, unknown, SubscriberCredentials>('durst-subscriber', DurstSubscriber, {
         credentials: {
             apiUser: { type: 'text' },
             apiPassword: { type: 'password' },

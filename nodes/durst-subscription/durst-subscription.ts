@@ -2,11 +2,13 @@
 // exactly one ACTIVE subscription for its topic+path exists; on input it runs msg.action against the API.
 // All of it goes through the subscriber's DurstService (../lib/durst/service.ts), which owns the login,
 // the registration, the retries and the switch-off queue; this node only shows and reports the outcome.
-import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
+import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage, NodeStatusFill, NodeStatusShape } from 'node-red';
 import { DurstApiError, DurstId, durstIdOf } from '../lib/durst/errors';
 import type { DurstService, DurstSubscriberNode, EnsureHandle, EnsureState } from '../lib/durst/service';
 import { DURST_TOPICS, validateTopic } from '../lib/durst/topics';
 import { stateStoreFor } from '../lib/durst/state-store';
+import { isRecord } from '../lib/is-record';
+import { nodeStatus, StatusVars } from '../lib/status';
 
 interface SubscriptionDef extends NodeDef {
     subscriber: string;
@@ -59,8 +61,9 @@ export = function (RED: NodeAPI): void {
         let closed = false;
         let handle: EnsureHandle | undefined;
 
-        const status = (fill: 'green' | 'yellow' | 'red' | 'grey', shape: 'dot' | 'ring', key: string, vars?: Record<string, unknown>) => {
-            if (!closed) { node.status({ fill, shape, text: RED._(`durst-subscription.status.${key}`, vars as any) }); }
+        const nodeStatusOf = nodeStatus(RED, node, 'durst-subscription');
+        const status = (fill: NodeStatusFill, shape: NodeStatusShape, key: string, vars?: StatusVars) => {
+            if (!closed) { nodeStatusOf.set(fill, shape, key, vars); }
         };
 
         // What the service reports about this node's ensure: the status tells it, and a failure reaches Catch nodes.
@@ -116,7 +119,7 @@ export = function (RED: NodeAPI): void {
             if (!ACTIONS.includes(action)) {
                 throw usageError(`unknown msg.action "${String(msg.action)}"; use one of ${ACTIONS.join(', ')}`);
             }
-            const payload = (typeof msg.payload === 'object' && msg.payload !== null && !Array.isArray(msg.payload)) ? msg.payload as Record<string, any> : {};
+            const payload: Record<string, any> = isRecord(msg.payload) ? msg.payload : {};
             const topicInput = typeof msg.topic === 'string' && msg.topic.trim() !== '' ? msg.topic : (payload.topic ?? configTopic);
             const path = typeof payload.path === 'string' ? payload.path : (configPath || null);
             const publishInitialState = typeof payload.publishInitialState === 'boolean' ? payload.publishInitialState : !!config.publishInitialState;
@@ -201,7 +204,7 @@ export = function (RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType('durst-subscription', DurstSubscription as any);
+    RED.nodes.registerType('durst-subscription', DurstSubscription);
 
     // The editor's topic builder reads the documented catalogue from here, so it has one source of truth.
     RED.httpAdmin.get('/print-events/durst/topics', RED.auth.needsPermission('durst-subscription.read'), (_req: any, res: any) => {

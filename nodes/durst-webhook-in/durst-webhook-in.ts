@@ -8,6 +8,7 @@ import { RateLimitedLog } from '../lib/rate-limited-log';
 import type { DurstSubscriberNode } from '../lib/durst/registration';
 import { CALLBACK_SECRET_EVENT, CallbackSecretReporter } from '../lib/durst/returned-secrets';
 import { CallbackDeduper, dedupeWindowMs } from '../lib/durst/dedupe';
+import { nodeStatus } from '../lib/status';
 
 const REJECTION_LOG_INTERVAL_MS = 60000;
 
@@ -22,6 +23,7 @@ export = function (RED: NodeAPI): void {
     function DurstWebhookIn(this: Node, config: WebhookDef) {
         RED.nodes.createNode(this, config);
         const node = this;
+        const nodeState = nodeStatus(RED, node, 'durst-webhook-in');
         const subscriber = RED.nodes.getNode(config.subscriber) as (DurstSubscriberNode & CallbackSecretReporter) | null;
         const path = normalisePath(config.url || '/');
         let rejected = 0;
@@ -36,14 +38,14 @@ export = function (RED: NodeAPI): void {
             const vars = { path, rejected, accepted, repeats };
             // Durst still signs with a secret the runtime no longer has: green would hide that callbacks fail.
             if (subscriber?.callbackSecretState?.() === 'notRegistered') {
-                node.status({ fill: 'red', shape: 'ring', text: RED._('durst-webhook-in.status.secretNotRegistered') });
+                nodeState.set('red', 'ring', 'secretNotRegistered');
                 return;
             }
             const withRepeats = repeats > 0 ? 'Repeats' : '';
             if (rejected > 0) {
-                node.status({ fill: 'yellow', shape: 'dot', text: RED._('durst-webhook-in.status.listeningRejected' + withRepeats, vars as any) });
+                nodeState.set('yellow', 'dot', 'listeningRejected' + withRepeats, vars);
             } else {
-                node.status({ fill: 'green', shape: 'dot', text: RED._('durst-webhook-in.status.listening' + withRepeats, vars as any) });
+                nodeState.set('green', 'dot', 'listening' + withRepeats, vars);
             }
         };
 
@@ -80,11 +82,11 @@ export = function (RED: NodeAPI): void {
             const msg = { payload: body.value, topic, event, auth: verdict.auth };
             try {
                 // Sent before answering, so a msg Node-RED cannot route is a 500 (Durst may retry), not a lost 200.
-                node.send(msg as any);
+                node.send(msg);
             } catch (err) {
                 // Not delivered: the sender's retry must not be taken for a repeat.
                 deduper.forget(request.rawBody, body.value);
-                node.error(err, msg as any);
+                node.error(err, msg);
                 return reject(500, 'internal error', 'the msg could not be sent: ' + (err as Error).message);
             }
             accepted++;
@@ -98,7 +100,7 @@ export = function (RED: NodeAPI): void {
                     return receive(request);
                 } catch (err) {
                     // With a msg, so a Catch node sees it; the callback itself may be what failed, so only its path.
-                    node.error(`unexpected error while handling a Durst callback on ${path}: ${(err as Error)?.message}`, { path } as any);
+                    node.error(`unexpected error while handling a Durst callback on ${path}: ${(err as Error)?.message}`, { path });
                     return reject(500, 'internal error', 'unexpected error');
                 }
             },
@@ -111,7 +113,7 @@ export = function (RED: NodeAPI): void {
             node.status({ fill: 'red', shape: 'ring', text: RED._('durst-webhook-in.status.noSubscriber') });
             node.error('durst-webhook-in needs a durst-subscriber config node');
         } else {
-            dispatcher = getDispatcher(RED as any);
+            dispatcher = getDispatcher(RED);
             if (!dispatcher) {
                 node.status({ fill: 'grey', shape: 'ring', text: RED._('durst-webhook-in.status.httpDisabled') });
                 node.warn('httpNodeRoot is false: HTTP node endpoints are disabled, durst-webhook-in cannot receive callbacks');
@@ -121,7 +123,7 @@ export = function (RED: NodeAPI): void {
                     showStatus();
                 } catch (err) {
                     dispatcher = undefined;
-                    node.status({ fill: 'red', shape: 'ring', text: RED._('durst-webhook-in.status.duplicate', { path } as any) });
+                    nodeState.set('red', 'ring', 'duplicate', { path });
                     node.error((err as Error).message);
                 }
             }
@@ -142,5 +144,5 @@ export = function (RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType('durst-webhook-in', DurstWebhookIn as any);
+    RED.nodes.registerType('durst-webhook-in', DurstWebhookIn);
 };

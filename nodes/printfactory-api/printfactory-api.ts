@@ -8,6 +8,8 @@ import {
 } from '../lib/printfactory/rest-client';
 import { tlsOptionsFor } from '../lib/net/tls';
 import { ThrottledStatus } from '../lib/throttled-status';
+import { isRecord } from '../lib/is-record';
+import { nodeStatus } from '../lib/status';
 
 interface ApiDef extends NodeDef {
     account: string;
@@ -37,10 +39,6 @@ function numberOr(value: unknown, fallback: number, min: number): number {
     return typeof n === 'number' && Number.isFinite(n) && n >= min && !(typeof value === 'string' && value.trim() === '') ? n : fallback;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The GUID from msg[property] (as printfactory-notification sets it), else msg.payload[field]. */
 function guidOf(msg: Record<string, unknown>, property: string, field: string): string {
     for (const value of [msg[property], isRecord(msg.payload) ? msg.payload[field] : undefined]) {
@@ -58,7 +56,7 @@ export = function (RED: NodeAPI): void {
     function PrintFactoryApi(this: Node, config: ApiDef) {
         RED.nodes.createNode(this, config);
         const node = this;
-        const t = (key: string, vars?: Record<string, unknown>): string => RED._(`printfactory-api.status.${key}`, vars as any);
+        const t = nodeStatus(RED, node, 'printfactory-api').text;
         const status = new ThrottledStatus(node, STATUS_THROTTLE_MS);
         const defaultAction = (API_ACTIONS as readonly string[]).includes(String(config.action)) ? config.action as ApiAction : 'job';
         const ownFilter: Record<string, unknown> = {};
@@ -129,8 +127,8 @@ export = function (RED: NodeAPI): void {
             const code = err.statusCode;
             let text: string;
             switch (err.code) {
-                case 'EHTTP': text = t(code === 401 ? 'authFailed' : 'httpError', { statusCode: code, message: err.vendorMessage ?? '' }); break;
-                case 'ENOTJSON': text = t('notJson', { statusCode: code }); break;
+                case 'EHTTP': text = t(code === 401 ? 'authFailed' : 'httpError', { statusCode: code ?? '', message: err.vendorMessage ?? '' }); break;
+                case 'ENOTJSON': text = t('notJson', { statusCode: code ?? '' }); break;
                 case 'ETIMEDOUT': text = t('timeout'); break;
                 case 'EQUEUEFULL': text = t('queueFull'); break;
                 case 'EPROXY': text = t('proxy'); break;
@@ -187,5 +185,5 @@ export = function (RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType('printfactory-api', PrintFactoryApi as any);
+    RED.nodes.registerType('printfactory-api', PrintFactoryApi);
 };

@@ -166,7 +166,7 @@ export = function (RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType('printfactory-config', PrintFactoryConfig as any, {
+    RED.nodes.registerType<PrintFactoryConfigNode, PrintFactoryConfigDef, unknown, PrintFactoryCredentials>('printfactory-config', PrintFactoryConfig, {
         credentials: { misKey: { type: 'password' } }
     });
 

@@ -249,5 +249,5 @@ export = function (RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType('printfactory-notification', PrintFactoryNotification as any);
+    RED.nodes.registerType('printfactory-notification', PrintFactoryNotification);
 };

@@ -268,7 +268,8 @@ describe('print floor dashboard (example 06) in Chromium', function () {
                 document.querySelector('#red-ui-palette-container'), null, { timeout: 60000 });
             const tab = await editor.evaluate(() => {
                 let id = null;
-                RED.nodes.eachWorkspace((ws) => { if (/^06-/.test(ws.label)) { id = ws.id; } });
+                // The dashboard example's tab: the one with the gauges (tabs carry the examples' titles).
+                RED.nodes.eachWorkspace((ws) => { if (!id && RED.nodes.filterNodes({ z: ws.id, type: 'ui-gauge' }).length > 0) { id = ws.id; } });
                 if (id) { RED.workspaces.show(id); }
                 // Open our palette category and scroll to it, so the picture shows the package's nodes.
                 const header = document.querySelector('#red-ui-palette-container-print_events .red-ui-palette-header');

@@ -12,7 +12,7 @@ const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.
 const switchNode = require('@node-red/nodes/core/function/10-switch.js');
 const injectNode = require('@node-red/nodes/core/common/20-inject.js');
 const commentNode = require('@node-red/nodes/core/common/90-comment.js');
-const { DurstSimulator } = require('../../dist/simulators/durst');
+const { DurstSimulator, DURST_SIM_LOGIN } = require('../../dist/simulators/durst');
 const { waitFor: waitUntil } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));
@@ -43,7 +43,7 @@ describe('durst example flows', function () {
         // The examples leave hostUri empty: the subscriber takes this runtime's own port (uiPort) and httpNodeRoot.
         helper.settings({ durstApiRetryDelay: 5, uiPort: server.address().port, httpNodeRoot: '/' });
         await helper.startServer();
-        sim = new DurstSimulator({ apiAuth: { type: 'none' } }); // as print-events-simulators serves the examples
+        sim = new DurstSimulator(); // with its default login, as print-events-simulators serves the examples
         await sim.start();
     });
 
@@ -56,11 +56,12 @@ describe('durst example flows', function () {
         helper.settings({});
     });
 
-    it('each carry a subscriber config of their own, without credentials', function () {
+    it('each carry a subscriber config of their own, with the simulator\'s published login as their only credentials', function () {
         const subscribers = loadExamples().filter((n) => n.type === 'durst-subscriber');
         assert.strictEqual(subscribers.length, 2);
         assert.notStrictEqual(subscribers[0].id, subscribers[1].id);
-        assert.ok(subscribers.every((s) => s.credentials === undefined));
+        assert.ok(subscribers.every((s) => s.apiAuth === 'login' &&
+            JSON.stringify(s.credentials) === JSON.stringify({ apiUser: DURST_SIM_LOGIN.user, apiPassword: DURST_SIM_LOGIN.password })));
     });
 
     it('register once each with this runtime\'s address, ensure their subscriptions, route callbacks and run the management actions', async function () {
@@ -70,8 +71,11 @@ describe('durst example flows', function () {
             if (n.type === 'durst-subscriber') { return { ...n, apiUrl: sim.url }; }
             return { ...n, z: 'tab' };
         })];
+        // The examples' credentials (the simulator's login) as Node-RED stores them: apart from the flow.
+        const credentials = {};
+        for (const n of flows.filter((x) => x.credentials)) { credentials[n.id] = n.credentials; delete n.credentials; }
         const capture = (red) => { RED = red; };
-        await helper.load([capture, subscriberNode, subscriptionNode, webhookNode, switchNode, injectNode, commentNode], flows);
+        await helper.load([capture, subscriberNode, subscriptionNode, webhookNode, switchNode, injectNode, commentNode], flows, credentials);
         const active = () => sim.subscribers().flatMap((s) => sim.subscriptions(s.id).map((sub) => [s.hostUri, sub.topic, sub.path, sub.status]));
         await waitFor(() => sim.subscribers().length === 2 && active().length === 2, 'subscriptions');
         const base = `http://127.0.0.1:${server.address().port}`;

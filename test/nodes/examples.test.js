@@ -9,7 +9,7 @@ const fs = require('fs');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
 const { PrintFactorySimulator, EXAMPLE_NAMES } = require('../../dist/simulators/printfactory');
-const { DurstSimulator } = require('../../dist/simulators/durst');
+const { DurstSimulator, DURST_SIM_LOGIN } = require('../../dist/simulators/durst');
 const demo = { ...require('../../dist/harness/demo/flows'), ...require('../../dist/harness/demo/services') };
 
 helper.init(require.resolve('node-red'));
@@ -22,7 +22,11 @@ const { serveHttpNode } = require('../lib/http-node-server');
 const STRUCTURAL_TYPES = new Set(['tab', 'group', 'subflow']);
 // The one credential an example may carry: the simulators' published demo MisKey (no secret), so an imported
 // example connects to `npx print-events-simulators` unchanged.
-const DEMO_CREDENTIALS = { 'printfactory-config': { misKey: 'demo-mis-key' } };
+const DEMO_CREDENTIALS = {
+    'printfactory-config': { misKey: 'demo-mis-key' },
+    // The Durst simulator's published login (DURST_SIM_LOGIN): Durst wants a login, so the examples show one.
+    'durst-subscriber': { apiUser: DURST_SIM_LOGIN.user, apiPassword: DURST_SIM_LOGIN.password }
+};
 
 // Node-RED core node types -> the core module file that registers them.
 function coreNodeModules() {
@@ -223,11 +227,11 @@ describe('demo merge of example files (harness/demo/flows.ts)', function () {
     });
     it('keeps a dashboard tab disabled, and says why, when the dashboard is not installed; names the dashboard URL otherwise', function () {
         const f = write('dash.json', [
-            { id: 'c1', type: 'comment', name: 'needs @flowfuse/node-red-dashboard', x: 1, y: 1, wires: [] },
+            { id: 'c1', type: 'comment', name: 'Floor: needs @flowfuse/node-red-dashboard', x: 1, y: 1, wires: [] },
             { id: 'base', type: 'ui-base', name: 'b', path: '/floor' },
             { id: 't1', type: 'ui-text', group: 'g', x: 2, y: 1, wires: [] }]);
         const without = demo.mergeExamples([f], { hasDashboard: false });
-        assert.deepStrictEqual(without.tabs.map((t) => [t.disabled, t.label]), [[true, 'dash (disabled: needs @flowfuse/node-red-dashboard)']]);
+        assert.deepStrictEqual(without.tabs.map((t) => [t.disabled, t.label]), [[true, 'Floor (disabled: needs @flowfuse/node-red-dashboard)']]);
         assert.strictEqual(demo.dashboardUrlOf(without.flows, without.tabs, 'http://127.0.0.1:1880/'), null);
         const withIt = demo.mergeExamples([f]);
         assert.deepStrictEqual(withIt.tabs.map((t) => t.disabled), [false]);
@@ -553,6 +557,9 @@ describe('example flows deployed against the simulators', function () {
         const pfConfigs = flows.filter((n) => n.type === 'printfactory-config');
         assert.ok(pfConfigs.length >= 2, 'the examples bring twin printfactory-config nodes (one each)');
         assert.deepStrictEqual(tabs.filter((t) => t.disabled).map((t) => t.label), [], 'every demo tab runs, MQTT ones included');
+        // Tabs carry the examples' titles (the first comment's name up to a colon), not file names.
+        assert.deepStrictEqual(tabs.map((t) => t.label), EXAMPLE_FILES.map((f) => readExample(f).find((n) => n.type === 'comment').name.split(':')[0].trim()));
+        assert.ok(tabs.every((t) => t.label.length <= 40 && !/^\d\d-/.test(t.label)), tabs.map((t) => t.label).join(', '));
 
         const { debugHits, errors } = await deploy(flows);
         assertAllNodesStarted(flows);

@@ -409,6 +409,19 @@ describe('durst hostUri of an empty field (localHostUri)', function () {
     });
 });
 
+describe('durst topic builder catalogue', function () {
+    it('describes every documented topic in en-US and de (keyed by pattern), German differing from English', function () {
+        const load = (lang) => JSON.parse(require('fs').readFileSync(require('path').join(__dirname, '..', '..', 'nodes', 'durst-subscription',
+            'locales', lang, 'durst-subscription.json'), 'utf8'))['durst-subscription'].topics;
+        const [en, de] = [load('en-US'), load('de')];
+        for (const t of DURST_TOPICS) {
+            assert.strictEqual(en[t.pattern], t.description, `en-US ${t.pattern}`);
+            assert.ok(de[t.pattern] && de[t.pattern] !== t.description, `de ${t.pattern}: ${de[t.pattern]}`);
+        }
+        assert.deepStrictEqual(Object.keys(en).sort(), DURST_TOPICS.map((t) => t.pattern).sort());
+    });
+});
+
 describe('durst callback URL: a Host URI Durst cannot get wrong', function () {
     const { hostUriProblem, registeredHostUri, registeredPath, callbackUrls } = require('../../dist/nodes/lib/durst/host-uri');
 

@@ -62,11 +62,15 @@ describe('print-events-simulators (the package bin)', function () {
         });
         assert.ok(refused === 401 || refused === 403, `another MisKey got ${refused}`);
 
-        // The Durst API answers without auth.
-        const status = await new Promise((resolve, reject) => {
-            http.get(durstUrl + '/api/v1/subscribers/1', (res) => { res.resume(); resolve(res.statusCode); }).on('error', reject);
+        // The Durst API wants the login the examples carry (the simulator's published one), as Durst does.
+        const { DURST_SIM_LOGIN } = require('../../dist/simulators/durst');
+        const get = (url) => new Promise((resolve, reject) => {
+            http.get(url, (res) => { res.resume(); resolve({ status: res.statusCode, token: res.headers['x-auth-token'] }); }).on('error', reject);
         });
-        assert.ok(status === 404 || status === 200, `Durst API answered ${status}`);
+        assert.strictEqual((await get(durstUrl + '/api/v1/subscribers/1')).status, 401, 'the API answers without a login');
+        const login = await get(`${durstUrl}/api/v1/login?username=${DURST_SIM_LOGIN.user}&password=${DURST_SIM_LOGIN.password}`);
+        assert.strictEqual(login.status, 200);
+        assert.ok(login.token, 'a login gives an x-auth-token');
 
         child.kill('SIGTERM');
         const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));

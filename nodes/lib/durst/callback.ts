@@ -7,16 +7,13 @@
 import * as bufferModule from 'buffer';
 import iconv from 'iconv-lite';
 import { MAX_JSON_DEPTH, jsonDeeperThan, jsonHasProtoKey } from '../json-limits';
+import { isRecord } from '../is-record';
 
 export type DurstEvent = 'status' | 'workflow' | 'repo' | 'unknown';
 
 export interface ClassifiedCallback {
     topic: string;
     event: DurstEvent;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // Control characters (C0, C1, NUL), format characters (bidi overrides such as U+202E, zero-width marks,

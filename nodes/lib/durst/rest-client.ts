@@ -12,6 +12,7 @@ import { HttpTransport, pause, proxyErrorOf } from '../net/http-transport';
 import type { TlsOptions } from '../net/tls';
 import { DurstApiError, DurstId, backoffMs, isRetryable, markNotSent, sameId, wasNotSent } from './errors';
 import { DurstSession, LoginMethod } from './session';
+import { isRecord } from '../is-record';
 
 export { DurstApiError } from './errors';
 
@@ -105,7 +106,6 @@ export function looksLikeHtml(text: string, contentType: unknown): boolean {
     return /^\s*(<!doctype html|<html|<head|<body|<\?xml[^>]*>\s*<html)/i.test(text);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const records = (list: unknown[]): SubscriptionRecord[] => list.filter(isRecord) as SubscriptionRecord[];
 
 /** One page of a list answer: its entries and where the next page is (a path or page number), if any. */

@@ -5,6 +5,7 @@
 // until the Durst services restart, so any call may meet a 401: the REST client then asks for a new token
 // once (see rest-client.ts). One login at a time: concurrent callers wait for the same one.
 import { DurstApiError } from './errors';
+import { isRecord } from '../is-record';
 
 export type LoginMethod = 'auto' | 'v2' | 'v1';
 export const LOGIN_METHODS: LoginMethod[] = ['auto', 'v2', 'v1'];
@@ -29,8 +30,8 @@ export function tokenOf(headers: Record<string, unknown>, body: unknown): string
             if (text.trim() !== '') { return text.trim(); }
         }
     }
-    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-        for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    if (isRecord(body)) {
+        for (const [name, value] of Object.entries(body)) {
             if (BODY_TOKEN_FIELDS.includes(name.toLowerCase()) && typeof value === 'string' && value.trim() !== '') { return value.trim(); }
         }
     }

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DurstId, durstIdOf, sameId } from './errors';
+import { isRecord } from '../is-record';
 
 export const STATE_FILE_NAME = '.print-events-durst.json';
 
@@ -223,10 +224,6 @@ function refOf(s: SubscriptionRef): SubscriptionRef {
 
 function isRef(value: unknown): value is SubscriptionRef {
     return isRecord(value) && typeof value.apiUrl === 'string' && durstIdOf(value.subscriberId) !== undefined && durstIdOf(value.subscriptionId) !== undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const fileStores = new Map<string, DurstStateStore>();
