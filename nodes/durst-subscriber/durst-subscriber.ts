@@ -95,9 +95,11 @@ function serviceOptions(RED: NodeAPI, config: Partial<SubscriberDef>, creds: Sub
     // difference that needs a PUT, and every registration records what Durst answered.
     const callbackSecrets = new CallbackSecrets(returnedSecretStoreFor(settings, (text) => RED.log.warn(text)),
         configNodeId ? `${configNodeId}|${apiUrl}` : '', subscriber);
+    const secretDifference = (): string[] => (callbackSecrets.changed() ? ['secret'] : []);
     return {
         callbackSecrets,
-        compare: (remote, desired) => [...nonSecretDifferences(remote, desired), ...(callbackSecrets.changed() ? ['secret'] : [])],
+        compare: (remote, desired) => [...nonSecretDifferences(remote, desired), ...secretDifference()],
+        unseenDifferences: secretDifference,
         afterRegistration: (result) => callbackSecrets.recordRegistration(result),
         configNodeId,
         apiUrl,

@@ -28,7 +28,8 @@ export const DURST_SIM_LOGIN = { user: 'workflow', password: 'workflow-sim-passw
  * Server behaviours a client must survive (vendor notes: a Spring application, possibly behind a proxy or SSO):
  * - hal: lists as HAL, `{"_embedded":{"subscriptionApiList":[...]},"page":{...},"_links":{"next":...}}`, 2 per page
  * - paged: lists as Spring pages, `{"content":[...],"totalPages":N,"number":n,"last":...}`, 2 per page (?page=n)
- * - single-get-405: GET .../subscriptions/{id} answers 405 (the page documents it under the list's path)
+ * - single-get-405: GET .../subscriptions/{id} answers 405 (the page documents it under the list's path), and so
+ *   does GET /subscribers/{id} (scope 'subscriber' or 'subscription' for one of them)
  * - html-200: every GET answers 200 with an HTML login page (an SSO or proxy in front)
  * - create-500: a create (subscriber or subscription, see scope) is stored, then answered 500
  * - create-slow: a create is stored at once but answered after slowCreateMs (longer than the client waits)
@@ -564,7 +565,7 @@ export class DurstSimulator extends EventEmitter {
         if ((m = /^\/api\/v1\/subscribers\/([^/]+)$/.exec(path))) {
             const subscriber = this.subscriberMap.get(decodeURIComponent(m[1]));
             if (!subscriber) { answer(404); return; }
-            if (method === 'GET') { answer(200, this.echoSubscriber(subscriber)); return; }
+            if (method === 'GET') { answer(this.has('single-get-405', 'subscriber') ? 405 : 200, this.has('single-get-405', 'subscriber') ? undefined : this.echoSubscriber(subscriber)); return; }
             if (method === 'PUT') {
                 const error = this.validateSubscriber(body);
                 if (error) { answer(400, { error }); return; }
@@ -598,7 +599,7 @@ export class DurstSimulator extends EventEmitter {
             const subscription = this.subscriptionMap.get(decodeURIComponent(m[2]));
             if (!this.subscriberMap.has(subscriberKey) || !subscription || String(subscription.subscriberId) !== subscriberKey) { answer(404); return; }
             if (method === 'GET') {
-                if (this.has('single-get-405')) { answer(405); return; }
+                if (this.has('single-get-405', 'subscription')) { answer(405); return; }
                 answer(200, publicSubscription(subscription));
                 return;
             }

@@ -118,6 +118,28 @@ describe('durst callback secrets: returned ones, changed ones, Register / check'
         assert.notStrictEqual(lastStatus('hook').fill, 'red');
     });
 
+    it('a key changed while stopped reaches a Durst that cannot show one subscriber (405 on GET): one PUT, callbacks verify', async function () {
+        sim.setBehaviour('single-get-405', 'subscriber');
+        await helper.load(modules, flow(subscriber()), { sub: { jwtKey: KEY_1 } });
+        await waitFor(() => active().length === 1, 'subscription ensured');
+        await helper.unload();
+        const puts = () => sim.requests.filter((r) => r.method === 'PUT' && /\/subscribers\/[^/]+$/.test(r.path)).length;
+        const before = puts();
+        await helper.load(modules, flow(subscriber(), false), { sub: { jwtKey: KEY_2 } });
+        const msgs = received();
+        await waitFor(() => sim.subscribers()[0].jwtSigningInfo.key === KEY_2, 'the new key registered with Durst');
+        assert.strictEqual(puts(), before + 1, 'one PUT');
+        const [delivery] = await sim.fireStatus('PRODUCTION_JOB', 2068, 'PRINTED', 'PRINTING');
+        assert.strictEqual(delivery.status, 200);
+        await waitFor(() => msgs.length === 1, 'the msg');
+        assert.notStrictEqual(lastStatus('hook').fill, 'red');
+        // The same key again after another restart: nothing to PUT, even though Durst still cannot show it.
+        await helper.unload();
+        await helper.load(modules, flow(subscriber(), false), { sub: { jwtKey: KEY_2 } });
+        await waitFor(() => lastStatus('hook').fill === 'green', 'webhook green');
+        assert.strictEqual(puts(), before + 1, 'no second PUT for an unchanged key');
+    });
+
     it('when that update fails the webhook shows red "callback secret not registered", and green once a retry worked', async function () {
         await helper.load(modules, flow(subscriber()), { sub: { jwtKey: KEY_1 } });
         await waitFor(() => active().length === 1, 'subscription ensured');

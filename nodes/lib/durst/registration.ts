@@ -46,6 +46,11 @@ export interface ReconcileOptions {
      * any difference means a PUT. Default: nonSecretDifferences.
      */
     compare?: (remote: unknown, settings: SubscriberSettings) => string[];
+    /**
+     * Differences known without Durst's answer (a callback secret changed since it was registered). Where Durst
+     * cannot show one subscriber (405/501) only these, or forceUpdate, make a PUT.
+     */
+    unseenDifferences?: () => string[];
 }
 
 const secretFingerprints = new Map<string, string>();
@@ -157,7 +162,13 @@ export async function reconcileSubscriber(client: DurstRestClient, settings: Sub
             return create('recreated');
         }
         if (status === 405 || status === 501) {
-            // This Durst cannot show one subscriber: the known id is used as it is (a PUT needs a reason we cannot see).
+            // This Durst cannot show one subscriber: the known id is kept, and PUT only for a difference known without
+            // its answer (a new secret), else a changed secret would never reach Durst.
+            if (options.forceUpdate || (options.unseenDifferences?.() ?? []).length > 0) {
+                const res = await client.updateSubscriber(knownId, body);
+                secretFingerprints.set(`${scope}|${knownId}`, fingerprint(settings));
+                return { id: knownId, action: 'updated', statusCode: res.statusCode, remote: res.body };
+            }
             secretFingerprints.set(`${scope}|${knownId}`, fingerprint(settings));
             return { id: knownId, action: 'unchanged', statusCode: status };
         }

@@ -43,6 +43,8 @@ export interface DurstServiceOptions {
     retryMaxMs?: number;
     /** Fields where the registered subscriber differs from the desired one (default nonSecretDifferences). */
     compare?: (remote: unknown, settings: SubscriberSettings) => string[];
+    /** Differences known without Durst's answer (see ReconcileOptions.unseenDifferences). */
+    unseenDifferences?: () => string[];
     /** A step after every successful registration (e.g. keeping what Durst returned). A throw fails the registration. */
     afterRegistration?: (result: RegistrationResult) => void | Promise<void>;
 }
@@ -197,7 +199,8 @@ export class DurstService {
                 forceUpdate: options.forceUpdate,
                 warn: (text) => this.options.log.warn(text),
                 fingerprintScope: this.apiUrl,
-                compare: (remote) => this.subscriberDifferences(remote)
+                compare: (remote) => this.subscriberDifferences(remote),
+                unseenDifferences: this.options.unseenDifferences
             });
         } catch (err) {
             if ((err as DurstApiError).code === 'EUNCONFIRMED' && remember) {
