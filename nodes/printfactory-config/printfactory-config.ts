@@ -3,10 +3,11 @@
 import type { NodeAPI, Node, NodeDef } from 'node-red';
 import WebSocket from 'ws';
 import {
-    ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding, shareConnection
+    ConnectionStatus, ConnectionTimings, ConnectionUser, DEFAULT_TIMINGS, PrintFactoryConnection, connectionHolding, normalMisKey, shareConnection
 } from '../lib/printfactory/connection';
+import { Problem, problemOfError, problemOfStatus } from '../lib/printfactory/problems';
 import { answerEditorErrorsAsJson, editorSecrets, isJsonRequest, NOT_JSON_ERROR } from '../lib/editor-secrets';
-import { describeProxy, proxyFor, tunnelAgent } from '../lib/net/proxy';
+import { proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 import { DEFAULT_TAKEOVER_MS, leaseOnBrokerNode } from '../lib/printfactory/lease';
 import { DEFAULT_API_URL } from '../lib/printfactory/rest-client';
@@ -43,6 +44,7 @@ interface PrintFactoryConfigNode extends Node<PrintFactoryCredentials> {
     connection: PrintFactoryConnection;
     register(user: ConnectionUser): void;
     deregister(user: ConnectionUser): Promise<void>;
+    problemText(problem: Problem): string;
 }
 
 function seconds(value: unknown, fallbackMs: number): number {
@@ -63,20 +65,18 @@ function timingsFrom(config: Partial<PrintFactoryConfigDef>): ConnectionTimings 
     };
 }
 
-type TestResult =
-    | { result: 'accepted' }
-    | { result: 'rejected'; statusCode: number }
-    | { result: 'busy'; statusCode: number }
-    | { result: 'unreachable'; error: string }
-    | { result: 'inUse'; state: string }
-    | { result: 'standby'; holder: string };
+/** How a test handshake ended: opened (101), or the problem (./problems.ts, the same codes as the node status). */
+type Handshake = { opened: true } | { opened: false; problem: Problem };
 
-/** Opens a short-lived socket with the MisKey and reports how the server answered. Never rejects. */
-function testConnection(url: string, misKey: string, tlsOptions: TlsOptions | undefined): Promise<TestResult> {
+/**
+ * Opens a short-lived socket and reports how the server answered. `misKey` undefined sends none (a reachability
+ * probe that cannot take the organisation's slot). Never rejects.
+ */
+function testHandshake(url: string, misKey: string | undefined, tlsOptions: TlsOptions | undefined): Promise<Handshake> {
     return new Promise((resolve) => {
         let settled = false;
         let statusCode = 0;
-        let error = '';
+        let error: (Error & { code?: unknown }) | undefined;
         let ws: WebSocket;
         let agent: import('http').Agent | undefined;
         try {
@@ -84,39 +84,47 @@ function testConnection(url: string, misKey: string, tlsOptions: TlsOptions | un
             const proxy = proxyFor(target);
             agent = proxy ? tunnelAgent(proxy, { secureTarget: target.protocol === 'wss:', keepAlive: false, connectTimeoutMs: TEST_TIMEOUT_MS }) : undefined;
             ws = new WebSocket(url, {
-                headers: { MisKey: misKey },
+                headers: misKey === undefined ? {} : { MisKey: misKey },
                 handshakeTimeout: TEST_TIMEOUT_MS,
                 perMessageDeflate: false,
                 followRedirects: false,
                 agent,
                 ...tlsOptions
             });
-            if (proxy) { error = ` (through proxy ${describeProxy(proxy)})`; }
         } catch (err) {
-            resolve({ result: 'unreachable', error: (err as Error).message });
+            resolve({ opened: false, problem: problemOfError(err as Error) });
             return;
         }
-        const viaProxy = error;
-        const finish = (result: TestResult): void => { if (!settled) { settled = true; resolve(result); } };
+        const finish = (result: Handshake): void => { if (!settled) { settled = true; resolve(result); } };
         ws.on('unexpected-response', (_req, res) => {
             statusCode = res.statusCode ?? 0;
             res.resume();
             ws.terminate();
         });
-        // A proxy's own error already names it.
-        ws.on('error', (err) => { error = err.message + ((err as { code?: string }).code === 'EPROXY' ? '' : viaProxy); });
+        ws.on('error', (err) => { error = err; });
         ws.on('open', () => {
-            finish({ result: 'accepted' });
+            finish({ opened: true });
             // Give the organisation's single connection slot back at once.
             ws.close(1000, 'connection test');
         });
         ws.on('close', () => {
             agent?.destroy();
-            if (statusCode === 401 || statusCode === 403) { finish({ result: 'rejected', statusCode }); }
-            if (statusCode) { finish({ result: 'busy', statusCode }); }
-            finish({ result: 'unreachable', error: error || 'closed during the handshake' });
+            if (statusCode) { finish({ opened: false, problem: problemOfStatus(statusCode) }); }
+            finish({ opened: false, problem: error ? problemOfError(error) : { code: 'serverClosed' } });
         });
     });
+}
+
+/** The problem a live connection's status shows, if any (the same words as its nodes' status). */
+function problemOfLive(status: ConnectionStatus): Problem | undefined {
+    if (status.state === 'reconnecting') { return status.problem; }
+    if (status.state === 'authFailed') { return problemOfStatus(status.statusCode); }
+    return undefined;
+}
+
+/** A URL in one spelling, to compare a form's URL with a live connection's. */
+function sameUrl(a: string, b: string): boolean {
+    try { return new URL(a).href === new URL(b).href; } catch { return a.trim() === b.trim(); }
 }
 
 export = function (RED: NodeAPI): void {
@@ -147,6 +155,9 @@ export = function (RED: NodeAPI): void {
         }, JSON.stringify([config.tls ?? '', timings, haBroker, haBroker ? takeoverMs : 0]));
         node.connection = share.connection;
         node.register = (user) => share.register(user);
+        // Status causes in words for the notification nodes: this catalogue, which Test connection uses too.
+        node.problemText = (problem) => RED._(`printfactory-config.cause.${problem.code}`,
+            { status: problem.statusCode, detail: problem.detail ?? '' } as any);
         node.deregister = (user) => share.deregister(user);
 
         node.on('close', (_removed: boolean, done: () => void) => {
@@ -159,9 +170,11 @@ export = function (RED: NodeAPI): void {
         credentials: { misKey: { type: 'password' } }
     });
 
-    // Editor "Test connection". The vendor allows one connection per organisation, so a test
-    // while this runtime holds the account's connection is skipped (it would be refused or,
-    // worse, disturb the live one); otherwise the test holds the slot for a moment only. Which MisKey
+    // Editor "Test connection". The vendor allows one connection per organisation, so while this runtime holds
+    // the account's connection no second handshake with the MisKey is made (it would be refused or, worse, push the
+    // live one out): for the same URL the live connection's state is the answer; for another URL the URL is tried
+    // without the MisKey and the answer says so. Otherwise the test holds the slot for a moment only. Every answer
+    // names its outcome as `result` and its cause as `code` (./problems.ts), which the editor turns into catalogue text. Which MisKey
     // it may use (a stored one only with the deployed URL, `${VAR}` resolved) is ../lib/editor-secrets.ts.
     answerEditorErrorsAsJson(RED.httpAdmin);
     RED.httpAdmin.post('/print-events/printfactory/test', RED.auth.needsPermission('printfactory-config.write'), (req: any, res: any) => {
@@ -181,25 +194,50 @@ export = function (RED: NodeAPI): void {
             if (!secrets.ok) { invalid(secrets.error, secrets.code); return; }
             const url = secrets.url;
             if (!/^wss?:\/\/[^/]+/i.test(url)) { invalid('url must start with ws:// or wss://'); return; }
-            const misKey = secrets.credentials.misKey ?? '';
+            // Trimmed as the connection sends it (the server trims it too).
+            const misKey = normalMisKey(secrets.credentials.misKey);
             if (!misKey) { invalid('no MisKey: enter one, or deploy the node first'); return; }
-            // The organisation's one connection: report it instead of opening a second handshake.
-            const holder = connectionHolding(misKey);
-            if (holder) {
-                const status = holder.status;
-                // In HA standby another instance holds the slot: a test handshake could throw it out.
-                res.json((status.state === 'standby' ? { result: 'standby', holder: status.holder ?? '?' }
-                    : { result: 'inUse', state: status.state }) satisfies TestResult);
-                return;
-            }
             // The tls-config node chosen in the form; it must be deployed, like the core nodes' config nodes.
             const tls = tlsOptionsFor(RED, body.tls);
             if (tls.error) { invalid(tls.error); return; }
-            testConnection(url, misKey, tls.options).then((result) => res.json(result), (err: Error) => {
-                res.status(500).json({ ok: false, result: 'unreachable', error: err.message });
-            });
+            const answer = (promise: Promise<object>): void => {
+                promise.then((result) => res.json(result), (err: Error) => {
+                    res.status(500).json({ ok: false, result: 'failed', error: err.message });
+                });
+            };
+            // The organisation's one connection: this Node-RED holds it, so a second handshake with the MisKey would be
+            // refused or (on a last-wins server) push the live one out. Say what is known, and what was not tested.
+            const holder = connectionHolding(misKey);
+            // In HA standby another instance holds the slot: no handshake with the MisKey, from here, to anywhere.
+            if (holder && holder.status.state === 'standby') {
+                res.json({ ok: false, result: 'standby', holder: holder.status.holder ?? '?' });
+                return;
+            }
+            if (holder && sameUrl(holder.url, url)) {
+                // The live connection to this very URL with this MisKey is the test.
+                const live = holder.status;
+                const problem = problemOfLive(live);
+                if (live.state === 'connected') { res.json({ ok: true, result: 'liveConnected' }); return; }
+                if (problem) { res.json({ ok: false, result: 'liveFailing', ...problem }); return; }
+                res.json({ ok: false, result: 'liveState', state: live.state });
+                return;
+            }
+            if (holder) {
+                // Another URL: test that something answers there, without the MisKey (no slot is taken).
+                answer(testHandshake(url, undefined, tls.options).then((probe) => {
+                    if (probe.opened) { return { ok: true, result: 'probeOpened', holderUrl: holder.url }; }
+                    const { problem } = probe;
+                    // A notification server asks for the MisKey it did not get.
+                    if (problem.code === 'rejected') { return { ok: true, result: 'probeAnswered', statusCode: problem.statusCode, holderUrl: holder.url }; }
+                    return { ok: false, result: 'probeFailed', holderUrl: holder.url, ...problem };
+                }));
+                return;
+            }
+            answer(testHandshake(url, misKey, tls.options).then((handshake) => handshake.opened
+                ? { ok: true, result: 'accepted' }
+                : { ok: false, result: 'problem', ...handshake.problem }));
         } catch (err) {
-            res.status(500).json({ ok: false, result: 'unreachable', error: (err as Error).message });
+            res.status(500).json({ ok: false, result: 'failed', error: (err as Error).message });
         }
     });
 };

@@ -6,6 +6,7 @@ import type { NodeAPI, Node, NodeDef, NodeMessage } from 'node-red';
 import { isPrintFactoryEvent } from '../lib/printfactory/classify';
 import { RateLimitedLog } from '../lib/rate-limited-log';
 import type { BadFrameReason, ConnectionStatus, ConnectionUser, DisconnectCause, Notification } from '../lib/printfactory/connection';
+import type { Problem } from '../lib/printfactory/problems';
 
 interface NotificationDef extends NodeDef {
     account: string;
@@ -16,6 +17,8 @@ interface NotificationDef extends NodeDef {
 interface AccountNode extends Node {
     register(user: ConnectionUser): void;
     deregister(user: ConnectionUser): Promise<void>;
+    /** The cause of a reconnect in words, from printfactory-config's catalogue (shared with its Test connection). */
+    problemText?(problem: Problem): string;
 }
 
 // Status updates go to every open editor: at most one per second while messages stream in.
@@ -42,7 +45,8 @@ const DOWN_REASONS: Record<DisconnectCause, string> = {
     frameTooLarge: 'frame too large',
     unreachable: 'unreachable',
     handshakeTimeout: 'handshake timeout',
-    refused: 'refused by server'
+    refused: 'refused by server',
+    displaced: 'displaced by another connection'
 };
 
 /** The connection.down payload for a status that means "not connected", or null for connected/transitional ones. */
@@ -165,9 +169,12 @@ export = function (RED: NodeAPI): void {
             switch (status.state) {
                 case 'connected': showConnected(); break;
                 case 'connecting': node.status({ fill: 'yellow', shape: 'ring', text: t('connecting') }); break;
-                case 'reconnecting':
-                    node.status({ fill: 'yellow', shape: 'ring', text: t('reconnecting', { seconds: Math.max(1, Math.round(status.retryInMs / 1000)) }) });
+                case 'reconnecting': {
+                    // The cause in words (409, TLS, DNS, rate limit, displaced ...), not only the retry time.
+                    const cause = account && typeof account.problemText === 'function' && status.problem ? account.problemText(status.problem) : status.reason;
+                    node.status({ fill: 'yellow', shape: 'ring', text: t('reconnecting', { cause, seconds: Math.max(1, Math.round(status.retryInMs / 1000)) }) });
                     break;
+                }
                 case 'authFailed':
                     node.status({ fill: 'red', shape: 'ring', text: t('authFailed', { code: status.statusCode, seconds: Math.round(status.retryInMs / 1000) }) });
                     break;

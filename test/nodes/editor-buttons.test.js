@@ -108,7 +108,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             await helper.load([pfConfigNode], [config()], { cfg: { misKey: '${PE_TEST_MISKEY}' } });
             assert.strictEqual(helper.getNode('cfg').credentials.misKey, MIS_KEY, 'the runtime resolves the reference');
             const res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER });
-            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(res.body, { ok: true, result: 'accepted' });
             assert.deepStrictEqual(seen.accepted, [MIS_KEY], 'the simulator accepted the resolved MisKey');
         });
 
@@ -116,14 +116,14 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             await helper.load([pfConfigNode], [config({ id: 'embedded' })], { embedded: { misKey: 'x${PE_TEST_MISKEY}' } });
             assert.strictEqual(helper.getNode('embedded').credentials.misKey, 'x${PE_TEST_MISKEY}', 'the runtime substitutes whole values only');
             let res = await post({ url: sim.url, misKey: '${PE_TEST_MISKEY}' });
-            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(res.body, { ok: true, result: 'accepted' });
             await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
             res = await post({ url: sim.url, misKey: '$(PE_TEST_MISKEY)' });
-            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(res.body, { ok: true, result: 'accepted' });
             assert.deepStrictEqual(seen.accepted, [MIS_KEY, MIS_KEY]);
             await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
             res = await post({ url: sim.url, misKey: 'x${PE_TEST_MISKEY}' });
-            assert.deepStrictEqual(res.body, { result: 'rejected', statusCode: 403 });
+            assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code: 'rejected', statusCode: 403 });
         });
 
         it('resolves a typed ${VAR} in the deployed node\'s context: a flow environment variable', async function () {
@@ -131,10 +131,10 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             await helper.load([pfConfigNode], [tab, config({ z: 'tab' })], { cfg: { misKey: '${PE_TEST_FLOW_KEY}' } });
             assert.strictEqual(helper.getNode('cfg').credentials.misKey, MIS_KEY, 'the runtime reads the flow variable');
             let res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER });
-            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(res.body, { ok: true, result: 'accepted' });
             await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
             res = await post({ id: 'cfg', url: sim.url, misKey: '${PE_TEST_FLOW_KEY}' });
-            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(res.body, { ok: true, result: 'accepted' });
             assert.deepStrictEqual(seen.accepted, [MIS_KEY, MIS_KEY]);
             // Without a deployed node there is no flow to ask: only the process environment counts.
             res = await post({ url: sim.url, misKey: '${PE_TEST_FLOW_KEY}' });
@@ -180,7 +180,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             assert.deepStrictEqual(seen.accepted, [MIS_KEY], 'only the live connection reached the simulator');
             // The deployed URL written slightly differently is the same endpoint.
             const same = await post({ id: 'cfg', url: sim.url + '/', misKey: PLACEHOLDER });
-            assert.deepStrictEqual(same.body, { result: 'inUse', state: 'connected' });
+            assert.deepStrictEqual(same.body, { ok: true, result: 'liveConnected' });
         });
 
         it('answers malformed requests with 400 JSON, never an exception', async function () {
@@ -207,6 +207,81 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             assert.deepStrictEqual(seen, { accepted: [], rejected: [] });
         });
 
+        /** A plain HTTP server that answers every WebSocket upgrade with `status` (a wrong path, a busy organisation). */
+        async function answering(status, seenHeaders = []) {
+            const server = require('http').createServer((_req, res) => { res.statusCode = 426; res.end(); });
+            server.on('upgrade', (req, socket) => {
+                seenHeaders.push(req.headers);
+                socket.end(`HTTP/1.1 ${status} Whatever\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+            });
+            await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+            return { url: `ws://127.0.0.1:${server.address().port}/notifications`, close: () => new Promise((resolve) => server.close(resolve)) };
+        }
+
+        it('names what happened: 404 (no notification server), 409 (another connection), 403 (rejected), each as a code', async function () {
+            await helper.load([pfConfigNode], [config()], { cfg: { misKey: MIS_KEY } });
+            for (const [status, code] of [[404, 'notFound'], [409, 'refused409'], [403, 'rejected'], [429, 'rateLimited'], [503, 'unavailable'], [200, 'notWebSocket'], [418, 'httpStatus']]) {
+                const server = await answering(status);
+                try {
+                    const res = await post({ url: server.url, misKey: MIS_KEY });
+                    assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code, statusCode: status });
+                    assertNoSecret(res);
+                } finally { await server.close(); }
+            }
+            const dns = await post({ url: 'ws://no-such-host.invalid:27489', misKey: MIS_KEY });
+            assert.deepStrictEqual(dns.body, { ok: false, result: 'problem', code: 'hostNotFound' });
+        });
+
+        it('sends the MisKey trimmed', async function () {
+            await helper.load([pfConfigNode], [config()], { cfg: { misKey: MIS_KEY } });
+            const res = await post({ url: sim.url, misKey: `  ${MIS_KEY}\t` });
+            assert.deepStrictEqual(res.body, { ok: true, result: 'accepted' });
+            assert.deepStrictEqual(seen.accepted, [MIS_KEY]);
+        });
+
+        it('with the MisKey held by this runtime, another URL is tried without the MisKey and the answer says so (never "fine" untested)', async function () {
+            await helper.load([pfConfigNode, pfNotificationNode], [TAB, config(),
+                { id: 'pf', type: 'printfactory-notification', z: 'tab', account: 'cfg', events: [], wires: [[]] }], { cfg: { misKey: MIS_KEY } });
+            await waitFor(() => sim.connectionCount === 1, 'the live connection');
+            // Nothing listens there (issue #21: this was "Not tested: already holds the connection").
+            const nothing = await post({ url: 'ws://127.0.0.1:9', misKey: MIS_KEY });
+            assert.deepStrictEqual(nothing.body, { ok: false, result: 'probeFailed', code: 'connectionRefused', holderUrl: sim.url });
+            // A wrong path on a web server.
+            const headers = [];
+            const wrong = await answering(404, headers);
+            try {
+                const res = await post({ url: wrong.url, misKey: ` ${MIS_KEY}` });
+                assert.deepStrictEqual(res.body, { ok: false, result: 'probeFailed', code: 'notFound', statusCode: 404, holderUrl: sim.url });
+            } finally { await wrong.close(); }
+            assert.strictEqual(headers.length, 1);
+            assert.strictEqual(headers[0].miskey, undefined, 'the MisKey was not sent to the other URL');
+            // Another notification server: it asks for the MisKey it did not get.
+            const other = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [MIS_KEY] });
+            await other.start();
+            const otherSeen = [];
+            other.on('rejected', (reason) => otherSeen.push(reason));
+            try {
+                const res = await post({ url: other.url, misKey: MIS_KEY });
+                assert.deepStrictEqual(res.body, { ok: true, result: 'probeAnswered', statusCode: 401, holderUrl: sim.url });
+                assert.deepStrictEqual(otherSeen, ['auth'], 'one handshake without MisKey (401)');
+                assert.strictEqual(other.peakConnections, 0);
+            } finally { await other.stop(); }
+            assert.deepStrictEqual(seen, { accepted: [MIS_KEY], rejected: [] }, 'the live connection alone reached the simulator');
+        });
+
+        it('with the MisKey held at this URL but failing, the answer is the live connection\'s cause', async function () {
+            const intruder = new (require('ws'))(sim.url, { headers: { MisKey: MIS_KEY } });
+            await new Promise((resolve, reject) => { intruder.once('open', resolve); intruder.once('error', reject); });
+            try {
+                await helper.load([pfConfigNode, pfNotificationNode], [TAB, config(),
+                    { id: 'pf', type: 'printfactory-notification', z: 'tab', account: 'cfg', events: [], wires: [[]] }], { cfg: { misKey: MIS_KEY } });
+                await waitFor(() => seen.rejected.includes('duplicate'), 'the node refused with 409');
+                let res;
+                await waitFor(async () => { res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER }); return res.body.result === 'liveFailing'; }, 'liveFailing');
+                assert.deepStrictEqual(res.body, { ok: false, result: 'liveFailing', code: 'refused409', statusCode: 409 });
+            } finally { intruder.terminate(); }
+        });
+
         it('reports the live connection of an organisation instead of opening a second handshake', async function () {
             process.env.PE_TEST_PF_URL = sim.url;
             await helper.load([pfConfigNode, pfNotificationNode], [TAB, config({ url: '${PE_TEST_PF_URL}' }),
@@ -220,7 +295,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
                 { url: sim.url, misKey: MIS_KEY }
             ]) {
                 const res = await post(body);
-                assert.deepStrictEqual(res.body, { result: 'inUse', state: 'connected' }, JSON.stringify(body));
+                assert.deepStrictEqual(res.body, { ok: true, result: 'liveConnected' }, JSON.stringify(body));
             }
             await sleep(200);
             assert.deepStrictEqual(seen, { accepted: [MIS_KEY], rejected: [] }, 'no second handshake');

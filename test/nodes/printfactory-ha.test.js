@@ -98,7 +98,7 @@ describe('printfactory-config with an HA broker (haBroker)', function () {
         assert.match(down.payload.detail, /other-instance/);
         // "Test connection" on a standby would open a second connection for the organisation: it is skipped.
         const test = await helper.request().post('/print-events/printfactory/test').send({ id: 'cfg', url: sim.url, misKey: MIS_KEY });
-        assert.deepStrictEqual(test.body, { result: 'standby', holder: 'other-instance' });
+        assert.deepStrictEqual(test.body, { ok: false, result: 'standby', holder: 'other-instance' });
         assert.strictEqual(sim.connectionCount, 0);
         assert.strictEqual(sim.peakConnections, 0, 'neither the standby nor its test button opened a PrintFactory connection');
 

@@ -395,13 +395,13 @@ describe('printfactory nodes against the simulator', function () {
     describe('editor test endpoint', function () {
         const post = (body) => helper.request().post('/print-events/printfactory/test').send(body);
 
-        it('reports accepted, rejected and unreachable', async function () {
+        it('reports accepted, rejected and connection refused', async function () {
             await load([TAB, config('cfg', sim.url)], { cfg: { misKey: MIS_KEY } });
             let res = await post({ url: sim.url, misKey: MIS_KEY });
-            assert.deepStrictEqual(res.body, { result: 'accepted' });
+            assert.deepStrictEqual(res.body, { ok: true, result: 'accepted' });
             await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
             res = await post({ url: sim.url, misKey: 'nope' });
-            assert.deepStrictEqual(res.body, { result: 'rejected', statusCode: 403 });
+            assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code: 'rejected', statusCode: 403 });
             // The stored credential of a deployed config node is used for the placeholder.
             res = await post({ id: 'cfg', url: sim.url, misKey: '__PWRD__' });
             assert.strictEqual(res.body.result, 'accepted');
@@ -410,7 +410,7 @@ describe('printfactory nodes against the simulator', function () {
             const port = closed.address().port;
             await new Promise((resolve) => closed.close(resolve));
             res = await post({ url: `ws://127.0.0.1:${port}`, misKey: MIS_KEY });
-            assert.strictEqual(res.body.result, 'unreachable');
+            assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code: 'connectionRefused' });
             res = await post({ url: 'http://x', misKey: MIS_KEY });
             assert.strictEqual(res.status, 400);
             res = await post({ url: sim.url });
@@ -420,7 +420,7 @@ describe('printfactory nodes against the simulator', function () {
         it('does not test an account this runtime is connected with', async function () {
             await loadBasic();
             const res = await post({ url: sim.url, misKey: MIS_KEY });
-            assert.deepStrictEqual(res.body, { result: 'inUse', state: 'connected' });
+            assert.deepStrictEqual(res.body, { ok: true, result: 'liveConnected' });
             assert.strictEqual(events.connections, 1);
             assert.deepStrictEqual(events.rejected, []);
         });

@@ -74,7 +74,7 @@ describe('editor buttons in a stock Node-RED process with ${VAR} credentials', f
             { id: 'pfc', url: pfSim.url, misKey: PLACEHOLDER }
         ]) {
             const res = await post('/print-events/printfactory/test', body);
-            assert.deepStrictEqual(res.body, { result: 'inUse', state: 'connected' }, JSON.stringify(body));
+            assert.deepStrictEqual(res.body, { ok: true, result: 'liveConnected' }, JSON.stringify(body));
         }
         assert.deepStrictEqual(pfAccepted, [MIS_KEY]);
         assert.deepStrictEqual(pfRejected, []);
@@ -91,7 +91,7 @@ describe('editor buttons in a stock Node-RED process with ${VAR} credentials', f
         }
         // The runtime is still there and answers the next request.
         const res = await post('/print-events/printfactory/test', { id: 'pfc', url: pfSim.url, misKey: PLACEHOLDER });
-        assert.strictEqual(res.body.result, 'inUse');
+        assert.strictEqual(res.body.result, 'liveConnected');
     });
 
     it('Test connection does not send the stored MisKey to another URL', async function () {

@@ -216,10 +216,9 @@ describe('both vendors behind a real squid proxy', function () {
         // deployed tls-config node it is accepted; a tls-config id that is not deployed is a clear 400.
         await helper.load(modules, [TLS_NODE], { tls: { cadata: certs.ca } });
         const untrusted = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY }).expect(200);
-        assert.strictEqual(untrusted.body.result, 'unreachable');
-        assert.match(untrusted.body.error, /certificate/i);
+        assert.deepStrictEqual([untrusted.body.ok, untrusted.body.result, untrusted.body.code], [false, 'problem', 'tlsUntrusted'], JSON.stringify(untrusted.body));
         const trusted = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY, tls: 'tls' }).expect(200);
-        assert.deepStrictEqual(trusted.body, { result: 'accepted' });
+        assert.deepStrictEqual(trusted.body, { ok: true, result: 'accepted' });
         const notDeployed = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY, tls: 'nope' }).expect(400);
         assert.match(notDeployed.body.error, /TLS configuration nope is not deployed/);
         await helper.unload();
@@ -315,8 +314,8 @@ describe('both vendors behind a real squid proxy', function () {
             await helper.load(modules, [TLS_NODE], { tls: { cadata: certs.ca } });
             const pfNoCert = await helper.request().post('/print-events/printfactory/test')
                 .send({ url: `wss://printfactory.test:${pfMtls.port}`, misKey: MIS_KEY, tls: 'tls' }).expect(200);
-            assert.strictEqual(pfNoCert.body.result, 'unreachable');
-            assert.match(pfNoCert.body.error, /certificate required/);
+            assert.deepStrictEqual([pfNoCert.body.result, pfNoCert.body.code], ['problem', 'tls'], JSON.stringify(pfNoCert.body));
+            assert.match(pfNoCert.body.detail, /certificate.required/i);
             await helper.request().post('/print-events/durst/subscriber/register')
                 .send(registerForm(`https://durst.test:${durstMtls.port}`, { tls: 'tls' })).expect(502)
                 .then((res) => assert.match(res.body.error, /certificate required/));

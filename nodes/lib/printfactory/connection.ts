@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { describe, PrintFactoryEvent } from './classify';
 import { BadFrameReason, MAX_FRAME_BYTES, readFrame } from './frames';
+import { Problem, problemOfError, problemOfStatus, retryAfterSeconds } from './problems';
 import { describeProxy, proxyFor, tunnelAgent } from '../net/proxy';
 import type { TlsOptions } from '../net/tls';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
@@ -66,6 +67,12 @@ export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
  * received: frames wait in the kernel's socket buffer and TCP slows the sender.
  */
 export const FRAMES_PER_TURN = 256;
+/**
+ * Server closes (with a close frame) in a row of sockets younger than the flap window (max(stableAfter, 2 × reconnectMax)) that mean
+ * "displaced by another connection": one alone is a server restart; again and again is another client taking the
+ * organisation's one connection each time this one opens (a last-wins server).
+ */
+export const FLAP_CLOSES = 2;
 
 /** Why a socket closed or failed, as a short code (printfactory-notification turns it into its connection.down reason). */
 export type DisconnectCause =
@@ -75,7 +82,8 @@ export type DisconnectCause =
     | 'frameTooLarge'     // a frame above MAX_PAYLOAD_BYTES made ws close the socket (1009)
     | 'unreachable'       // the socket never opened (refused, DNS, proxy, TLS)
     | 'handshakeTimeout'  // the opening handshake did not finish within handshakeTimeout
-    | 'refused';          // the server answered the upgrade with an HTTP status other than 401/403 (e.g. 409)
+    | 'refused'           // the server answered the upgrade with an HTTP status other than 401/403 (e.g. 409, 429)
+    | 'displaced';        // the server closed fresh connections again and again: another client holds the organisation
 
 export type ConnectionStatus =
     | { state: 'idle' }
@@ -83,7 +91,8 @@ export type ConnectionStatus =
     /** `disconnectedAt`: when the previous socket of this connection was lost (ms epoch), null on the first open. */
     /** `tookOver`: the first open after this instance gained the HA lease (the holder changed). */
     | { state: 'connected'; disconnectedAt: number | null; tookOver?: { previousHolder: string | null } }
-    | { state: 'reconnecting'; retryInMs: number; reason: string; cause: DisconnectCause }
+    /** `problem`: the cause as a code for the status text (./problems.ts), the same the editor's Test connection uses. */
+    | { state: 'reconnecting'; retryInMs: number; reason: string; cause: DisconnectCause; problem: Problem }
     | { state: 'authFailed'; statusCode: number; retryInMs: number }
     | { state: 'duplicate'; holder: string }
     /** Another instance holds the HA lease (`held`), it is not known yet (`joining`), or the lease's broker is out of reach. */
@@ -154,8 +163,13 @@ function isoNow(): string {
     return lastIso;
 }
 
+/** The MisKey as it is sent: surrounding white space trimmed (the server trims it too, so " k" and "k" are one key). */
+export function normalMisKey(misKey: unknown): string {
+    return String(misKey ?? '').trim();
+}
+
 export function misKeyHash(misKey: string): string {
-    return createHash('sha256').update('printfactory-miskey:' + misKey).digest('hex');
+    return createHash('sha256').update('printfactory-miskey:' + normalMisKey(misKey)).digest('hex');
 }
 
 // ---------------------------------------------------------------------------
@@ -246,6 +260,11 @@ export class PrintFactoryConnection {
     private reconnectTimer: NodeJS.Timeout | null = null;
     private heartbeatTimer: NodeJS.Timeout | null = null;
     private stableTimer: NodeJS.Timeout | null = null;
+    // Flap detection (another client displacing this one): server closes of sockets younger than flapWindowMs in a
+    // row, and whether that happened often enough to retry at most once per reconnectMax (`displaced`).
+    private freshCloses = 0;
+    private displaced = false;
+    private flapTimer: NodeJS.Timeout | null = null;
     private failures = 0;
     private lastFailureWarned = '';
     private stopping: Promise<void> | null = null;
@@ -263,7 +282,7 @@ export class PrintFactoryConnection {
 
     constructor(options: ConnectionOptions) {
         this.url = String(options.url ?? '').trim();
-        this.misKey = String(options.misKey ?? '');
+        this.misKey = normalMisKey(options.misKey);
         this.keyHash = misKeyHash(this.misKey);
         this.label = options.label;
         this.logger = options.logger;
@@ -312,6 +331,9 @@ export class PrintFactoryConnection {
 
     private start(): void {
         this.running = true;
+        // A start after a stop is a new life: no displacement known yet.
+        this.freshCloses = 0;
+        this.displaced = false;
         if (!this.url || !/^wss?:\/\//i.test(this.url)) {
             this.setStatus({ state: 'error', reason: 'badUrl' });
             return;
@@ -437,7 +459,7 @@ export class PrintFactoryConnection {
             } catch (err) {
                 // Not expected: every step of openSocket handles its own errors. Retry rather than stall.
                 this.socket = null;
-                this.scheduleReconnect((err as Error).message, 'unreachable');
+                this.scheduleReconnect((err as Error).message, 'unreachable', problemOfError(err as Error));
             }
         });
     }
@@ -480,7 +502,10 @@ export class PrintFactoryConnection {
         let resolveClosed!: () => void;
         this.socketClosed = new Promise<void>((resolve) => { resolveClosed = resolve; });
         let rejectedWith = 0;
+        let retryAfter: number | undefined;
         let lastError = '';
+        let lastErrorObject: (Error & { code?: unknown }) | undefined;
+        let openedAt = 0;
         let opened = false;
         let awaitingPong = false;
         let heartbeatMissed = false;
@@ -489,10 +514,12 @@ export class PrintFactoryConnection {
 
         ws.on('unexpected-response', (_req, res) => {
             rejectedWith = res.statusCode ?? 0;
+            // The vendor's (or a proxy's) own wait, on "too many requests" and "unavailable".
+            if (rejectedWith === 429 || rejectedWith === 503) { retryAfter = retryAfterSeconds(res.headers['retry-after']); }
             res.resume();
             ws.terminate();
         });
-        ws.on('error', (err) => { lastError = err.message; });
+        ws.on('error', (err) => { lastError = err.message; lastErrorObject = err; });
         ws.on('open', () => {
             opened = true;
             if (!this.running) { ws.close(1000, 'closing'); return; }
@@ -503,7 +530,10 @@ export class PrintFactoryConnection {
             this.tookOver = null;
             this.setStatus(tookOver ? { state: 'connected', disconnectedAt, tookOver } : { state: 'connected', disconnectedAt });
             this.logger.log(`connected to ${this.url}${proxy ? ` through proxy ${describeProxy(proxy)}` : ''}`);
-            this.stableTimer = setTimeout(() => { this.stableTimer = null; this.failures = 0; }, this.timings.stableAfterMs);
+            openedAt = Date.now();
+            this.stableTimer = setTimeout(() => { this.stableTimer = null; if (!this.displaced) { this.failures = 0; } }, this.timings.stableAfterMs);
+            // Open for a whole flap window: whoever displaced this connection before is gone.
+            this.flapTimer = setTimeout(() => { this.flapTimer = null; this.freshCloses = 0; this.displaced = false; this.failures = 0; }, this.flapWindowMs());
             this.heartbeatTimer = setInterval(() => {
                 if (awaitingPong) {
                     lastError = `no pong within ${this.timings.pingIntervalMs} ms`;
@@ -529,6 +559,7 @@ export class PrintFactoryConnection {
         ws.on('close', (code) => {
             if (this.heartbeatTimer) { clearInterval(this.heartbeatTimer); this.heartbeatTimer = null; }
             if (this.stableTimer) { clearTimeout(this.stableTimer); this.stableTimer = null; }
+            if (this.flapTimer) { clearTimeout(this.flapTimer); this.flapTimer = null; }
             if (this.socket === ws) { this.socket = null; }
             // Also ends a proxy tunnel that was still being opened when the socket was terminated.
             agent?.destroy();
@@ -545,22 +576,45 @@ export class PrintFactoryConnection {
             }
             let reason: string;
             let cause: DisconnectCause;
+            let problem: Problem;
             if (rejectedWith) {
+                problem = problemOfStatus(rejectedWith);
+                if (retryAfter !== undefined) { problem.retryAfterSeconds = retryAfter; }
                 reason = rejectedWith === 409
                     ? 'HTTP 409: another connection for this organisation is already open'
-                    : `HTTP ${rejectedWith}`;
+                    : `HTTP ${rejectedWith}${retryAfter !== undefined ? ` (Retry-After ${retryAfter} s)` : ''}`;
                 cause = 'refused';
             } else if (opened) {
                 reason = lastError || `closed by server (code ${code})`;
                 cause = heartbeatMissed ? 'heartbeatMissed'
                     : code === 1009 || /max payload/i.test(lastError) ? 'frameTooLarge'
                         : lastError ? 'networkError' : 'serverClosed';
+                problem = cause === 'networkError' ? problemOfError(lastErrorObject) : { code: cause };
+                // A socket the server closes on purpose (a close frame: not 1006, which is a drop or a reset) soon after
+                // it opened, again and again: someone else takes the slot. Drops of a flaky network do not count.
+                const fresh = cause === 'serverClosed' && code !== 1006 && Date.now() - openedAt < this.flapWindowMs();
+                this.freshCloses = fresh ? this.freshCloses + 1 : 0;
+                if (this.freshCloses >= FLAP_CLOSES) {
+                    if (!this.displaced) {
+                        this.displaced = true;
+                        this.logger.warn(`displaced by another connection? The server closed this connection ${this.freshCloses} times in a row ` +
+                            `within ${Math.round(this.flapWindowMs() / 1000)} s of opening it: another client (another Node-RED instance?) ` +
+                            'probably holds this organisation\'s one connection. Retrying at most once per reconnectMax ' +
+                            `(${Math.round(this.timings.reconnectMaxMs / 1000)} s); let one instance hold it (haBroker, see docs/several-instances.md)`);
+                    }
+                    reason = 'displaced by another connection? (the server closed it soon after it opened, again)';
+                    // Warned above, once per episode: not again as a changed reason.
+                    this.lastFailureWarned = reason;
+                    cause = 'displaced';
+                    problem = { code: 'displaced' };
+                }
             } else {
                 reason = lastError || 'connection failed';
+                problem = lastErrorObject ? problemOfError(lastErrorObject) : { code: 'network', detail: reason };
                 // ws's own handshake timeout, or the proxy tunnel's (proxy.ts)
-                cause = /handshake has timed out|did not open a tunnel within/i.test(lastError) ? 'handshakeTimeout' : 'unreachable';
+                cause = problem.code === 'timeout' ? 'handshakeTimeout' : 'unreachable';
             }
-            this.scheduleReconnect(reason, cause);
+            this.scheduleReconnect(reason, cause, problem);
         });
     }
 
@@ -611,10 +665,18 @@ export class PrintFactoryConnection {
         if (this.reconnectTimer) { clearTimeout(this.reconnectTimer); this.reconnectTimer = null; }
     }
 
-    private scheduleReconnect(reason: string, cause: DisconnectCause): void {
+    /** A server close within this long after the open counts as "fresh" for flap detection. */
+    private flapWindowMs(): number {
+        return Math.max(this.timings.stableAfterMs, 2 * this.timings.reconnectMaxMs);
+    }
+
+    private scheduleReconnect(reason: string, cause: DisconnectCause, problem: Problem): void {
         this.failures += 1;
-        const delay = backoffDelay(this.failures, this.timings.reconnectMinMs, this.timings.reconnectMaxMs, this.random);
-        this.setStatus({ state: 'reconnecting', retryInMs: delay, reason, cause });
+        let delay = backoffDelay(this.failures, this.timings.reconnectMinMs, this.timings.reconnectMaxMs, this.random);
+        // Displaced: at most one attempt per reconnectMax (a quarter more at random, so two instances drift apart).
+        if (this.displaced) { delay = Math.round(this.timings.reconnectMaxMs * (1 + this.random() / 4)); }
+        if (problem.retryAfterSeconds !== undefined) { delay = Math.max(delay, problem.retryAfterSeconds * 1000); }
+        this.setStatus({ state: 'reconnecting', retryInMs: delay, reason, cause, problem });
         // Warn when the reason changes, not on every attempt of an outage.
         if (reason !== this.lastFailureWarned) {
             this.lastFailureWarned = reason;
