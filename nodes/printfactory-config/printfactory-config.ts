@@ -11,6 +11,7 @@ import { proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 import { DEFAULT_TAKEOVER_MS, leaseOnBrokerNode } from '../lib/printfactory/lease';
 import { DEFAULT_API_URL } from '../lib/printfactory/rest-client';
+import type { Request, Response } from 'express';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
 const TEST_TIMEOUT_MS = 10000;
@@ -157,7 +158,7 @@ export = function (RED: NodeAPI): void {
         node.register = (user) => share.register(user);
         // Status causes in words for the notification nodes: this catalogue, which Test connection uses too.
         node.problemText = (problem) => RED._(`printfactory-config.cause.${problem.code}`,
-            { status: problem.statusCode, detail: problem.detail ?? '' } as any);
+            { status: problem.statusCode ?? '', detail: problem.detail ?? '' });
         node.deregister = (user) => share.deregister(user);
 
         node.on('close', (_removed: boolean, done: () => void) => {
@@ -177,7 +178,7 @@ export = function (RED: NodeAPI): void {
     // names its outcome as `result` and its cause as `code` (./problems.ts), which the editor turns into catalogue text. Which MisKey
     // it may use (a stored one only with the deployed URL, `${VAR}` resolved) is ../lib/editor-secrets.ts.
     answerEditorErrorsAsJson(RED.httpAdmin);
-    RED.httpAdmin.post('/print-events/printfactory/test', RED.auth.needsPermission('printfactory-config.write'), (req: any, res: any) => {
+    RED.httpAdmin.post('/print-events/printfactory/test', RED.auth.needsPermission('printfactory-config.write'), (req: Request, res: Response) => {
         const invalid = (error: string, code?: string) => res.status(400).json({ ok: false, result: 'invalid', error, code });
         if (!isJsonRequest(req)) { res.status(415).json({ ok: false, result: 'invalid', error: NOT_JSON_ERROR }); return; }
         try {

@@ -7,6 +7,7 @@ import { isPrintFactoryEvent } from '../lib/printfactory/classify';
 import { RateLimitedLog } from '../lib/rate-limited-log';
 import type { BadFrameReason, ConnectionStatus, ConnectionUser, DisconnectCause, Notification } from '../lib/printfactory/connection';
 import type { Problem } from '../lib/printfactory/problems';
+import { nodeStatus } from '../lib/status';
 
 interface NotificationDef extends NodeDef {
     account: string;
@@ -90,8 +91,7 @@ export = function (RED: NodeAPI): void {
         const filter = eventFilter(config.events, (text) => node.warn(text));
         const connectionEvents = config.connectionEvents === true || config.connectionEvents === 'true';
         const account = RED.nodes.getNode(config.account) as AccountNode | null;
-        const t = (key: string, vars?: Record<string, unknown>): string =>
-            RED._(`printfactory-notification.status.${key}`, vars as any);
+        const t = nodeStatus(RED, node, 'printfactory-notification').text;
 
         let received = 0;
         let dropped = 0;
@@ -180,7 +180,7 @@ export = function (RED: NodeAPI): void {
                     break;
                 case 'duplicate': node.status({ fill: 'red', shape: 'ring', text: t('duplicate') }); break;
                 case 'standby':
-                    node.status({ fill: 'grey', shape: 'ring', text: status.why === 'held' ? t('standby', { holder: status.holder }) : t(status.why === 'joining' ? 'standbyJoining' : 'standbyBrokerDown') });
+                    node.status({ fill: 'grey', shape: 'ring', text: status.why === 'held' ? t('standby', { holder: status.holder ?? '?' }) : t(status.why === 'joining' ? 'standbyJoining' : 'standbyBrokerDown') });
                     break;
                 case 'error': node.status({ fill: 'red', shape: 'ring', text: t(status.reason === 'badUrl' || status.reason === 'noMisKey' ? status.reason : 'error', { reason: status.reason }) }); break;
                 default: node.status({ fill: 'grey', shape: 'ring', text: t('idle') });
