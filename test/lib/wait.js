@@ -1,5 +1,6 @@
 'use strict';
-// Polling helpers of the node tests: they wait for a condition, never for a fixed time.
+// Waiting helpers of the tests: waitFor polls for a condition; sleep only where a duration is the behaviour under test
+// (a window in which nothing may happen, a backoff, a throttle), with a comment saying so.
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

@@ -148,6 +148,7 @@ describe('durst-webhook-in repeat suppression', function () {
         // The answer says whether it was taken as a repeat; under heavy load the window could already be over.
         if (Date.now() - firstAt < 900) { assert.strictEqual(repeat.body.repeat, true); }
         await waitFor(() => msgs.length >= 1, 'the first callback');
+        // a duration: the dedupe window (1 s) passes before the next callback.
         await sleep(Math.max(0, 1100 - (Date.now() - firstAt)));
         assert.strictEqual(msgs.length, repeat.body.repeat ? 1 : 2, 'a repeat within the window is not sent on');
         const after = await post(body('PRINTING'));
@@ -167,6 +168,7 @@ describe('durst-webhook-in repeat suppression', function () {
         assert.ok(msgs.every((m) => m.topic === 'WORKFLOW/motif-checkin/777' && m.event === 'workflow'));
         const again = await post(JSON.stringify(JSON.parse(update('Render To Buffer Page 3')), null, 2));
         assert.strictEqual(again.body.repeat, true, 'the same update re-formatted is a repeat');
+        // a duration: a repeat may not arrive within 50 ms.
         await sleep(50);
         assert.strictEqual(msgs.length, 3);
     });

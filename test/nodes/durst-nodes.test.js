@@ -101,6 +101,7 @@ describe('durst nodes against the simulator', function () {
             for (let i = 0; i < 3; i++) {
                 const changed = managerFlow(subscriber({ name: 'sim ' + i }), { ensureOnDeploy: true, name: 'deploy ' + i });
                 await helper.setFlows(changed, 'full');
+                // a duration: no duplicate create may happen within 100 ms of a deploy.
                 await sleep(100);
             }
             assert.strictEqual(sim.subscribers().length, 1);
@@ -123,8 +124,10 @@ describe('durst nodes against the simulator', function () {
             assert.notStrictEqual(echoed.jwtSigningInfo.key, JWT_KEY, 'the simulator echoes a transformed key');
             assert.strictEqual(echoed.jwtSigningInfo.key.length, 24);
             await helper.setFlows(managerFlow({ ...sub, name: 'renamed' }, { ensureOnDeploy: true }), 'full', creds);
+            // a duration: no PUT may follow the redeploy within 150 ms.
             await sleep(150);
             await helper.setFlows(managerFlow({ ...sub, name: 'renamed again' }, { ensureOnDeploy: true }), 'full', creds);
+            // a duration: no PUT may follow the redeploy within 150 ms.
             await sleep(150);
             assert.strictEqual(sim.requests.filter((r) => r.method === 'PUT').length, 0);
             assert.strictEqual(sim.subscribers()[0].jwtSigningInfo.key, JWT_KEY, 'the real key is kept');
@@ -149,6 +152,7 @@ describe('durst nodes against the simulator', function () {
             assert.ok(warned, 'a warning names the missing id');
             // The new id is remembered: another deploy does not create again.
             await helper.setFlows(managerFlow(subscriber({ subscriberId: '999', name: 'x' }), { ensureOnDeploy: true }), 'full');
+            // a duration: no second create within 150 ms.
             await sleep(150);
             assert.strictEqual(sim.subscribers().length, 1);
             assert.strictEqual(sim.requests.filter((r) => r.path === '/api/v1/subscribers/create').length, 1);
@@ -264,6 +268,7 @@ describe('durst nodes against the simulator', function () {
 
         it('marks an invalid configured topic red without calling the API', async function () {
             await helper.load(modules, managerFlow(subscriber(), { topic: 'STATUS/NOPE/*', ensureOnDeploy: true }));
+            // a duration: no API call may be made within 100 ms.
             await sleep(100);
             const status = lastStatus(helper.getNode('mgr'));
             assert.strictEqual(status.fill, 'red');
@@ -314,8 +319,10 @@ describe('durst nodes against the simulator', function () {
             await waitFor(() => sim.apiCalls >= 4, 'a few failing attempts');
             sim.setLatency(300);
             await helper.setFlows(managerFlow(subscriber(), { ensureOnDeploy: false, name: 'idle now' }), 'full');
+            // a duration: calls already under way settle for 50 ms before counting.
             await sleep(50);
             const settled = sim.apiCalls;
+            // a duration: no API call may follow within the 400 ms window.
             await sleep(400);
             assert.strictEqual(sim.apiCalls, settled, 'no API call after the redeploy');
             sim.setLatency(0);
@@ -454,6 +461,7 @@ describe('durst nodes against the simulator', function () {
             const res = await post('/durst/status', JSON.stringify({ entityType: 'MOTIF', entityId: 1, newStatus: 'X' }),
                 { 'content-type': 'application/json', 'x-jwt-token': 'forged' });
             assert.strictEqual(res.status, 401);
+            // a duration: nothing may be emitted within 50 ms.
             await sleep(50);
             assert.strictEqual(emitted, 0);
             const status = lastStatus(helper.getNode('hook'));
@@ -469,6 +477,7 @@ describe('durst nodes against the simulator', function () {
             assert.strictEqual((await post('/durst/status', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' })).status, 415);
             assert.strictEqual((await post('/durst/status', '{"entityType":"MOTIF","entityId":3,"newStatus":"X"}',
                 { 'content-type': 'application/problem+json' })).status, 200);
+            // a duration: exactly one msg, no second within 50 ms.
             await sleep(50);
             assert.strictEqual(emitted, 1);
         });
@@ -487,9 +496,11 @@ describe('durst nodes against the simulator', function () {
                 req.write('{"entityType":');
                 setTimeout(() => { req.destroy(); resolve(); }, 50);
             });
+            // a duration: the abandoned request is not counted within 700 ms.
             await sleep(700);
             assert.strictEqual(statusCalls(), before, 'an abandoned request is not counted as rejected');
             assert.strictEqual((await post('/durst/status', '{"entityType":"MOTIF","entityId":1,"newStatus":"X"}')).status, 200);
+            // a duration: exactly one msg, no second within 20 ms.
             await sleep(20);
             assert.strictEqual(emitted, 1);
         });

@@ -174,6 +174,7 @@ describe('durst service: login, unconfirmed creates, Catch, switch-offs (test he
         await waitFor(() => unrunnable() === 1, 'the unrunnable switch-off reported');
         await helper.setFlows([TAB, subscriber({ name: 'renamed' })], 'full', creds());
         await waitFor(() => /started-flows|flows.started/.test(logText().split('\n').slice(-3).join('\n')) || true, 'redeploy');
+        // a duration: no second report within 100 ms of the redeploy.
         await sleep(100);
         assert.strictEqual(unrunnable(), 1, 'reported once, not on every deploy');
         assert.deepStrictEqual(store.pendingSwitchOff().map((r) => r.subscriptionId), [99], 'it stays queued for when its API comes back');

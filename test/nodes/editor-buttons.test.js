@@ -174,6 +174,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             const empty = await post({ id: 'cfg', url: elsewhere, misKey: '' });
             assert.strictEqual(empty.status, 400);
             assert.match(empty.body.error, /no MisKey/);
+            // a duration: no connection may reach the other URL within 200 ms.
             await sleep(200);
             assert.strictEqual(bystander.connections, 0, 'a connection reached the other URL');
             assert.ok(!bystander.received.includes(MIS_KEY));
@@ -297,6 +298,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
                 const res = await post(body);
                 assert.deepStrictEqual(res.body, { ok: true, result: 'liveConnected' }, JSON.stringify(body));
             }
+            // a duration: no second handshake within 200 ms.
             await sleep(200);
             assert.deepStrictEqual(seen, { accepted: [MIS_KEY], rejected: [] }, 'no second handshake');
             assert.strictEqual(sim.connectionCount, 1);
@@ -431,6 +433,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
                 assert.deepStrictEqual([res.body.ok, res.body.code], [false, 'reenterSecret']);
                 assertNoSecret(res);
             }
+            // a duration: no request may reach the other URL within 200 ms.
             await sleep(200);
             assert.strictEqual(bystander.connections, 0, 'a request reached the other URL');
             assert.strictEqual(sim.requests.length, 0);

@@ -545,6 +545,7 @@ describe('example flows deployed against the simulators', function () {
         await waitFor(() => last(workflowTable), 'the workflow progress table');
         assert.deepStrictEqual(JSON.parse(JSON.stringify(last(workflowTable).payload)).map((r) => [r.workflow, r.progress, r.status]), [['motif-checkin #12842', 40, 'RUNNING']]);
 
+        // a duration: no late error may be logged within 200 ms.
         await sleep(200);
         assert.deepStrictEqual(errors(), [], 'the dashboard example logged errors');
     });
@@ -576,6 +577,7 @@ describe('example flows deployed against the simulators', function () {
         assert.strictEqual(pfSim.connectionCount, 1, 'all PrintFactory examples share one connection');
         await waitFor(() => broker.published.some((p) => /^printfactory\/(job|device|nester)\./.test(p.topic)),
             'the fan-out tab publishing PrintFactory events to the demo broker');
+        // a duration: no late error may be logged within 200 ms.
         await sleep(200);
         assert.deepStrictEqual(errors(), [], 'the merged demo flows logged errors');
     });

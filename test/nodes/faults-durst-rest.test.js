@@ -159,6 +159,7 @@ const CASES = [
             await waitFor(() => lastStatus(node).fill === 'red', 'red status');
             assert.ok(errorsOf(node).some((e) => /401|unauthori/i.test(e)), `error says 401: ${errorsOf(node)}`);
             const calls = sim.apiCalls;
+            // a duration: no retry call within 300 ms of the 401.
             await sleep(300);
             assert.strictEqual(sim.apiCalls, calls, 'no calls after the 401 (no retry loop)');
             const failed = await act(node, out, { action: 'list' });

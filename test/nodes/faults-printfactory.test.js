@@ -197,6 +197,7 @@ const CONNECTION_CASES = [
         async run(ctx) {
             await waitFor(() => lastStatus(ctx.node).text === STATUS('authFailed'), 'auth failed status');
             assert.strictEqual(lastStatus(ctx.node).fill, 'red');
+            // a duration: exactly one attempt in one second.
             await sleep(1000);
             assert.strictEqual(ctx.sim.events.rejected.length, 1, 'exactly one attempt in a second');
             assert.ok(helper.log().getCalls().some((c) => /refused the MisKey \(HTTP 403\)/.test(JSON.stringify(c.args))), 'a warning says why');
@@ -209,6 +210,7 @@ const CONNECTION_CASES = [
         skipConnect: true,
         async run(ctx) {
             await waitFor(() => lastStatus(ctx.node).text === STATUS('authFailed'), 'auth failed status');
+            // a duration: exactly one attempt in one second.
             await sleep(1000);
             assert.strictEqual(ctx.upgrades(), 1, 'exactly one attempt in a second');
         }
@@ -227,6 +229,7 @@ const CONNECTION_CASES = [
         async run(ctx) {
             const second = helper.getNode('notify2');
             await waitFor(() => lastStatus(second).text === STATUS('duplicate') || lastStatus(ctx.node).text === STATUS('duplicate'), 'duplicate status');
+            // a duration: the duplicate never connects within 300 ms.
             await sleep(300);
             assert.strictEqual(ctx.sim.connectionCount, 1);
             assert.deepStrictEqual(ctx.sim.events.rejected, [], 'the duplicate never even tried the server');

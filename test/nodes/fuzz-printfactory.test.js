@@ -19,16 +19,9 @@ helper.init(require.resolve('node-red'));
 const FRAMES = Number(process.env.FUZZ_FRAMES) || 3000;
 const BATCH = 50;
 const FAST = { pingInterval: 0.5, handshakeTimeout: 1, reconnectMin: 0.05, reconnectMax: 0.2, stableAfter: 60, authRetry: 300 };
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(check, what, timeoutMs = 15000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        if (await check()) { return; }
-        if (Date.now() > deadline) { assert.fail(`timed out waiting for ${what}`); }
-        await sleep(10);
-    }
-}
+const { sleep, waitFor: waitUntil } = require('../lib/wait');
+/** The shared poll with this suite's longer limit (a fuzz batch on a loaded machine). */
+const waitFor = (check, what, timeoutMs = 15000) => waitUntil(check, what, timeoutMs);
 
 /** One generated frame: what goes on the wire and whether the node must deliver it. */
 function generate(r, n, seed) {
@@ -138,6 +131,7 @@ describe('fuzz: printfactory-notification against generated frames', function ()
             }
             await waitFor(() => received.out.length >= expected && received.out2.length >= expected, `${expected} notifications on both wires`);
         });
+        // a duration: no extra msg may arrive within 100 ms.
         await sleep(100);
 
         for (const wire of ['out', 'out2']) {

@@ -197,6 +197,7 @@ describe('printfactory-notification connection events', function () {
         sent = recordSends('pf');
         await helper.unload();
         await waitFor(() => sim.connectionCount === 0, 'the socket to close');
+        // a duration: no connection event may be sent within 50 ms of the stop.
         await sleep(50);
         assert.deepStrictEqual(topics(sent), [], 'the stopping node sent a connection event');
     });

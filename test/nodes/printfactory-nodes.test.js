@@ -115,8 +115,7 @@ describe('printfactory nodes against the simulator', function () {
             sink('outA'), sink('outB')]);
         const a = collect('outA');
         const b = collect('outB');
-        await waitFor(() => sim.connectionCount === 1, 'the connection');
-        await sleep(100);
+        await waitFor(() => sim.connectionCount === 1 && ['a', 'b'].every((id) => statuses(id).some((st) => st.fill === 'green')), 'both nodes connected');
         sim.sendExample('deviceStatus');
         await waitFor(() => a.length === 1 && b.length === 1, 'the msg on both nodes');
         assert.strictEqual(sim.connectionCount, 1);
@@ -173,6 +172,7 @@ describe('printfactory nodes against the simulator', function () {
         sim.setAnswerPings(true);
         await waitFor(() => events.connections >= 2 && sim.connectionCount === 1, 'the reconnect');
         const before = events.connections;
+        // a duration: answered pings keep the socket open for 500 ms.
         await sleep(500);
         assert.strictEqual(events.connections, before, 'answered pings keep the socket open');
     });
@@ -208,6 +208,7 @@ describe('printfactory nodes against the simulator', function () {
     it('a missing MisKey is a configuration error, without any connection attempt', async function () {
         await load([TAB, config('cfg', sim.url), notification('pf', 'cfg'), sink()], {});
         const seen = () => statuses('pf');
+        // a duration: no connection attempt within 200 ms.
         await sleep(200);
         assert.strictEqual(events.connections + events.rejected.length, 0);
         const last = seen()[seen().length - 1];
@@ -220,6 +221,7 @@ describe('printfactory nodes against the simulator', function () {
             notification('b', 'cfg2', [], ['outB']), sink('outA'), sink('outB')],
         { cfg: { misKey: MIS_KEY }, cfg2: { misKey: MIS_KEY } });
         await waitFor(() => sim.connectionCount === 1, 'the connection');
+        // a duration: the duplicate never connects within 300 ms.
         await sleep(300);
         assert.strictEqual(events.connections, 1);
         assert.deepStrictEqual(events.rejected, [], 'the duplicate never reached the server');
@@ -267,6 +269,7 @@ describe('printfactory nodes against the simulator', function () {
         // A second account with the same MisKey is added: it must wait.
         await helper.setFlows([TAB, config('cfg', sim.url), config('cfg2', sim.url, OTHER_SETTINGS), notification('a', 'cfg', [], ['outA']),
             notification('b', 'cfg2', [], ['outB']), sink('outA'), sink('outB')], 'nodes', creds);
+        // a duration: still one connection after 200 ms.
         await sleep(200);
         assert.strictEqual(events.connections, 1);
         assert.ok(statuses('b').some((st) => st.text === STATUS + 'duplicate'));
@@ -325,6 +328,7 @@ describe('printfactory nodes against the simulator', function () {
         const msgs = await loadBasic(['device.status', 'job.reroute']);
         for (const name of EXAMPLE_NAMES) { sim.sendExample(name); }
         await waitFor(() => msgs.length === 2, 'the two matching events');
+        // a duration: no third msg within 100 ms.
         await sleep(100);
         assert.deepStrictEqual(msgs.map((m) => m.topic).sort(), ['device.status', 'job.reroute']);
     });
@@ -344,6 +348,7 @@ describe('printfactory nodes against the simulator', function () {
         assert.match(left()[0], /"OrderGUID", "Secretish"/, 'names the keys');
         assert.ok(!warnings().some((w) => w.includes('value-not-logged')), 'never the values');
         await waitFor(() => statuses('pf').some((st) => st.text === STATUS + 'connectedUnknown'), 'the count in the status');
+        // a duration: no more unknown warnings within 100 ms (rate limit).
         await sleep(100);
         assert.strictEqual(left().length, 1, 'the other four are held back and counted (rate limit)');
     });
@@ -365,6 +370,7 @@ describe('printfactory nodes against the simulator', function () {
             await waitFor(() => sim.connectionCount === 1 && events.connections === 2 * (i + 1), 'the reconnect');
             await helper.unload();
             await waitFor(() => sim.connectionCount === 0, 'the simulator to see the socket closed', 2000);
+            // a duration: 50 ms for closed handles to be reaped before the baseline.
             await sleep(50);
             if (i === 0) { baseline = resources(); }
         }
@@ -386,6 +392,7 @@ describe('printfactory nodes against the simulator', function () {
         await load([TAB, config('cfg', sim.url), config('cfg2', sim.url), notification('a', 'cfg'), notification('b', 'cfg2'), sink()],
             { cfg: { misKey: 'bad-key-secret-9' }, cfg2: { misKey: 'bad-key-secret-9' } });
         await waitFor(() => events.rejected.length >= 1, 'the auth failure');
+        // a duration: no late log line may carry a MisKey within 100 ms.
         await sleep(100);
         const logged = JSON.stringify(logEntries());
         assert.ok(!logged.includes(MIS_KEY) && !logged.includes('bad-key-secret-9'), 'a MisKey reached the log');

@@ -333,6 +333,7 @@ for (const layout of WEBHOOK_LAYOUTS) {
             for (;;) {
                 found = (await ctx.msgs()).filter(pick);
                 if ((count > 0 && found.length >= count) || Date.now() > deadline) { break; }
+                // a duration when count is 0: polls until the deadline.
                 await sleep(25);
             }
             // Anything extra (a duplicate) would arrive in the same turn; give it a moment to show.

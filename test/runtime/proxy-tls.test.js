@@ -283,6 +283,7 @@ describe('both vendors behind a real squid proxy', function () {
         assert.strictEqual(durstHttps.connections - connectionsBefore, 1, 'three calls over one TLS connection');
         await helper.unload();
         await squid.waitForEntries(() => entriesFor(target).length >= 1, 'the tunnel');
+        // a duration: no second tunnel may be logged within 200 ms.
         await sleep(200);
         assert.deepStrictEqual(entriesFor(target).map((e) => [e.method, e.status, e.user]), [['CONNECT', 'TCP_TUNNEL/200', PROXY_USER]]);
 
@@ -375,6 +376,7 @@ describe('both vendors behind a real squid proxy', function () {
         assert.strictEqual(result.action, 'created');
         await helper.request().post('/print-events/durst/subscriber/register').send(registerForm(durstUrl(durstHttp, 'localhost'))).expect(200);
         await helper.unload();
+        // a duration: nothing may go through the proxy within 200 ms.
         await sleep(200);
         assert.strictEqual(squid.entries().length, logged, 'nothing went through the proxy');
     });
@@ -394,6 +396,7 @@ describe('both vendors behind a real squid proxy', function () {
         const direct = await helper.request().post('/print-events/durst/subscriber/register').send(registerForm(durstUrl(durstHttp))).expect(502);
         assert.match(direct.body.error, /ENOTFOUND|EAI_AGAIN|getaddrinfo|timeout/);
         assert.doesNotMatch(direct.body.error, /proxy/);
+        // a duration: nothing may go through the proxy within 200 ms.
         await sleep(200);
         assert.strictEqual(squid.entries().length, logged, 'NO_PROXY hosts went through the proxy');
         // "test" is an exact host name in NO_PROXY, so printfactory.test and durst.test still use the proxy.

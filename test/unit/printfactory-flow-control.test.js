@@ -55,6 +55,7 @@ describe('PrintFactory connection: flow control per event-loop turn', function (
             sim.broadcast({ JobGUID: `seq-${i}`, Status: 'Created', Note: padding });
         }
         await waitFor(() => received.length >= COUNT, `${COUNT} notifications (got ${received.length})`);
+        // a duration: none may arrive twice within 50 ms.
         await sleep(50);
         assert.strictEqual(received.length, COUNT, 'none twice');
         received.forEach((n, i) => {

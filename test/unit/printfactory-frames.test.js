@@ -178,6 +178,7 @@ describe('the simulator\'s frame forms through a PrintFactoryConnection on loopb
                 const payloads = EXAMPLE_NAMES.map((name) => shapeVariant(freshExample(name), variant));
                 assert.ok(sim.sendFramed(payloads, form) >= 1);
                 await waitFor(() => received.length >= payloads.length, `${form}: ${payloads.length} notifications`, 10000);
+                // a duration: no extra notification within 20 ms.
                 await sleep(20);
                 assert.deepStrictEqual(received.map((n) => n.payload), payloads, `${variant}/${form}: payloads exactly as sent, in order`);
                 assert.deepStrictEqual(received.map((n) => n.event), EXAMPLE_NAMES.map((name) => expectedEvent[name]), `${variant}/${form}: events`);
@@ -192,6 +193,7 @@ describe('the simulator\'s frame forms through a PrintFactoryConnection on loopb
         for (const kind of KEEP_ALIVE_KINDS) { sim.sendKeepAlive(kind); }
         sim.broadcast({ JobGUID: 'after-keep-alives' });
         await waitFor(() => received.length >= 1, 'the notification after the keep-alives', 10000);
+        // a duration: no extra notification within 20 ms.
         await sleep(20);
         assert.deepStrictEqual(received.map((n) => n.payload), [{ JobGUID: 'after-keep-alives' }]);
         assert.deepStrictEqual(bad, []);

@@ -189,6 +189,7 @@ describe('printfactory connection: handshake causes, Retry-After, MisKey trimmin
         assert.strictEqual(subject.warnings.filter((w) => /displaced by another connection\?/.test(w)).length, 1, subject.warnings.join('\n'));
         // The durations are the behaviour under test: 4 s of a server that keeps closing.
         const from = subject.statuses.indexOf(displaced);
+        // a duration: 4 s of a server that keeps closing.
         await sleep(4000);
         const times = srv.upgrades.map((u) => u.at);
         for (let i = FLAP_CLOSES; i < times.length; i++) {
@@ -201,6 +202,7 @@ describe('printfactory connection: handshake causes, Retry-After, MisKey trimmin
         closing = false;
         const before = srv.upgrades.length;
         await waitFor(() => srv.upgrades.length > before && subject.conn.status.state === 'connected', 'connected again', 5000);
+        // a duration: connected for longer than the flap window.
         await sleep(2200);
         for (const ws of srv.wss.clients) { ws.close(1000, 'server restart'); }
         await waitFor(() => subject.statuses.filter((s) => s.state === 'reconnecting').length > 0 &&

@@ -245,6 +245,7 @@ describe('HA lease on a real broker (Aedes), participants in processes of their 
         const decisions = [];
         lease.join((d) => decisions.push(d));
         assert.deepStrictEqual(decisions, [{ hold: false, holder: null, why: 'joining' }]);
+        // a duration: 200 ms of failing to reach the broker before leave().
         await sleep(200);
         await lease.leave();
         assert.strictEqual(lease.state, 'joining');
