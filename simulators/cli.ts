@@ -8,6 +8,7 @@
 // Runs until SIGINT/SIGTERM.
 import { PrintFactorySimulator } from './printfactory/index';
 import { DURST_SIM_LOGIN, DurstSimulator } from './durst/index';
+import { failUsage, portOption, readArgs } from './cli-args';
 
 export const DEMO = Object.freeze({ pfPort: 27489, durstPort: 8090, misKey: 'demo-mis-key', pfTrickleMs: 2000, durstTrickleMs: 3000 });
 
@@ -19,39 +20,21 @@ events. Ctrl+C stops both.
 
 interface Options { host: string; pfPort: number; durstPort: number; quiet: boolean }
 
+const OPTIONS = { host: { type: 'string' }, 'pf-port': { type: 'string' }, 'durst-port': { type: 'string' }, quiet: { type: 'boolean' } } as const;
+
 function parse(argv: string[]): Options {
-    const out: Options = { host: '127.0.0.1', pfPort: DEMO.pfPort, durstPort: DEMO.durstPort, quiet: false };
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
-        const value = (): string => {
-            const v = inline ?? argv[++i];
-            if (v === undefined) { throw new Error(`${flag} needs a value`); }
-            return v;
-        };
-        const port = (): number => {
-            const n = Number(value());
-            if (!Number.isInteger(n) || n < 0 || n > 65535) { throw new Error(`${flag} must be 0..65535`); }
-            return n;
-        };
-        switch (flag) {
-            case '--host': out.host = value(); break;
-            case '--pf-port': out.pfPort = port(); break;
-            case '--durst-port': out.durstPort = port(); break;
-            case '--quiet': out.quiet = true; break;
-            default: throw new Error(`unknown option ${argv[i]}`);
-        }
-    }
-    return out;
+    const args = readArgs(argv, OPTIONS, USAGE, 'print-events-simulators');
+    return {
+        host: args.host ?? '127.0.0.1',
+        pfPort: portOption(args['pf-port'], DEMO.pfPort, 'pf-port'),
+        durstPort: portOption(args['durst-port'], DEMO.durstPort, 'durst-port'),
+        quiet: args.quiet === true
+    };
 }
 
 async function main(): Promise<void> {
-    const argv = process.argv.slice(2);
-    if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(USAGE); return; }
     let opts: Options;
-    try { opts = parse(argv); } catch (err) {
-        process.stderr.write(`print-events-simulators: ${(err as Error).message}\n${USAGE}`);
-        process.exit(2);
-    }
+    try { opts = parse(process.argv.slice(2)); } catch (err) { failUsage('print-events-simulators', err, USAGE); }
     const pf = new PrintFactorySimulator({ port: opts.pfPort, host: opts.host, misKeys: [DEMO.misKey] });
     // No API login: the examples (apiAuth none) run against it as imported; the demo and the tests log in.
     // The login the examples carry (the simulator's published one): Durst wants a login, so the examples show one.

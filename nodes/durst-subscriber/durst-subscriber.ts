@@ -4,7 +4,8 @@
 // short-lived service with the form's values, so it logs in and registers exactly as the runtime does.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { ApiAuth } from '../lib/durst/rest-client';
-import { DurstApiError, DurstId, backoffMs, durstIdOf } from '../lib/durst/errors';
+import { DurstApiError, DurstId, durstIdOf } from '../lib/durst/errors';
+import { backoffDelay } from '../lib/backoff';
 import { SubscriberSettings, nonSecretDifferences, validateSubscriberSettings } from '../lib/durst/registration';
 import { DurstService, DurstServiceOptions, DurstSubscriberNode, reportUnrunnableSwitchOffs } from '../lib/durst/service';
 import { LOGIN_METHODS, LoginMethod } from '../lib/durst/session';
@@ -163,7 +164,7 @@ export = function (RED: NodeAPI): void {
             service.register().then(() => setSecretState('registered'), (err: Error) => {
                 if (closed) { return; }
                 setSecretState('notRegistered');
-                const delay = backoffMs(attempt, options.retryFirstMs ?? 5000, 120000);
+                const delay = backoffDelay(attempt, options.retryFirstMs ?? 5000, 120000);
                 node.warn(`the callback secret changed since it was registered, and Durst could not be updated: ${err.message}; retrying in ${Math.round(delay / 1000)} s`);
                 secretRetry = setTimeout(() => registerChangedSecret(attempt + 1), delay);
             });

@@ -2,6 +2,7 @@
 //   [--login-user u --login-password p --token-ttl ms | --no-login | --api-user u --api-password p | --api-token t]
 //   [--behaviour hal,paged,...] [--xauth-style headers|basic]
 import { DURST_SIM_LOGIN, DurstSimulator, SIM_BEHAVIOURS, SimApiAuth, SimBehaviour } from './index';
+import { failUsage, msOption, portOption, readArgs } from '../cli-args';
 
 const USAGE = `Durst Workflow simulator: the subscriber/subscription REST API plus callbacks, on a real HTTP server.
 
@@ -29,33 +30,45 @@ to the subscriber's hostUri joined with the subscription's path (as Durst does).
 State is kept in memory only and is gone when the simulator stops.
 `;
 
-function arg(name: string): string | undefined {
-    const index = process.argv.indexOf('--' + name);
-    return index >= 0 ? process.argv[index + 1] : undefined;
-}
+const OPTIONS = {
+    port: { type: 'string' }, host: { type: 'string' }, trickle: { type: 'string' },
+    'login-user': { type: 'string' }, 'login-password': { type: 'string' }, 'token-ttl': { type: 'string' }, 'no-login': { type: 'boolean' },
+    'api-user': { type: 'string' }, 'api-password': { type: 'string' }, 'api-token': { type: 'string' },
+    behaviour: { type: 'string' }, 'xauth-style': { type: 'string' }
+} as const;
 
 async function main(): Promise<void> {
-    if (process.argv.includes('--help') || process.argv.includes('-h')) {
-        process.stdout.write(USAGE);
-        return;
+    const args = readArgs(process.argv.slice(2), OPTIONS, USAGE, 'Durst simulator');
+    let port: number;
+    let trickle: number;
+    let tokenTtlMs: number | undefined;
+    try {
+        port = portOption(args.port, 8090, 'port');
+        trickle = msOption(args.trickle, 0, 'trickle');
+        tokenTtlMs = args['token-ttl'] === undefined ? undefined : msOption(args['token-ttl'], 0, 'token-ttl');
+        for (const name of (args.behaviour ?? '').split(',').map((b) => b.trim()).filter(Boolean)) {
+            if (!SIM_BEHAVIOURS.includes(name as SimBehaviour)) { throw new Error(`--behaviour: unknown behaviour ${name}`); }
+        }
+        if (args['xauth-style'] !== undefined && !['headers', 'basic'].includes(args['xauth-style'])) { throw new Error('--xauth-style must be headers or basic'); }
+    } catch (err) {
+        failUsage('Durst simulator', err, USAGE);
     }
-    let apiAuth: SimApiAuth = { type: 'login', user: arg('login-user') ?? DURST_SIM_LOGIN.user,
-        password: arg('login-password') ?? DURST_SIM_LOGIN.password, tokenTtlMs: arg('token-ttl') ? Number(arg('token-ttl')) : undefined };
-    if (process.argv.includes('--no-login')) { apiAuth = { type: 'none' }; }
-    if (arg('api-token')) { apiAuth = { type: 'bearer', token: arg('api-token') as string }; }
-    if (arg('api-user')) { apiAuth = { type: 'basic', user: arg('api-user') as string, password: arg('api-password') ?? '' }; }
+    let apiAuth: SimApiAuth = { type: 'login', user: args['login-user'] ?? DURST_SIM_LOGIN.user,
+        password: args['login-password'] ?? DURST_SIM_LOGIN.password, tokenTtlMs };
+    if (args['no-login']) { apiAuth = { type: 'none' }; }
+    if (args['api-token']) { apiAuth = { type: 'bearer', token: args['api-token'] }; }
+    if (args['api-user']) { apiAuth = { type: 'basic', user: args['api-user'], password: args['api-password'] ?? '' }; }
     const sim = new DurstSimulator({
-        port: Number(arg('port') ?? 8090),
-        host: arg('host') ?? '127.0.0.1',
+        port,
+        host: args.host ?? '127.0.0.1',
         apiAuth,
-        xAuthStyle: arg('xauth-style') === 'basic' ? 'basic' : 'headers'
+        xAuthStyle: args['xauth-style'] === 'basic' ? 'basic' : 'headers'
     });
-    for (const name of (arg('behaviour') ?? '').split(',').map((b) => b.trim()).filter(Boolean)) {
+    for (const name of (args.behaviour ?? '').split(',').map((b) => b.trim()).filter(Boolean)) {
         sim.setBehaviour(name as SimBehaviour);
     }
     await sim.start();
     sim.on('delivery', (d) => { console.log(`callback ${d.topic} -> ${d.url}: ${d.status || d.error}`); });
-    const trickle = Number(arg('trickle') ?? 0);
     if (trickle > 0) { sim.startTrickle(trickle); }
     console.log(`Durst Workflow simulator listening on ${sim.url}` + (trickle > 0 ? ` (trickle every ${trickle} ms)` : '') +
         (apiAuth.type === 'login' ? `; API login: user ${apiAuth.user}` : '') +

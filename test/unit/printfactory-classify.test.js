@@ -3,7 +3,8 @@
 const assert = require('assert');
 const { classify, describe: describeNotification, guidsOf, PRINTFACTORY_EVENTS, isPrintFactoryEvent } = require('../../dist/nodes/lib/printfactory/classify');
 const { PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES, freshExample } = require('../../dist/simulators/printfactory/examples');
-const { backoffDelay, jsonDeeperThan } = require('../../dist/nodes/lib/printfactory/connection');
+const { jsonDeeperThan } = require('../../dist/nodes/lib/printfactory/connection');
+const { backoffDelay } = require('../../dist/nodes/lib/backoff');
 
 describe('printfactory classify', function () {
     describe('every documented example', function () {

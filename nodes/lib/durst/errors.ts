@@ -67,12 +67,6 @@ export function outcomeUnknown(err: unknown): boolean {
     return e?.code === undefined || !NOT_SENT.has(e.code);
 }
 
-/** Delay before retry number `attempt` (1 = first retry): doubling from firstMs, capped at maxMs, ±20 % jitter. */
-export function backoffMs(attempt: number, firstMs: number, maxMs: number): number {
-    const base = Math.min(maxMs, firstMs * 2 ** Math.max(0, attempt - 1));
-    return Math.round(base * (0.8 + Math.random() * 0.4));
-}
-
 /** A Durst id: a number, a numeric string or another string (UUIDs). Compared as text. */
 export type DurstId = number | string;
 

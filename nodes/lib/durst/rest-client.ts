@@ -10,7 +10,8 @@ import type { AxiosInstance } from 'axios';
 import { describeProxy } from '../net/proxy';
 import { HttpTransport, pause, proxyErrorOf } from '../net/http-transport';
 import type { TlsOptions } from '../net/tls';
-import { DurstApiError, DurstId, backoffMs, isRetryable, markNotSent, sameId, wasNotSent } from './errors';
+import { DurstApiError, DurstId, isRetryable, markNotSent, sameId, wasNotSent } from './errors';
+import { backoffDelay } from '../backoff';
 import { DurstSession, LoginMethod } from './session';
 import { isRecord } from '../is-record';
 
@@ -261,7 +262,7 @@ export class DurstRestClient {
                 return await once();
             } catch (err) {
                 if (attempt >= attempts || !isRetryable(err) || wasNotSent(err)) { throw err; }
-                await pause(backoffMs(attempt, this.backoffMs, this.maxBackoffMs), this.transport.signal);
+                await pause(backoffDelay(attempt, this.backoffMs, this.maxBackoffMs), this.transport.signal);
             }
         }
     }

@@ -13,7 +13,8 @@
 // at this API (reported once at start if there is none).
 import type { Node } from 'node-red';
 import { DurstRestClient, ApiAuth, RestClientOptions } from './rest-client';
-import { DurstApiError, DurstId, backoffMs, isRetryable } from './errors';
+import { DurstApiError, DurstId, isRetryable } from './errors';
+import { backoffDelay } from '../backoff';
 import { nonSecretDifferences, reconcileSubscriber, unconfirmedCreate, RegistrationResult, SubscriberSettings } from './registration';
 import { ensureSubscription, switchOffPending, SwitchOffOutcome } from './ensure';
 import { DurstStateStore, SubscriptionRef, subscriberKey } from './state-store';
@@ -262,7 +263,7 @@ export class DurstService {
                     return;
                 }
                 const retry = isRetryable(err);
-                const delay = retry ? backoffMs(++job.attempt, this.retryFirstMs, this.retryMaxMs) : undefined;
+                const delay = retry ? backoffDelay(++job.attempt, this.retryFirstMs, this.retryMaxMs) : undefined;
                 const kind = err.code === 'EAUTH' ? 'auth' : err.code === 'EUNCONFIRMED' ? 'unconfirmed' : 'error';
                 tell({ state: 'failed', error: err, kind, retryInMs: delay, user: this.loginUser });
                 if (delay !== undefined) { job.timer = setTimeout(run, delay); }
@@ -340,7 +341,7 @@ export class DurstService {
             } catch (err) {
                 const e = asApiError(err);
                 if (this.closed || e.code === 'ECLOSED') { return { off: [], failed: [] }; }
-                const delay = isRetryable(e) ? backoffMs(++this.switchOffAttempt, this.retryFirstMs, this.retryMaxMs) : undefined;
+                const delay = isRetryable(e) ? backoffDelay(++this.switchOffAttempt, this.retryFirstMs, this.retryMaxMs) : undefined;
                 const ids = this.store.pendingSwitchOff(this.apiUrl).map((r) => '#' + r.subscriptionId).join(', ');
                 this.options.log.warn(`Durst subscription(s) ${ids} not switched off yet (${e.message})` +
                     (delay !== undefined ? `; retrying in ${Math.max(1, Math.round(delay / 1000))} s` : '; retried at the next deploy or start'));

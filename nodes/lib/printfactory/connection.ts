@@ -21,6 +21,7 @@ import type { TlsOptions } from '../net/tls';
 import { MAX_JSON_DEPTH, jsonDeeperThan } from '../json-limits';
 import { RateLimitedLog } from '../rate-limited-log';
 import type { HoldDecision, HoldGate } from './lease';
+import { backoffDelay } from '../backoff';
 
 // Re-exported: the frame limits are part of this module's documented behaviour.
 export { MAX_JSON_DEPTH, jsonDeeperThan, MAX_FRAME_BYTES };
@@ -141,15 +142,6 @@ export interface ConnectionOptions {
 // ---------------------------------------------------------------------------
 // Pure helpers
 
-/**
- * Delay before reconnect attempt `attempt` (1 = first retry): exponential from `minMs`, capped at
- * `maxMs`, with "equal jitter" (between half and all of it) so that many clients do not retry in step.
- */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
-    const exponent = Math.min(Math.max(attempt, 1) - 1, 30);
-    const ceiling = Math.min(maxMs, minMs * 2 ** exponent);
-    return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
 
 // toISOString costs about a microsecond; at tens of thousands of frames per second most share a millisecond.
 let lastIsoMs = 0;
