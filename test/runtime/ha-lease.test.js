@@ -141,6 +141,7 @@ for (const kind of BROKERS) {
                 const guid = `ha-${kind.name}-${i++}`;
                 assert.strictEqual(sim.broadcast({ JobGUID: guid }), 1, `event ${guid} went to exactly one connection`);
                 sent.push(guid);
+                // a duration: an event every 250 ms through the window.
                 await sleep(250);
             }
             assert.strictEqual(sim.displacements - displacedBefore, 0, 'no displacement');

@@ -162,6 +162,7 @@ describe('printfactory in real Node-RED processes against a notification server 
                 state = await nodeRed.state();
                 return state.msgs.filter((m) => m.node === 'recAll').length >= sent.length + 1;
             }, `${sent.length + 1} msgs at the unfiltered node`, 30000, { intervalMs: 200 });
+            // a duration: no extra msg within 300 ms.
             await sleep(300);
             state = await nodeRed.state();
             const at = (node) => state.msgs.filter((m) => m.node === node).map((m) => m.msg);
