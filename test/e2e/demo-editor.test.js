@@ -304,7 +304,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             await misKey.fill(original);
             await page.locator('#node-config-printfactory-config-test').click();
             // The demo already holds the one allowed connection for demo-mis-key: the button says so.
-            await waitFor(async () => /already holds the connection|accepted/i.test(await result.textContent()),
+            await waitFor(async () => /is connected to this URL with this MisKey|accepted/i.test(await result.textContent()),
                 { what: 'Test connection to recognise the deployed MisKey' });
             // With another URL the stored MisKey is not used: the editor asks for it again and marks the field.
             const url = page.locator('#node-config-input-url');

@@ -18,11 +18,10 @@ const { waitFor: waitUntil, sleep } = require('../lib/wait');
 const MIS_KEY = 'ha-lease-runtime-key-4f1c';
 const TAKEOVER_S = 3;
 const TAKEOVER_MS = TAKEOVER_S * 1000;
-// The issue asks for 0 displacements in 3 minutes. A displacement needs a change of holder, and the holder changes
-// only when a renewal (every T/5 = 0.6 s here) goes missing for 3T/5: the default 60 s cover 100 renewals and 20
-// takeover periods, where the pair without the lease was displaced every 4-5 s. PRINT_EVENTS_HA_OBSERVE_S=180
-// runs the issue's full window.
-const OBSERVE_MS = Number(process.env.PRINT_EVENTS_HA_OBSERVE_S || 60) * 1000;
+// The issue asks for 0 displacements in 3 minutes, and this is that window (a duration under test): 300 renewals
+// (every T/5 = 0.6 s here) and 60 takeover periods, where the pair without the lease was displaced every 4-5 s.
+// PRINT_EVENTS_HA_OBSERVE_S shortens it for a quick local run.
+const OBSERVE_MS = Number(process.env.PRINT_EVENTS_HA_OBSERVE_S || 180) * 1000;
 
 /** Aedes behind the same interface as test/lib/mosquitto.js: stop and start again on the same port (retained lost). */
 async function startAedes() {

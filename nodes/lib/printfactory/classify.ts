@@ -2,6 +2,7 @@
 // The vendor sends bare JSON objects without a type field; the documented shapes are told apart by the
 // fields that identify them, never by the exact key set: extra fields never make a documented shape
 // unknown (see docs/printfactory.md, "Event names").
+import { isRecord } from '../is-record';
 
 export type PrintFactoryEvent =
     | 'job.created'
@@ -58,10 +59,6 @@ export interface Description {
     event: PrintFactoryEvent;
     jobGuid?: string;
     deviceGuid?: string;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // The documented key spellings, looked up before any string work (the common case costs one Map lookup per key).
@@ -145,7 +142,7 @@ function guid(value: unknown): string | undefined {
  * Fields that are null count as absent.
  */
 export function describe(notification: unknown): Description {
-    if (!isPlainObject(notification)) { return { event: 'unknown' }; }
+    if (!isRecord(notification)) { return { event: 'unknown' }; }
     const f = fieldsOf(notification);
     const out: Description = { event: eventOf(f) };
     const jobGuid = guid(f.jobGuid);

@@ -256,6 +256,8 @@ export class PrintFactoryConnection {
     // row, and whether that happened often enough to retry at most once per reconnectMax (`displaced`).
     private freshCloses = 0;
     private displaced = false;
+    /** The last close was a fresh server close (not a restart's): the next attempt waits a whole reconnectMax. */
+    private closedFresh = false;
     private flapTimer: NodeJS.Timeout | null = null;
     private failures = 0;
     private lastFailureWarned = '';
@@ -326,6 +328,7 @@ export class PrintFactoryConnection {
         // A start after a stop is a new life: no displacement known yet.
         this.freshCloses = 0;
         this.displaced = false;
+        this.closedFresh = false;
         if (!this.url || !/^wss?:\/\//i.test(this.url)) {
             this.setStatus({ state: 'error', reason: 'badUrl' });
             return;
@@ -586,6 +589,9 @@ export class PrintFactoryConnection {
                 // it opened, again and again: someone else takes the slot. Drops of a flaky network do not count.
                 const fresh = cause === 'serverClosed' && code !== 1006 && Date.now() - openedAt < this.flapWindowMs();
                 this.freshCloses = fresh ? this.freshCloses + 1 : 0;
+                // Already the first such close waits a whole reconnectMax, so a pair of instances never displaces each
+                // other faster than that, even while noticing; a server that says it restarts (1001, 1012, 1013) does not.
+                this.closedFresh = fresh && ![1001, 1012, 1013].includes(code);
                 if (this.freshCloses >= FLAP_CLOSES) {
                     if (!this.displaced) {
                         this.displaced = true;
@@ -666,7 +672,7 @@ export class PrintFactoryConnection {
         this.failures += 1;
         let delay = backoffDelay(this.failures, this.timings.reconnectMinMs, this.timings.reconnectMaxMs, this.random);
         // Displaced: at most one attempt per reconnectMax (a quarter more at random, so two instances drift apart).
-        if (this.displaced) { delay = Math.round(this.timings.reconnectMaxMs * (1 + this.random() / 4)); }
+        if (this.displaced || (cause === 'serverClosed' && this.closedFresh)) { delay = Math.round(this.timings.reconnectMaxMs * (1 + this.random() / 4)); }
         if (problem.retryAfterSeconds !== undefined) { delay = Math.max(delay, problem.retryAfterSeconds * 1000); }
         this.setStatus({ state: 'reconnecting', retryInMs: delay, reason, cause, problem });
         // Warn when the reason changes, not on every attempt of an outage.
