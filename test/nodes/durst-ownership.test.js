@@ -200,7 +200,9 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         sim.injectFailures(0);
         // The subscriber config node's service keeps at it by itself: no ensure node is needed for it to run.
         await waitFor(() => activeIds().length === 0, 'the queued switch-off, done by the service with no ensure node left');
-        assert.ok(helper.log().getCalls().some((c) => new RegExp(`switched off Durst subscription #${first} `).test(c.args[0].msg)), 'logged');
+        // The subscription goes before the service logs it: wait for the line, do not race it.
+        await waitFor(() => helper.log().getCalls().some((c) => new RegExp(`switched off Durst subscription #${first} `).test(c.args[0].msg)),
+            'the switch-off logged');
         await helper.setFlows([subscriber(), subscription('s3', { path: 'durst/other' })], 'nodes');
         await waitFor(() => /active/.test(statusText('s3')), 'the next ensure');
         assert.strictEqual(activeIds().length, 1);
