@@ -20,6 +20,7 @@ const { resolveEnvReference } = require('../../dist/nodes/lib/editor-secrets');
 const fromNodeRed = (id) => require(require.resolve(id, { paths: [require('path').dirname(require.resolve('node-red'))] }));
 const { sleep, waitFor } = require('../lib/wait');
 const { serveHttpNode } = require('../lib/http-node-server');
+const { failureOf } = require('../lib/admin-answer');
 const { mapEnvVarProperties } = fromNodeRed('@node-red/runtime/lib/flows/util');
 const { util: redUtil } = fromNodeRed('@node-red/util');
 
@@ -123,7 +124,8 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             assert.deepStrictEqual(seen.accepted, [MIS_KEY, MIS_KEY]);
             await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
             res = await post({ url: sim.url, misKey: 'x${PE_TEST_MISKEY}' });
-            assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code: 'rejected', statusCode: 403 });
+            assert.deepStrictEqual(failureOf(res), { status: 400, ok: false, code: 'problem', error: 'string',
+                vars: { cause: 'rejected', statusCode: 403, detail: '' }, statusCode: 403 });
         });
 
         it('resolves a typed ${VAR} in the deployed node\'s context: a flow environment variable', async function () {
@@ -174,6 +176,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             const empty = await post({ id: 'cfg', url: elsewhere, misKey: '' });
             assert.strictEqual(empty.status, 400);
             assert.match(empty.body.error, /no MisKey/);
+            assert.strictEqual(empty.body.code, 'misKeyRequired');
             // a duration: no connection may reach the other URL within 200 ms.
             await sleep(200);
             assert.strictEqual(bystander.connections, 0, 'a connection reached the other URL');
@@ -225,12 +228,13 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
                 const server = await answering(status);
                 try {
                     const res = await post({ url: server.url, misKey: MIS_KEY });
-                    assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code, statusCode: status });
+                    assert.deepStrictEqual(failureOf(res), { status: code === 'rejected' ? 400 : 502, ok: false, code: 'problem', error: 'string',
+                        vars: { cause: code, statusCode: status, detail: '' }, statusCode: status });
                     assertNoSecret(res);
                 } finally { await server.close(); }
             }
             const dns = await post({ url: 'ws://no-such-host.invalid:27489', misKey: MIS_KEY });
-            assert.deepStrictEqual(dns.body, { ok: false, result: 'problem', code: 'hostNotFound' });
+            assert.deepStrictEqual(failureOf(dns), { status: 502, ok: false, code: 'problem', error: 'string', vars: { cause: 'hostNotFound', statusCode: '', detail: '' } });
         });
 
         it('sends the MisKey trimmed', async function () {
@@ -246,13 +250,15 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             await waitFor(() => sim.connectionCount === 1, 'the live connection');
             // Nothing listens there (issue #21: this was "Not tested: already holds the connection").
             const nothing = await post({ url: 'ws://127.0.0.1:9', misKey: MIS_KEY });
-            assert.deepStrictEqual(nothing.body, { ok: false, result: 'probeFailed', code: 'connectionRefused', holderUrl: sim.url });
+            assert.deepStrictEqual(failureOf(nothing), { status: 502, ok: false, code: 'probeFailed', error: 'string',
+                vars: { cause: 'connectionRefused', statusCode: '', detail: '', holderUrl: sim.url } });
             // A wrong path on a web server.
             const headers = [];
             const wrong = await answering(404, headers);
             try {
                 const res = await post({ url: wrong.url, misKey: ` ${MIS_KEY}` });
-                assert.deepStrictEqual(res.body, { ok: false, result: 'probeFailed', code: 'notFound', statusCode: 404, holderUrl: sim.url });
+                assert.deepStrictEqual(failureOf(res), { status: 502, ok: false, code: 'probeFailed', error: 'string',
+                    vars: { cause: 'notFound', statusCode: 404, detail: '', holderUrl: sim.url }, statusCode: 404 });
             } finally { await wrong.close(); }
             assert.strictEqual(headers.length, 1);
             assert.strictEqual(headers[0].miskey, undefined, 'the MisKey was not sent to the other URL');
@@ -263,7 +269,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             other.on('rejected', (reason) => otherSeen.push(reason));
             try {
                 const res = await post({ url: other.url, misKey: MIS_KEY });
-                assert.deepStrictEqual(res.body, { ok: true, result: 'probeAnswered', statusCode: 401, holderUrl: sim.url });
+                assert.deepStrictEqual(res.body, { ok: true, result: 'probeAnswered', vars: { statusCode: 401, holderUrl: sim.url } });
                 assert.deepStrictEqual(otherSeen, ['auth'], 'one handshake without MisKey (401)');
                 assert.strictEqual(other.peakConnections, 0);
             } finally { await other.stop(); }
@@ -278,8 +284,9 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
                     { id: 'pf', type: 'printfactory-notification', z: 'tab', account: 'cfg', events: [], wires: [[]] }], { cfg: { misKey: MIS_KEY } });
                 await waitFor(() => seen.rejected.includes('duplicate'), 'the node refused with 409');
                 let res;
-                await waitFor(async () => { res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER }); return res.body.result === 'liveFailing'; }, 'liveFailing');
-                assert.deepStrictEqual(res.body, { ok: false, result: 'liveFailing', code: 'refused409', statusCode: 409 });
+                await waitFor(async () => { res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER }); return res.body.code === 'liveFailing'; }, 'liveFailing');
+                assert.deepStrictEqual(failureOf(res), { status: 502, ok: false, code: 'liveFailing', error: 'string',
+                    vars: { cause: 'refused409', statusCode: 409, detail: '' }, statusCode: 409 });
             } finally { intruder.terminate(); }
         });
 

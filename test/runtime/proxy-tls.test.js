@@ -215,8 +215,8 @@ describe('both vendors behind a real squid proxy', function () {
         // The test button: without the CA the TLS handshake inside the tunnel fails and it says why; with the
         // deployed tls-config node it is accepted; a tls-config id that is not deployed is a clear 400.
         await helper.load(modules, [TLS_NODE], { tls: { cadata: certs.ca } });
-        const untrusted = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY }).expect(200);
-        assert.deepStrictEqual([untrusted.body.ok, untrusted.body.result, untrusted.body.code], [false, 'problem', 'tlsUntrusted'], JSON.stringify(untrusted.body));
+        const untrusted = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY }).expect(502);
+        assert.deepStrictEqual([untrusted.body.ok, untrusted.body.code, untrusted.body.vars.cause], [false, 'problem', 'tlsUntrusted'], JSON.stringify(untrusted.body));
         const trusted = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY, tls: 'tls' }).expect(200);
         assert.deepStrictEqual(trusted.body, { ok: true, result: 'accepted' });
         const notDeployed = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY, tls: 'nope' }).expect(400);
@@ -314,9 +314,9 @@ describe('both vendors behind a real squid proxy', function () {
             // tls-config with the CA only: the servers refuse the handshake without a client certificate.
             await helper.load(modules, [TLS_NODE], { tls: { cadata: certs.ca } });
             const pfNoCert = await helper.request().post('/print-events/printfactory/test')
-                .send({ url: `wss://printfactory.test:${pfMtls.port}`, misKey: MIS_KEY, tls: 'tls' }).expect(200);
-            assert.deepStrictEqual([pfNoCert.body.result, pfNoCert.body.code], ['problem', 'tls'], JSON.stringify(pfNoCert.body));
-            assert.match(pfNoCert.body.detail, /certificate.required/i);
+                .send({ url: `wss://printfactory.test:${pfMtls.port}`, misKey: MIS_KEY, tls: 'tls' }).expect(502);
+            assert.deepStrictEqual([pfNoCert.body.code, pfNoCert.body.vars.cause], ['problem', 'tls'], JSON.stringify(pfNoCert.body));
+            assert.match(pfNoCert.body.vars.detail, /certificate.required/i);
             await helper.request().post('/print-events/durst/subscriber/register')
                 .send(registerForm(`https://durst.test:${durstMtls.port}`, { tls: 'tls' })).expect(502)
                 .then((res) => assert.match(res.body.error, /certificate required/));
