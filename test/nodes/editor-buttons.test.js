@@ -19,8 +19,8 @@ const { resolveEnvReference } = require('../../dist/nodes/lib/editor-secrets');
 // Only to compare with: the function Node-RED 4.1 applies to every credential of a node it creates.
 const fromNodeRed = (id) => require(require.resolve(id, { paths: [require('path').dirname(require.resolve('node-red'))] }));
 const { sleep, waitFor } = require('../lib/wait');
-const { serveHttpNode } = require('../lib/http-node-server');
 const { failureOf } = require('../lib/admin-answer');
+const { startDurstRig, stopDurstRig } = require('../lib/durst-helper');
 const { mapEnvVarProperties } = fromNodeRed('@node-red/runtime/lib/flows/util');
 const { util: redUtil } = fromNodeRed('@node-red/util');
 
@@ -46,6 +46,16 @@ const ENV = {
 function assertNoSecret(res) {
     const text = JSON.stringify(res.body) + (res.text || '');
     for (const secret of SECRETS) { assert.ok(!text.includes(secret), `the answer contains a secret: ${text}`); }
+}
+
+/** Posts `form` (urlencoded text) to `path` as an HTML form and as text/plain: each refused with 415 JSON, no secret in it. */
+async function assertRefusesNonJson(path, form) {
+    for (const type of ['form', 'text/plain']) {
+        const res = await helper.request().post(path).type(type).send(form);
+        assert.strictEqual(res.status, 415, type + ' -> ' + res.text);
+        assert.deepStrictEqual([res.body.ok, res.body.code, typeof res.body.error], [false, 'notJson', 'string']);
+        assertNoSecret(res);
+    }
 }
 
 function setEnv() { Object.assign(process.env, ENV); }
@@ -201,13 +211,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
 
         it('refuses a body that is not JSON (a cross-site HTML form can send urlencoded without a preflight) with 415 JSON', async function () {
             await helper.load([pfConfigNode], [config()], { cfg: { misKey: MIS_KEY } });
-            for (const type of ['form', 'text/plain']) {
-                const res = await helper.request().post('/print-events/printfactory/test').type(type)
-                    .send(`url=${encodeURIComponent(sim.url)}&misKey=${encodeURIComponent('${PE_TEST_MISKEY}')}`);
-                assert.strictEqual(res.status, 415, type + ' -> ' + res.text);
-                assert.deepStrictEqual([res.body.ok, typeof res.body.error], [false, 'string']);
-                assertNoSecret(res);
-            }
+            await assertRefusesNonJson('/print-events/printfactory/test', `url=${encodeURIComponent(sim.url)}&misKey=${encodeURIComponent('${PE_TEST_MISKEY}')}`);
             assert.deepStrictEqual(seen, { accepted: [], rejected: [] });
         });
 
@@ -314,12 +318,11 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
     });
 
     describe('durst-subscriber "Register / check"', function () {
-        let sim;
         let RED;
-        let httpNode;
+        let rig;
+        let sim;
         let hostUri;
-        const capture = (red) => { RED = red; };
-        const modules = [capture, subscriberNode, subscriptionNode, webhookNode];
+        const modules = [(red) => { RED = red; }, subscriberNode, subscriptionNode, webhookNode];
         // `mode: 'apply'`: what the dialog sends once the user confirmed the plan (the check step has tests of its own).
         const register = (body) => helper.request().post('/print-events/durst/subscriber/register')
             .send(body && typeof body === 'object' && !Array.isArray(body) ? { mode: 'apply', ...body } : body);
@@ -331,21 +334,13 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
         }
 
         beforeEach(async function () {
-            helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 2000, durstEnsureRetryDelay: 20 });
-            await new Promise((resolve) => helper.startServer(resolve));
-            sim = undefined;
             RED = undefined;
-            httpNode = await serveHttpNode(() => RED);
-            hostUri = httpNode.base + '/';
+            // No simulator yet: each test starts the one it needs (startSim).
+            rig = await startDurstRig(helper, { getRED: () => RED, simOptions: false, settings: { durstApiRetryDelay: 5, durstApiTimeout: 2000, durstEnsureRetryDelay: 20 } });
+            ({ sim, hostUri } = rig);
         });
 
-        afterEach(async function () {
-            await helper.unload();
-            if (sim) { await sim.stop(); }
-            await httpNode.close();
-            await new Promise((resolve) => helper.stopServer(resolve));
-            helper.settings({});
-        });
+        afterEach(() => stopDurstRig(helper, { ...rig, sim }));
 
         function subscriber(extra = {}) {
             return { id: 'sub', type: 'durst-subscriber', name: 'sim', apiUrl: sim.url, apiAuth: 'none', hostUri,
@@ -471,13 +466,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             const sub = subscriber({ externalAuthType: 'JWT_SIGNING' });
             await helper.load(modules, hookFlow(sub, false), { sub: { jwtKey: JWT_KEY } });
             // Without adminAuth such a form could make the runtime send a resolved ${VAR} (here in hostUri) anywhere.
-            for (const type of ['form', 'text/plain']) {
-                const res = await helper.request().post('/print-events/durst/subscriber/register').type(type)
-                    .send(`apiUrl=${encodeURIComponent(sim.url)}&hostUri=${encodeURIComponent('${PE_TEST_DURST_JWT}')}`);
-                assert.strictEqual(res.status, 415, type + ' -> ' + res.text);
-                assert.deepStrictEqual([res.body.ok, typeof res.body.error], [false, 'string']);
-                assertNoSecret(res);
-            }
+            await assertRefusesNonJson('/print-events/durst/subscriber/register', `apiUrl=${encodeURIComponent(sim.url)}&hostUri=${encodeURIComponent('${PE_TEST_DURST_JWT}')}`);
             assert.strictEqual(sim.requests.length, 0);
         });
 

@@ -193,15 +193,20 @@ describe('both vendors behind a real squid proxy', function () {
     }
     const entriesFor = (target) => squid.entries().filter((e) => e.target.includes(target));
 
+    /** Once `sim` holds the deployed account's connection (`what`), one `example` it sends reaches node out as `topic`. */
+    async function deliversOne(sim, example, topic, what) {
+        const msgs = [];
+        helper.getNode('out').on('input', (m) => msgs.push(m));
+        await waitFor(() => sim.connectionCount === 1, what);
+        sim.sendExample(example);
+        await waitFor(() => msgs.length === 1, `${topic} through the proxy`);
+        assert.strictEqual(msgs[0].topic, topic);
+    }
+
     it('PrintFactory ws:// tunnels through HTTP_PROXY with URL-escaped Basic credentials', async function () {
         proxyEnv({ HTTP_PROXY: withAuth() });
         await helper.load(modules, pfFlow(pfUrl(pfPlain)), { cfg: { misKey: MIS_KEY } });
-        const msgs = [];
-        helper.getNode('out').on('input', (m) => msgs.push(m));
-        await waitFor(() => pfPlain.connectionCount === 1, 'the tunnelled connection');
-        pfPlain.sendExample('jobCreated');
-        await waitFor(() => msgs.length === 1, 'a notification through the proxy');
-        assert.strictEqual(msgs[0].topic, 'job.created');
+        await deliversOne(pfPlain, 'jobCreated', 'job.created', 'the tunnelled connection');
         await helper.unload();
         await squid.waitForEntries(() => entriesFor(`printfactory.test:${pfPlain.port}`).length === 1, 'the CONNECT');
         assert.deepStrictEqual(entriesFor(`printfactory.test:${pfPlain.port}`).map((e) => [e.method, e.status, e.user]),
@@ -225,12 +230,7 @@ describe('both vendors behind a real squid proxy', function () {
         await waitFor(() => pfTls.connectionCount === 0, 'the test connection to close');
         // The deployed account with the tls-config node.
         await helper.load(modules, [...pfFlow(pfUrl(pfTls), { tls: 'tls' }), TLS_NODE], { cfg: { misKey: MIS_KEY }, tls: { cadata: certs.ca } });
-        const msgs = [];
-        helper.getNode('out').on('input', (m) => msgs.push(m));
-        await waitFor(() => pfTls.connectionCount === 1, 'the wss connection through the tunnel');
-        pfTls.sendExample('deviceStatus');
-        await waitFor(() => msgs.length === 1, 'a notification over wss');
-        assert.strictEqual(msgs[0].topic, 'device.status');
+        await deliversOne(pfTls, 'deviceStatus', 'device.status', 'the wss connection through the tunnel');
         await helper.unload();
         await waitFor(() => pfTls.connectionCount === 0, 'the close');
         await squid.waitForEntries(() => entriesFor(`printfactory.test:${pfTls.port}`).length >= 3, 'three CONNECTs');
