@@ -174,15 +174,20 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             await page.locator('#node-dialog-ok').waitFor({ state: 'visible' });
             await screenshot(page, `05-edit-${type}`);
             if (EDITOR_EXTRAS[type]) { await EDITOR_EXTRAS[type](id); }
-            const newName = `e2e ${type}`;
-            await nameField.fill(newName);
-            await page.locator('#node-dialog-ok').click();
-            await nameField.waitFor({ state: 'detached', timeout: 10000 });
-            const saved = await page.evaluate((nodeId) => RED.nodes.node(nodeId).name, id);
-            assert.strictEqual(saved, newName, `${type} edit dialog did not save the name`);
+            await renameAndSave(nameField, '#node-dialog-ok', id, type, 'edit');
         }
         await deployAndConfirm(FLOW_NODE_TYPES.map((t) => `e2e ${t}`));
     });
+
+    /** Names node `id` "e2e <type>" in its open dialog, saves it with the `ok` button and checks the name was kept. */
+    async function renameAndSave(nameField, ok, id, type, dialog) {
+        const newName = `e2e ${type}`;
+        await nameField.fill(newName);
+        await page.locator(ok).click();
+        await nameField.waitFor({ state: 'detached', timeout: 10000 });
+        const saved = await page.evaluate((nodeId) => RED.nodes.node(nodeId).name, id);
+        assert.strictEqual(saved, newName, `${type} ${dialog} dialog did not save the name`);
+    }
 
     it('opens, saves and deploys both config dialogs: secrets are password fields, Test connection answers', async function () {
         await page.evaluate(() => RED.sidebar.show('config'));
@@ -208,12 +213,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
                 assert.ok(s.present, `${type}: no form field for secret ${s.field}`);
                 assert.strictEqual(s.inputType, 'password', `${type}: secret ${s.field} is not a password field`);
             }
-            const newName = `e2e ${type}`;
-            await nameField.fill(newName);
-            await page.locator('#node-config-dialog-ok').click();
-            await nameField.waitFor({ state: 'detached', timeout: 10000 });
-            const saved = await page.evaluate((nodeId) => RED.nodes.node(nodeId).name, id);
-            assert.strictEqual(saved, newName, `${type} config dialog did not save the name`);
+            await renameAndSave(nameField, '#node-config-dialog-ok', id, type, 'config');
         }
         await deployAndConfirm(CONFIG_NODE_TYPES.map((t) => `e2e ${t}`));
     });

@@ -10,7 +10,6 @@
 // screenshot of every node's dialog, in en-US and de, to docs/images/dialogs/.
 const assert = require('assert');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
@@ -26,13 +25,7 @@ const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 // Installs from the tarball resolve the dependencies from npm's cache (filled by `npm ci`): no network needed.
 const OFFLINE_NPM = { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
-    });
-}
+const { freePort } = require('../lib/ports');
 
 /** Spawns a process and collects its output; `ready(output)` decides when it has started. */
 function startProcess(command, args, { cwd, env, ready, what, timeoutMs = 60000 }) {

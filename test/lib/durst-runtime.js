@@ -5,7 +5,8 @@
 const http = require('http');
 const fs = require('fs');
 const { DurstSimulator, DURST_SIM_LOGIN } = require('../../dist/simulators/durst');
-const { startStockNodeRed, makeUserDir, freePort } = require('./stock-node-red');
+const { startStockNodeRed, makeUserDir } = require('./stock-node-red');
+const { freePort } = require('./ports');
 const { waitFor } = require('./wait');
 
 // Fast retries, so "Durst unreachable" recovers within the test.

@@ -3,11 +3,10 @@
 // MQTT broker beside Aedes: on 127.0.0.1 only, anonymous, no persistence (a restart loses retained messages), its
 // own config in a temp dir. restart() stops it and starts it again on the same port.
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
-const { freePort } = require('./stock-node-red');
+const { freePort, portOpen } = require('./ports');
 const { waitFor } = require('./wait');
 
 const MOSQUITTO = process.env.MOSQUITTO_BIN || '/usr/sbin/mosquitto';
@@ -15,14 +14,6 @@ const MOSQUITTO = process.env.MOSQUITTO_BIN || '/usr/sbin/mosquitto';
 /** Why Mosquitto cannot run here, or null when it can. */
 function mosquittoMissing() {
     try { fs.accessSync(MOSQUITTO, fs.constants.X_OK); return null; } catch { return `${MOSQUITTO} not installed (apt-get install mosquitto)`; }
-}
-
-function portOpen(port) {
-    return new Promise((resolve) => {
-        const socket = net.connect(port, '127.0.0.1');
-        socket.once('connect', () => { socket.destroy(); resolve(true); });
-        socket.once('error', () => resolve(false));
-    });
 }
 
 async function startMosquitto({ port: fixedPort = 0 } = {}) {

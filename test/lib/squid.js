@@ -7,7 +7,6 @@
 const { execFileSync, spawn } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 
@@ -20,26 +19,8 @@ function squidMissing() {
     return undefined;
 }
 
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const { port } = server.address();
-            server.close(() => resolve(port));
-        });
-    });
-}
-
-function canConnect(port) {
-    return new Promise((resolve) => {
-        const socket = net.connect(port, '127.0.0.1');
-        socket.once('connect', () => { socket.destroy(); resolve(true); });
-        socket.once('error', () => resolve(false));
-    });
-}
-
 const { waitFor } = require('./wait');
+const { freePort, portOpen } = require('./ports');
 
 /**
  * Starts squid. `user`/`password`: Basic auth required (else open to 127.0.0.1). `sslPorts`: the ports CONNECT
@@ -125,7 +106,7 @@ async function startSquid({ user, password, sslPorts = '443 1025-65535', hosts =
     };
 
     // Bounded wait until squid accepts connections (it takes about a second to start) or exits.
-    const listening = await waitFor(async () => exited || await canConnect(port), 'squid to listen', 15000, { intervalMs: 100 }).catch(() => false);
+    const listening = await waitFor(async () => exited || await portOpen(port), 'squid to listen', 15000, { intervalMs: 100 }).catch(() => false);
     if (listening && !exited) { return proxy; }
     const log = cacheLog() + stderr;
     await proxy.stop();

@@ -8,7 +8,6 @@
 // port), a crash. Over IPC the test reads what the process saw: msgs that reached test-recorder nodes, node
 // status events and log lines.
 const fs = require('fs');
-const net = require('net');
 const path = require('path');
 const { spawn } = require('child_process');
 
@@ -18,17 +17,6 @@ const harnessUserDir = require('../../dist/harness/user-dir');
 // The child: harness/child.ts (Node-RED embedded as red.js does it, reporting over IPC).
 const CHILD = path.join(ROOT, 'dist', 'harness', 'child.js');
 
-/** A port that was free a moment ago, for a process that must come back on the same port after a restart. */
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const probe = net.createServer();
-        probe.once('error', reject);
-        probe.listen(0, '127.0.0.1', () => {
-            const { port } = probe.address();
-            probe.close(() => resolve(port));
-        });
-    });
-}
 
 /** A throw-away user dir with this package linked into node_modules, as `npm install` would put it, and the test-only nodes. */
 function makeUserDir() {
@@ -131,4 +119,4 @@ function startWithNodeCredentials(flows, options = {}) {
     return startStockNodeRed({ ...options, flows: nodes, credentials });
 }
 
-module.exports = { startStockNodeRed, startWithNodeCredentials, makeUserDir, freePort, ROOT };
+module.exports = { startStockNodeRed, startWithNodeCredentials, makeUserDir, ROOT };

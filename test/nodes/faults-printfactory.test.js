@@ -5,7 +5,6 @@
 // the truth, every notification the server sent while connected arrives exactly once, the
 // runtime keeps working, and the MisKey never appears in a log line, msg or status.
 const http = require('http');
-const net = require('net');
 const crypto = require('crypto');
 const assert = require('assert');
 const { EventEmitter } = require('events');
@@ -53,14 +52,7 @@ async function startSim(misKeys, port = 0) {
     return sim;
 }
 
-/** A free loopback port with nothing listening on it (connection refused). */
-async function freePort() {
-    const server = net.createServer();
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address();
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-}
+const { freePort } = require('../lib/ports');
 
 /** Deploys config + notification node; resolves with handles to the nodes and the msgs that came out. */
 async function deploy({ url, misKey, timings = FAST, extraNodes = [], extraCredentials = {} }) {

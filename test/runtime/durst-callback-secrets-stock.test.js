@@ -9,7 +9,8 @@ const assert = require('assert');
 const fs = require('fs');
 const { DurstSimulator, DURST_SIM_LOGIN } = require('../../dist/simulators/durst');
 const { RETURNED_SECRETS_FILE } = require('../../dist/nodes/lib/durst/returned-secrets');
-const { startStockNodeRed, makeUserDir, freePort } = require('../lib/stock-node-red');
+const { startStockNodeRed, makeUserDir } = require('../lib/stock-node-red');
+const { freePort } = require('../lib/ports');
 const { waitFor } = require('../lib/wait');
 
 const SETTINGS = { durstEnsureRetryDelay: 200, durstApiRetryDelay: 50, durstApiAttempts: 1, durstApiTimeout: 3000 };

@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { DurstSimulator } = require('../../dist/simulators/durst');
 const { STATE_FILE_NAME } = require('../../dist/nodes/lib/durst/state-store');
-const { freePort } = require('../lib/stock-node-red');
+const { freePort } = require('../lib/ports');
 const { ENSURED, RestartableNodeRed, LOGIN_CREDENTIALS, durstBaseFlow, startDurstRuntime, stopDurstRuntime } = require('../lib/durst-runtime');
 const { sleep, waitFor } = require('../lib/wait');
 
