@@ -16,6 +16,7 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { ROOT, launchBrowser, screenshot, waitFor } = require('./harness');
 const { activeTabProblems, showTab, tabsOf } = require('./canvas-layout');
+const { openNodeDialog, closeNodeDialog } = require('./dialogs');
 
 const PKG = require(path.join(ROOT, 'package.json'));
 const EXAMPLE_FILES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
@@ -272,20 +273,7 @@ describe('palette install: the packed tarball in a fresh Node-RED, the bin, ever
             await page.waitForFunction((t) => window.RED && RED.nodes && t.every((x) => RED.nodes.getType(x)) &&
                 RED.nodes.filterNodes({ type: 'printfactory-notification' }).length > 0, types, { timeout: 60000 });
             for (const type of types) {
-                const id = await page.evaluate((t) => {
-                    let found = null;
-                    RED.nodes.eachConfig((n) => { if (!found && n.type === t) { found = n.id; } });
-                    RED.nodes.eachNode((n) => { if (!found && n.type === t) { found = n.id; } });
-                    return found;
-                }, type);
-                assert.ok(id, `no ${type} to open`);
-                await page.evaluate((nodeId) => {
-                    const n = RED.nodes.node(nodeId);
-                    if (n._def.category === 'config') { RED.editor.editConfig('', n.type, n.id); } else { RED.workspaces.show(n.z); RED.editor.edit(n); }
-                }, id);
-                const tray = page.locator('.red-ui-tray').last();
-                await tray.locator('.red-ui-tray-body').waitFor({ state: 'visible', timeout: 10000 });
-                await page.waitForTimeout(400); // the tray slides in: the duration is the animation's, for a still picture
+                const tray = await openNodeDialog(page, type);
                 // The dialog's buttons that ask the runtime: their answer must come in the dialog's language too.
                 const button = { 'printfactory-config': '#node-config-printfactory-config-test' }[type];
                 if (button) {
@@ -310,8 +298,7 @@ describe('palette install: the packed tarball in a fresh Node-RED, the bin, ever
                     fs.writeFileSync(path.join(DIALOG_IMAGES, `${type}-${lang}.png`), shot);
                 }
                 await screenshot(page, `palette-dialog-${type}-${lang}`);
-                await page.locator('#node-dialog-cancel, #node-config-dialog-cancel').first().click();
-                await tray.waitFor({ state: 'detached', timeout: 10000 });
+                await closeNodeDialog(page, tray);
             }
         }
         await page.evaluate(() => localStorage.setItem('editor-language', 'en-US'));
