@@ -5,22 +5,31 @@
 //   Durst:        http://127.0.0.1:8090, API login workflow / workflow-sim-password (DURST_SIM_LOGIN, as Durst wants
 //                 a login), one event every 3 s, callbacks to the hostUri of each
 //                 registered subscriber (the examples leave hostUri empty: the Node-RED that registers them)
+//   MQTT broker:  mqtt://127.0.0.1:1883 (Aedes), the `local broker` of examples 05 and 07; a port already in use is
+//                 taken for a broker that runs there (one line says so), --no-mqtt starts none
 // Runs until SIGINT/SIGTERM.
 import { PrintFactorySimulator } from './printfactory/index';
 import { DURST_SIM_LOGIN, DurstSimulator } from './durst/index';
-import { failUsage, portOption, readArgs } from './cli-args';
+import { failUsage, msOption, portOption, readArgs } from './cli-args';
+import { MQTT_PORT, startMqttBroker, type MqttBroker } from './mqtt-broker';
 
 export const DEMO = Object.freeze({ pfPort: 27489, durstPort: 8090, misKey: 'demo-mis-key', pfTrickleMs: 2000, durstTrickleMs: 3000 });
 
-const USAGE = `usage: print-events-simulators [--host 127.0.0.1] [--pf-port ${DEMO.pfPort}] [--durst-port ${DEMO.durstPort}] [--quiet]
+const USAGE = `usage: print-events-simulators [--host 127.0.0.1] [--pf-port ${DEMO.pfPort}] [--durst-port ${DEMO.durstPort}]
+                              [--mqtt-port ${MQTT_PORT} | --no-mqtt] [--pf-gap-after <ms>] [--quiet]
 Starts the PrintFactory and Durst Workflow simulators with the settings the package's examples use
 (MisKey ${DEMO.misKey}; Durst API login ${DURST_SIM_LOGIN.user} / ${DURST_SIM_LOGIN.password}) and a steady trickle of
-events. Ctrl+C stops both.
+events, and an MQTT broker for examples 05 and 07 (if --mqtt-port is in use, the broker listening there is used;
+--no-mqtt starts none). --pf-gap-after <ms>: drop the PrintFactory connections once, this long after the first
+client connected, so example 07 shows a gap and its re-sync. Ctrl+C stops all.
 `;
 
-interface Options { host: string; pfPort: number; durstPort: number; quiet: boolean }
+interface Options { host: string; pfPort: number; durstPort: number; mqttPort: number | null; pfGapAfterMs: number; quiet: boolean }
 
-const OPTIONS = { host: { type: 'string' }, 'pf-port': { type: 'string' }, 'durst-port': { type: 'string' }, quiet: { type: 'boolean' } } as const;
+const OPTIONS = {
+    host: { type: 'string' }, 'pf-port': { type: 'string' }, 'durst-port': { type: 'string' },
+    'mqtt-port': { type: 'string' }, 'no-mqtt': { type: 'boolean' }, 'pf-gap-after': { type: 'string' }, quiet: { type: 'boolean' }
+} as const;
 
 function parse(argv: string[]): Options {
     const args = readArgs(argv, OPTIONS, USAGE, 'print-events-simulators');
@@ -28,8 +37,29 @@ function parse(argv: string[]): Options {
         host: args.host ?? '127.0.0.1',
         pfPort: portOption(args['pf-port'], DEMO.pfPort, 'pf-port'),
         durstPort: portOption(args['durst-port'], DEMO.durstPort, 'durst-port'),
+        mqttPort: args['no-mqtt'] ? mqttOff(args['mqtt-port']) : portOption(args['mqtt-port'], MQTT_PORT, 'mqtt-port'),
+        pfGapAfterMs: msOption(args['pf-gap-after'], 0, 'pf-gap-after'),
         quiet: args.quiet === true
     };
+}
+
+function mqttOff(port: string | undefined): null {
+    if (port !== undefined) { throw new Error('--mqtt-port and --no-mqtt exclude each other'); }
+    return null;
+}
+
+/**
+ * The examples' broker. A port in use is most likely a broker already running there (Mosquitto, another demo):
+ * the examples then use that one, and this says so in one line instead of failing.
+ */
+async function startBroker(host: string, port: number): Promise<{ broker: MqttBroker | null; line: string }> {
+    try {
+        const broker = await startMqttBroker({ host, port });
+        return { broker, line: `MQTT broker: ${broker.url}  (examples 05 and 07)` };
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') { throw err; }
+        return { broker: null, line: `MQTT broker: ${host}:${port} is already in use: examples 05 and 07 use the broker that listens there (--mqtt-port or --no-mqtt to change)` };
+    }
 }
 
 async function main(): Promise<void> {
@@ -53,7 +83,25 @@ async function main(): Promise<void> {
             process.exit(1);
         }
     }
+    let mqttLine = 'MQTT broker: none started (--no-mqtt)';
+    if (opts.mqttPort !== null) {
+        try {
+            const { broker, line } = await startBroker(opts.host, opts.mqttPort);
+            if (broker) { started.push(broker); }
+            mqttLine = line;
+        } catch (err) {
+            process.stderr.write(`print-events-simulators: the MQTT broker cannot start on ${opts.host}:${opts.mqttPort}: ${(err as Error).message}\n`);
+            await stopAll();
+            process.exit(1);
+        }
+    }
     pf.startTrickle(DEMO.pfTrickleMs);
+    let gapTimer: NodeJS.Timeout | undefined;
+    if (opts.pfGapAfterMs > 0) {
+        pf.once('connection', () => {
+            gapTimer = setTimeout(() => { console.log('PrintFactory: dropping every connection once (--pf-gap-after): a gap for example 07'); pf.dropAll(); }, opts.pfGapAfterMs);
+        });
+    }
     durst.startTrickle(DEMO.durstTrickleMs);
     if (!opts.quiet) {
         pf.on('connection', () => console.log(`PrintFactory: client connected (${pf.connectionCount} open)`));
@@ -65,6 +113,7 @@ async function main(): Promise<void> {
     console.log([
         `PrintFactory simulator: ${pf.url}  (MisKey ${DEMO.misKey}, a notification every ${DEMO.pfTrickleMs / 1000} s)`,
         `Durst Workflow simulator: ${durst.url}  (API login ${DURST_SIM_LOGIN.user} / ${DURST_SIM_LOGIN.password}, an event every ${DEMO.durstTrickleMs / 1000} s)`,
+        mqttLine,
         'Import the examples (Menu > Import > Examples > node-red-contrib-print-events) and deploy. Ctrl+C stops.'
     ].join('\n'));
     let stopping = false;
@@ -73,6 +122,7 @@ async function main(): Promise<void> {
         stopping = true;
         pf.stopTrickle();
         durst.stopTrickle();
+        if (gapTimer) { clearTimeout(gapTimer); }
         stopAll().then(() => process.exit(0));
     };
     process.on('SIGINT', stop);

@@ -1,11 +1,8 @@
 // What the demo runs beside Node-RED (an MQTT broker, both simulators) and how it watches the result (the
 // editor's debug channel, the dashboard page).
-import type { EventEmitter } from 'events';
 import http from 'http';
-import net from 'net';
 import path from 'path';
 import WebSocket from 'ws';
-import { listen } from '../node-red';
 import { ROOT } from '../user-dir';
 import { DASHBOARD_MODULE } from './flows';
 
@@ -27,38 +24,8 @@ export function explainStartError(what: string, envName: string, port: number, e
     return new Error(`${what} failed to start: ${(err as Error)?.message ?? err}`);
 }
 
-/** The broker's own Aedes instance (tests watch its publish and subscribe events). */
-export interface AedesBroker extends EventEmitter { handle: (socket: net.Socket) => void; close(cb: () => void): void }
-export interface MqttBroker { aedes: AedesBroker; port: number; url: string; stop(): Promise<void> }
-
-/** A real MQTT broker (Aedes) on 127.0.0.1, so the fan-out examples run without installing one. */
-export async function startMqttBroker({ port = 0, host = '127.0.0.1' } = {}): Promise<MqttBroker> {
-    let Aedes: { createBroker(): Promise<AedesBroker> };
-    try {
-        // Aedes is an ES module and a devDependency: loaded only here, never by the nodes.
-        ({ Aedes } = await (new Function('m', 'return import(m)') as (m: string) => Promise<{ Aedes: typeof Aedes }>)('aedes'));
-    } catch (err) {
-        throw new Error(`cannot load the demo's MQTT broker "aedes" (${(err as Error).message}). It is a devDependency: run "npm ci" in the clone.`);
-    }
-    const aedes = await Aedes.createBroker();
-    const server = net.createServer(aedes.handle);
-    let actualPort: number;
-    try {
-        actualPort = await listen(server, port, host);
-    } catch (err) {
-        await new Promise<void>((resolve) => aedes.close(resolve));
-        throw err;
-    }
-    return {
-        aedes,
-        port: actualPort,
-        url: `mqtt://${host}:${actualPort}`,
-        stop: () => new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            aedes.close(() => undefined);
-        })
-    };
-}
+// The broker is the package's own (the bin starts it too): one starter, re-exported for the demo and the tests.
+export { startMqttBroker, type AedesBroker, type MqttBroker } from '../../simulators/mqtt-broker';
 
 /** Subscribes to the editor's debug channel, exactly like the Debug sidebar does. */
 export function watchDebug(baseUrl: string, onDebug: (data: { id: string; topic?: string }) => void): WebSocket {

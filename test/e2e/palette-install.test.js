@@ -160,14 +160,18 @@ describe('palette install: the packed tarball in a fresh Node-RED, the bin, ever
         await page.locator('#red-ui-palette-editor').waitFor({ state: 'hidden', timeout: 10000 });
     });
 
-    it('starts both simulators with the package bin, from the user directory (npx print-events-simulators)', async function () {
-        simulators = startProcess(NPX, ['--offline', 'print-events-simulators'], {
+    it('starts both simulators and the MQTT broker with the package bin, from the user directory (npx print-events-simulators)', async function () {
+        // --pf-gap-after: one dropped PrintFactory connection a few seconds after the deploy, as example 07's comment
+        // suggests, so its gap travels through the broker too.
+        simulators = startProcess(NPX, ['--offline', 'print-events-simulators', '--pf-gap-after', '4000'], {
             cwd: userDir, env: OFFLINE_NPM, what: 'npx print-events-simulators', timeoutMs: 30000,
-            ready: (out) => /PrintFactory simulator: ws:/.test(out) && /Durst Workflow simulator: http:/.test(out)
+            ready: (out) => /PrintFactory simulator: ws:/.test(out) && /Durst Workflow simulator: http:/.test(out) && /MQTT broker: /.test(out)
         });
         await simulators.started;
         assert.match(simulators.output(), /ws:\/\/127\.0\.0\.1:27489/);
         assert.match(simulators.output(), /http:\/\/127\.0\.0\.1:8090/);
+        // Its own broker on the examples' port, or (a broker already there) the one line saying it uses that one.
+        assert.match(simulators.output(), /MQTT broker: (mqtt:\/\/127\.0\.0\.1:1883 |127\.0\.0\.1:1883 is already in use)/);
     });
 
     it('imports every example in order through Import > Examples, without an "already exist" dialog', async function () {
@@ -231,9 +235,14 @@ describe('palette install: the packed tarball in a fresh Node-RED, the bin, ever
         const debugNames = Object.fromEntries(EXAMPLE_FILES.map((f) => [f, example(f).filter((n) => n.type === 'debug' && n.active !== false).map((n) => n.id)]));
         const withDebug = EXAMPLE_FILES.filter((f) => debugNames[f].length > 0);
         assert.ok(withDebug.length >= EXAMPLE_FILES.length - 1, `examples without an active debug node: ${EXAMPLE_FILES.filter((f) => !withDebug.includes(f))}`);
+        // And every debug node fed by an `mqtt in` (05's events, 07's gap): they made the round trip through the bin's broker.
+        const viaMqtt = EXAMPLE_FILES.flatMap((f) => example(f).filter((n) => n.type === 'mqtt in').flatMap((n) => n.wires.flat())
+            .filter((id) => debugNames[f].includes(id)).map((id) => `${f} mqtt in -> debug ${id}`));
+        assert.ok(viaMqtt.some((d) => d.startsWith('05')) && viaMqtt.some((d) => d.startsWith('07')), `mqtt-fed debug nodes: ${viaMqtt}`);
         const seen = async () => {
             const msgs = await page.evaluate(() => window.__debug);
-            return withDebug.filter((f) => !msgs.some((m) => debugNames[f].includes(m.id)));
+            return [...withDebug.filter((f) => !msgs.some((m) => debugNames[f].includes(m.id))),
+                ...viaMqtt.filter((d) => !msgs.some((m) => m.id === d.split(' ').pop()))];
         };
         let missing = withDebug;
         while (Date.now() - deployedAt < 30000) {
