@@ -11,7 +11,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { ROOT, startDemo, launchBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
+const { ROOT, startDemoInBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
 const { openNodeDialog, closeNodeDialog, dialogProblems } = require('./dialogs');
 
 const PKG = require(path.join(ROOT, 'package.json'));
@@ -67,11 +67,7 @@ describe('our dialogs in the editor themes (default and dark): readable, theme c
 
     before(async function () {
         this.timeout(120000);
-        demo = await startDemo();
-        browser = await launchBrowser();
-        page = browser.page;
-        page.on('pageerror', (err) => pageErrors.push(err));
-        await page.goto(demo.editorUrl);
+        ({ demo, browser, page } = await startDemoInBrowser(pageErrors, () => window.RED && RED.settings && RED.settings.version));
         await loadEditor('light');
         nodeRedMajor = Number(String(await page.evaluate(() => RED.settings.version)).split('.')[0]);
     });
