@@ -11,6 +11,7 @@ import { proxyFor, tunnelAgent } from '../lib/net/proxy';
 import { TlsOptions, tlsOptionsFor } from '../lib/net/tls';
 import { DEFAULT_TAKEOVER_MS, leaseOnBrokerNode } from '../lib/printfactory/lease';
 import { DEFAULT_API_URL } from '../lib/printfactory/rest-client';
+import { registerTwinsRoute } from '../lib/twins';
 import type { Request, Response } from 'express';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
@@ -170,6 +171,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.registerType<PrintFactoryConfigNode, PrintFactoryConfigDef, unknown, PrintFactoryCredentials>('printfactory-config', PrintFactoryConfig, {
         credentials: { misKey: { type: 'password' } }
     });
+    // The editor's twin finder asks which printfactory-configs carry the same MisKey (../lib/twins.ts).
+    registerTwinsRoute(RED, 'printfactory-config', ['misKey']);
 
     // Editor "Test connection". The vendor allows one connection per organisation, so while this runtime holds
     // the account's connection no second handshake with the MisKey is made (it would be refused or, worse, push the
