@@ -2,8 +2,9 @@
 // that types them with Express and gives every answer one shape.
 //   success: 200 { ok: true, ...answer }
 //   failure: <status> { ok: false, code, error, vars?, statusCode? }: `code` picks the editor's catalogue text
-//            (`<type>.<area>.error.<code>` in en-US and de, with `vars`); `error` is the English detail for logs
-//            and for a code the editor does not know.
+//            (`<type>.<area>.error.<code>`, or for PrintFactory's Test connection `printfactory-config.test.<code>`,
+//            in en-US and de, with `vars`); `error` is the English detail for logs and for a code the editor does
+//            not know. The editor app's own refusals (broken JSON, too large: ./editor-secrets.ts) have this shape too.
 import type { Request, Response } from 'express';
 import type { NodeAPI } from 'node-red';
 import { answerEditorErrorsAsJson, isJsonRequest, NOT_JSON_ERROR } from './editor-secrets';
@@ -30,7 +31,7 @@ function answer(res: Response, work: () => object | Promise<object>): void {
             if (res.headersSent) { return; }
             const failure: AdminFailure = err instanceof AdminError
                 ? { ok: false, code: err.code, error: err.message, vars: err.vars, statusCode: err.statusCode }
-                : { ok: false, code: 'internal', error: (err as Error)?.message ?? String(err) };
+                : { ok: false, code: 'internal', error: String((err as Error)?.message ?? err), vars: { error: String((err as Error)?.message ?? err) } };
             res.status(err instanceof AdminError ? err.status : 500).json(failure);
         });
 }

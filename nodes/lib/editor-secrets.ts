@@ -188,8 +188,9 @@ export function answerEditorErrorsAsJson(httpAdmin: { use: (...args: any[]) => u
     host.use('/print-events', (err: any, _req: any, res: any, next: (err?: unknown) => void) => {
         if (res.headersSent) { next(err); return; }
         const status = Number.isInteger(err?.status) && err.status >= 400 && err.status < 500 ? err.status : 500;
-        const error = err?.type === 'entity.parse.failed' ? 'request body is not valid JSON'
-            : err?.type === 'entity.too.large' ? 'request body is too large' : (STATUS_CODES[status] ?? 'request failed');
-        res.status(status).json({ ok: false, result: 'invalid', error });
+        // The admin routes' answer shape (./admin-routes.ts): a code for the editor's catalogue, the English detail.
+        const [code, error] = err?.type === 'entity.parse.failed' ? ['badJson', 'request body is not valid JSON']
+            : err?.type === 'entity.too.large' ? ['tooLarge', 'request body is too large'] : ['requestFailed', STATUS_CODES[status] ?? 'request failed'];
+        res.status(status).json(code === 'requestFailed' ? { ok: false, code, error, vars: { error } } : { ok: false, code, error });
     });
 }

@@ -273,6 +273,8 @@ export class DurstSimulator extends EventEmitter {
     injectFailures(count: number, status = 503): void { this.failures = { count, status }; }
 
     setLatency(ms: number): void { this.latencyMs = Math.max(0, ms); }
+    /** Answers held back by the latency (or a slow create) and not sent yet. */
+    get answersHeld(): number { return this.heldAnswers.size; }
 
     fireStatus(entityType: EntityType, entityId: number, newStatus: string, oldStatus?: string): Promise<Delivery[]> {
         const key = `${entityType}/${entityId}`;

@@ -5,7 +5,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { startDemo, launchBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
+const { startDemoInBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
 const runtime = require('../lib/runtime');
 
 const PACKAGE_NAME = 'node-red-contrib-print-events';
@@ -27,16 +27,11 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
 
     before(async function () {
         this.timeout(120000);
-        demo = await startDemo();
-        browser = await launchBrowser();
-        page = browser.page;
-        page.on('pageerror', (err) => pageErrors.push(err));
-        await page.goto(demo.editorUrl);
         // The editor is ready once our types are registered and the deployed flows are loaded.
-        await page.waitForFunction((types) => window.RED && RED.nodes && RED.nodes.getType &&
+        ({ demo, browser, page } = await startDemoInBrowser(pageErrors, (types) => window.RED && RED.nodes && RED.nodes.getType &&
             types.every((t) => RED.nodes.getType(t)) &&
             RED.nodes.filterNodes({ type: 'printfactory-notification' }).length > 0 &&
-            document.querySelector('#red-ui-palette-container'), ALL_TYPES, { timeout: 60000 });
+            document.querySelector('#red-ui-palette-container'), ALL_TYPES));
     });
 
     afterEach(async function () {

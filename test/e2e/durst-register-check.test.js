@@ -6,7 +6,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { startDemo, launchBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
+const { startDemoInBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
 const { DEMO_DURST_LOGIN } = require('../../dist/harness/demo/flows');
 const { STATE_FILE_NAME } = require('../../dist/nodes/lib/durst/state-store');
 
@@ -19,13 +19,8 @@ describe('durst-subscriber "Register / check" in Chromium: nothing changes in Du
 
     before(async function () {
         this.timeout(120000);
-        demo = await startDemo();
-        browser = await launchBrowser();
-        page = browser.page;
-        page.on('pageerror', (err) => pageErrors.push(err));
-        await page.goto(demo.editorUrl);
-        await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType && RED.nodes.getType('durst-subscriber') &&
-            RED.nodes.filterNodes({ type: 'durst-webhook-in' }).length > 0, null, { timeout: 60000 });
+        ({ demo, browser, page } = await startDemoInBrowser(pageErrors, () => window.RED && RED.nodes && RED.nodes.getType &&
+            RED.nodes.getType('durst-subscriber') && RED.nodes.filterNodes({ type: 'durst-webhook-in' }).length > 0));
     });
 
     afterEach(async function () {

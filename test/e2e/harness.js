@@ -5,6 +5,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
+const { waitFor: waitUntil } = require('../lib/wait');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
@@ -126,20 +127,28 @@ async function closeBrowserAndDemo(browser, demo) {
     }
 }
 
-/** Polls fn until it returns a truthy value (or throws the last error after timeoutMs). */
-async function waitFor(fn, { timeoutMs = 20000, intervalMs = 250, what = 'condition' } = {}) {
-    const deadline = Date.now() + timeoutMs;
-    let lastError;
-    for (;;) {
-        try {
-            const value = await fn();
-            if (value) { return value; }
-        } catch (err) { lastError = err; }
-        if (Date.now() > deadline) {
-            throw new Error(`timed out waiting for ${what}` + (lastError ? `: ${lastError.message}` : ''));
-        }
-        await new Promise((r) => setTimeout(r, intervalMs));
-    }
+/**
+ * The demo and a browser on its editor, once the page function `ready(arg)` holds (60 s at most); the page's script
+ * errors are collected in `pageErrors`. Resolves { demo, browser, page }.
+ */
+async function startDemoInBrowser(pageErrors, ready, arg) {
+    const demo = await startDemo();
+    const browser = await launchBrowser();
+    const page = browser.page;
+    page.on('pageerror', (err) => pageErrors.push(err));
+    await page.goto(demo.editorUrl);
+    await page.waitForFunction(ready, arg, { timeout: 60000 });
+    return { demo, browser, page };
 }
 
-module.exports = { ROOT, ARTIFACTS, startDemo, launchBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo };
+/**
+ * test/lib/wait.js's waitFor for page reads: a throw (an element not there yet) counts as "not yet"; a timeout names
+ * the last one. Resolves fn's truthy value.
+ */
+function waitFor(fn, { timeoutMs = 20000, intervalMs = 250, what = 'condition' } = {}) {
+    let lastError;
+    const attempt = async () => { try { return await fn(); } catch (err) { lastError = err; return false; } };
+    return waitUntil(attempt, what, timeoutMs, { intervalMs, detail: () => (lastError ? lastError.message : '') });
+}
+
+module.exports = { ROOT, ARTIFACTS, startDemo, launchBrowser, startDemoInBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo };

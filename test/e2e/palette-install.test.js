@@ -241,11 +241,9 @@ describe('palette install: the packed tarball in a fresh Node-RED, the bin, ever
                 ...viaMqtt.filter((d) => !msgs.some((m) => m.id === d.split(' ').pop()))];
         };
         let missing = withDebug;
-        while (Date.now() - deployedAt < 30000) {
-            missing = await seen();
-            if (missing.length === 0) { break; }
-            await new Promise((resolve) => setTimeout(resolve, 500));
-        }
+        await waitFor(async () => (missing = await seen()).length === 0,
+            { what: 'a debug message from every example', timeoutMs: Math.max(0, 30000 - (Date.now() - deployedAt)), intervalMs: 500 })
+            .catch(() => undefined); // the assertion below names the examples still missing, after the screenshot
         await page.evaluate(() => RED.sidebar.show('debug'));
         await screenshot(page, 'palette-03-debug');
         assert.deepStrictEqual(missing, [], `no debug message within 30 s from ${missing.join(', ')}`);

@@ -7,6 +7,7 @@ const assert = require('assert');
 const crypto = require('crypto');
 const jwt = require('jsonwebtoken');
 const { startStockNodeRed } = require('../lib/stock-node-red');
+const { waitFor } = require('../lib/wait');
 
 describe('durst-webhook-in in a stock Node-RED (editor and HTTP nodes both on "/")', function () {
     this.timeout(60000);
@@ -64,11 +65,8 @@ describe('durst-webhook-in in a stock Node-RED (editor and HTTP nodes both on "/
             body: JSON.stringify({ flows }) });
         assert.strictEqual(deployed.status, 200, `admin POST /flows answered ${deployed.status}: ${await deployed.text()}`);
         let answer;
-        for (let i = 0; i < 50; i++) {
-            answer = await post('/durst/plain', body);
-            if (answer.status === 200) { break; }
-            await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await waitFor(async () => (answer = await post('/durst/plain', body)).status === 200, 'the webhook after the redeploy', 5000, { intervalMs: 100 })
+            .catch(() => undefined); // the assertion below says what it answered
         assert.strictEqual(answer.status, 200, 'the webhook answers after the redeploy');
         const after = await nodeRed.state();
         assert.ok(before.rootLayers > 0 && before.nodeLayers > 0, 'layer counts are read');

@@ -39,7 +39,7 @@ function canConnect(port) {
     });
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const { waitFor } = require('./wait');
 
 /**
  * Starts squid. `user`/`password`: Basic auth required (else open to 127.0.0.1). `sslPorts`: the ports CONNECT
@@ -109,14 +109,9 @@ async function startSquid({ user, password, sslPorts = '443 1025-65535', hosts =
             });
         },
         /** Resolves when `predicate(entries)` holds (bounded), else rejects with the log. */
-        async waitForEntries(predicate, what, timeoutMs = 10000) {
-            const start = Date.now();
-            while (!predicate(proxy.entries())) {
-                if (Date.now() - start > timeoutMs) {
-                    throw new Error(`timed out waiting for squid to log ${what}; access log:\n` + JSON.stringify(proxy.entries(), null, 1));
-                }
-                await sleep(50);
-            }
+        waitForEntries(predicate, what, timeoutMs = 10000) {
+            return waitFor(() => predicate(proxy.entries()), `squid to log ${what}`, timeoutMs,
+                { intervalMs: 50, detail: () => 'access log:\n' + JSON.stringify(proxy.entries(), null, 1) });
         },
         async stop() {
             if (!exited) {
@@ -129,12 +124,9 @@ async function startSquid({ user, password, sslPorts = '443 1025-65535', hosts =
         }
     };
 
-    // Bounded wait until squid accepts connections (it takes about a second to start).
-    for (let i = 0; i < 150; i++) {
-        if (exited) { break; }
-        if (await canConnect(port)) { return proxy; }
-        await sleep(100);
-    }
+    // Bounded wait until squid accepts connections (it takes about a second to start) or exits.
+    const listening = await waitFor(async () => exited || await canConnect(port), 'squid to listen', 15000, { intervalMs: 100 }).catch(() => false);
+    if (listening && !exited) { return proxy; }
     const log = cacheLog() + stderr;
     await proxy.stop();
     throw new Error('squid did not start:\n' + log.split('\n').slice(-20).join('\n'));

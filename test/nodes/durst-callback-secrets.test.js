@@ -7,15 +7,14 @@
 // - "Register / check" only reads Durst (a plan) until the dialog confirms with mode 'apply'.
 const assert = require('assert');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
 const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
 const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
 const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
-const { DurstSimulator, echoSecret } = require('../../dist/simulators/durst');
+const { echoSecret } = require('../../dist/simulators/durst');
 const { RETURNED_SECRETS_FILE } = require('../../dist/nodes/lib/durst/returned-secrets');
-const { serveHttpNode } = require('../lib/http-node-server');
+const { startDurstRig, stopDurstRig } = require('../lib/durst-helper');
 const { waitFor } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));
@@ -27,30 +26,20 @@ const XAUTH_PASSWORD = 'pässwört-callback';
 describe('durst callback secrets: returned ones, changed ones, Register / check', function () {
     this.timeout(20000);
     let RED;
+    let rig;
     let sim;
-    let userDir;
     let httpNode;
-    const capture = (red) => { RED = red; };
-    const modules = [capture, subscriberNode, subscriptionNode, webhookNode];
+    let userDir;
+    const modules = [(red) => { RED = red; }, subscriberNode, subscriptionNode, webhookNode];
 
     beforeEach(async function () {
-        userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-secrets-'));
-        helper.settings({ userDir, durstApiRetryDelay: 5, durstApiAttempts: 1, durstApiTimeout: 2000, durstEnsureRetryDelay: 50 });
-        await helper.startServer();
         RED = undefined;
-        httpNode = await serveHttpNode(() => RED);
-        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
-        await sim.start();
+        rig = await startDurstRig(helper, { getRED: () => RED, userDir: 'secrets',
+            settings: { durstApiRetryDelay: 5, durstApiAttempts: 1, durstApiTimeout: 2000, durstEnsureRetryDelay: 50 } });
+        ({ sim, httpNode, userDir } = rig);
     });
 
-    afterEach(async function () {
-        await helper.unload();
-        await sim.stop();
-        await httpNode.close();
-        await helper.stopServer();
-        helper.settings({});
-        fs.rmSync(userDir, { recursive: true, force: true });
-    });
+    afterEach(() => stopDurstRig(helper, rig));
 
     const subscriber = (extra = {}) => ({ id: 'sub', type: 'durst-subscriber', name: 'sim', apiUrl: sim.url, apiAuth: 'none',
         hostUri: httpNode.base, externalAuthType: 'JWT_SIGNING', xAuthUser: 'durst', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId: '', ...extra });
@@ -101,13 +90,16 @@ describe('durst callback secrets: returned ones, changed ones, Register / check'
         assert.deepStrictEqual([msgs[0].auth.type, msgs[0].auth.secret], ['XAUTH', 'returned']);
     });
 
-    it('a key changed while Node-RED was stopped is registered on start; callbacks with the new key verify, the old is refused', async function () {
+    /**
+     * Deployed with KEY_1, then "restarted" with KEY_2 and no subscription node (only the subscriber can notice):
+     * asserts one PUT registered the new key and a callback signed with it verifies. Resolves the PUT count and its start.
+     */
+    async function restartWithNewKey() {
         await helper.load(modules, flow(subscriber()), { sub: { jwtKey: KEY_1 } });
         await waitFor(() => active().length === 1, 'subscription ensured');
         await helper.unload();
         const puts = () => sim.requests.filter((r) => r.method === 'PUT' && /\/subscribers\/[^/]+$/.test(r.path)).length;
         const before = puts();
-        // "Restarted" with another key and no subscription node: only the subscriber can notice.
         await helper.load(modules, flow(subscriber(), false), { sub: { jwtKey: KEY_2 } });
         const msgs = received();
         await waitFor(() => sim.subscribers()[0].jwtSigningInfo.key === KEY_2, 'the new key registered with Durst');
@@ -116,23 +108,16 @@ describe('durst callback secrets: returned ones, changed ones, Register / check'
         assert.strictEqual(delivery.status, 200);
         await waitFor(() => msgs.length === 1, 'the msg');
         assert.notStrictEqual(lastStatus('hook').fill, 'red');
+        return { puts, before };
+    }
+
+    it('a key changed while Node-RED was stopped is registered on start; callbacks with the new key verify, the old is refused', async function () {
+        await restartWithNewKey();
     });
 
     it('a key changed while stopped reaches a Durst that cannot show one subscriber (405 on GET): one PUT, callbacks verify', async function () {
         sim.setBehaviour('single-get-405', 'subscriber');
-        await helper.load(modules, flow(subscriber()), { sub: { jwtKey: KEY_1 } });
-        await waitFor(() => active().length === 1, 'subscription ensured');
-        await helper.unload();
-        const puts = () => sim.requests.filter((r) => r.method === 'PUT' && /\/subscribers\/[^/]+$/.test(r.path)).length;
-        const before = puts();
-        await helper.load(modules, flow(subscriber(), false), { sub: { jwtKey: KEY_2 } });
-        const msgs = received();
-        await waitFor(() => sim.subscribers()[0].jwtSigningInfo.key === KEY_2, 'the new key registered with Durst');
-        assert.strictEqual(puts(), before + 1, 'one PUT');
-        const [delivery] = await sim.fireStatus('PRODUCTION_JOB', 2068, 'PRINTED', 'PRINTING');
-        assert.strictEqual(delivery.status, 200);
-        await waitFor(() => msgs.length === 1, 'the msg');
-        assert.notStrictEqual(lastStatus('hook').fill, 'red');
+        const { puts, before } = await restartWithNewKey();
         // The same key again after another restart: nothing to PUT, even though Durst still cannot show it.
         await helper.unload();
         await helper.load(modules, flow(subscriber(), false), { sub: { jwtKey: KEY_2 } });

@@ -7,7 +7,7 @@ const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscrib
 const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
 const { CallbackDeduper, canonicalJson, dedupeWindowMs, DEFAULT_DEDUPE_WINDOW_S } = require('../../dist/nodes/lib/durst/dedupe');
 const { sleep, waitFor } = require('../lib/wait');
-const { serveHttpNode } = require('../lib/http-node-server');
+const { startDurstRig, stopDurstRig } = require('../lib/durst-helper');
 
 helper.init(require.resolve('node-red'));
 
@@ -79,22 +79,17 @@ describe('durst callback deduper (pure)', function () {
 
 describe('durst-webhook-in repeat suppression', function () {
     let RED;
-    let httpNode;
+    let rig;
     let base;
     const capture = (red) => { RED = red; };
 
     beforeEach(async function () {
-        await helper.startServer();
         RED = undefined;
-        httpNode = await serveHttpNode(() => RED);
-        base = httpNode.base;
+        rig = await startDurstRig(helper, { getRED: () => RED, simOptions: false });
+        base = rig.httpNode.base;
     });
 
-    afterEach(async function () {
-        await helper.unload();
-        await httpNode.close();
-        await helper.stopServer();
-    });
+    afterEach(() => stopDurstRig(helper, rig));
 
     function flow(hook) {
         return [

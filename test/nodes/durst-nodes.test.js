@@ -10,7 +10,7 @@ const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subs
 const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
 const { DurstSimulator } = require('../../dist/simulators/durst');
 const { sleep, waitFor: waitUntil } = require('../lib/wait');
-const { serveHttpNode } = require('../lib/http-node-server');
+const { startDurstRig, stopDurstRig } = require('../lib/durst-helper');
 
 helper.init(require.resolve('node-red'));
 
@@ -26,30 +26,20 @@ const waitFor = (predicate, what, timeoutMs = 3000) => waitUntil(predicate, what
 
 describe('durst nodes against the simulator', function () {
     this.timeout(10000);
-    let sim;
     let RED;
-    let httpNode;
+    let rig;
+    let sim;
     let hostUri;
-    const capture = (red) => { RED = red; };
-    const modules = [capture, subscriberNode, subscriptionNode, webhookNode];
+    const modules = [(red) => { RED = red; }, subscriberNode, subscriptionNode, webhookNode];
 
     beforeEach(async function () {
-        helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 2000, durstEnsureRetryDelay: 20, apiMaxLength: '4kb', durstWebhookTimeout: 500 });
-        await helper.startServer();
-        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
-        await sim.start();
         RED = undefined;
-        httpNode = await serveHttpNode(() => RED);
-        hostUri = httpNode.base + '/';
+        rig = await startDurstRig(helper, { getRED: () => RED,
+            settings: { durstApiRetryDelay: 5, durstApiTimeout: 2000, durstEnsureRetryDelay: 20, apiMaxLength: '4kb', durstWebhookTimeout: 500 } });
+        ({ sim, hostUri } = rig);
     });
 
-    afterEach(async function () {
-        await helper.unload();
-        await sim.stop();
-        await httpNode.close();
-        await helper.stopServer();
-        helper.settings({});
-    });
+    afterEach(() => stopDurstRig(helper, { ...rig, sim })); // the sim of the test: some start their own
 
     function subscriber(extra = {}) {
         return { id: 'sub', type: 'durst-subscriber', name: 'sim', apiUrl: sim.url, apiAuth: 'none', hostUri,

@@ -14,6 +14,7 @@ const { DurstStateStore, STATE_FILE_NAME, subscriberKey, stateStoreFor } = requi
 const { ensureSubscription } = require('../../dist/nodes/lib/durst/ensure');
 const { DurstRestClient } = require('../../dist/nodes/lib/durst/rest-client');
 const { sleep, waitFor: waitUntil } = require('../lib/wait');
+const { startDurstRig, stopDurstRig } = require('../lib/durst-helper');
 
 helper.init(require.resolve('node-red'));
 
@@ -121,25 +122,17 @@ describe('durst ensure (lib, against the simulator)', function () {
 
 describe('durst-subscription ownership (test helper, real user dir)', function () {
     this.timeout(15000);
+    let rig;
     let sim;
     let userDir;
     const modules = [subscriberNode, subscriptionNode];
 
     beforeEach(async function () {
-        userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-owner-'));
-        helper.settings({ userDir, durstApiRetryDelay: 5, durstApiAttempts: 1, durstApiTimeout: 2000, durstEnsureRetryDelay: 20 });
-        await helper.startServer();
-        sim = new DurstSimulator({ apiAuth: { type: 'none' } });
-        await sim.start();
+        rig = await startDurstRig(helper, { userDir: 'owner', settings: { durstApiRetryDelay: 5, durstApiAttempts: 1, durstApiTimeout: 2000, durstEnsureRetryDelay: 20 } });
+        ({ sim, userDir } = rig);
     });
 
-    afterEach(async function () {
-        await helper.unload();
-        await sim.stop();
-        await helper.stopServer();
-        helper.settings({});
-        fs.rmSync(userDir, { recursive: true, force: true });
-    });
+    afterEach(() => stopDurstRig(helper, { ...rig, sim })); // the sim of the test: one restarts it on its port
 
     const subscriber = (extra = {}) => ({ id: 'sub', type: 'durst-subscriber', name: 'sim', apiUrl: sim.url, apiAuth: 'none',
         hostUri: 'http://127.0.0.1:9/', externalAuthType: 'XAUTH', xAuthUser: 'durst', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId: '', ...extra });
@@ -183,6 +176,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         const state = JSON.parse(fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8'));
         assert.deepStrictEqual([state.subscriptions.s1.subscriptionId, state.subscriptions.s2.subscriptionId], [activeIds()[0], activeIds()[0]]);
         await helper.setFlows([subscriber(), subscription('s2')], 'nodes');
+        // a duration: no switch-off within 100 ms of the delete.
         await sleep(100);
         assert.strictEqual(activeIds().length, 1, 'still used by s2');
         await helper.setFlows([subscriber()], 'nodes');
@@ -236,6 +230,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         const state = JSON.parse(fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8'));
         assert.deepStrictEqual(state.subscriptions, {});
         await helper.setFlows([subscriber()], 'nodes');
+        // a duration: no switch-off within 100 ms of the delete.
         await sleep(100);
         assert.strictEqual(activeIds().length, 1);
         assert.ok(!helper.log().getCalls().some((c) => /switched off/.test(c.args[0].msg)));
@@ -280,6 +275,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         // As after a restart of Node-RED: every node starts again and finds its remembered ids gone.
         await helper.setFlows([subscriber({ name: 'again' }), subscription('s1'), subscription('s2', { path: 'durst/b' })], 'full', creds());
         await waitFor(() => all().filter((s) => s.status === 'ACTIVE').length === 2 && /active/.test(statusText('s1')) && /active/.test(statusText('s2')), 'both ensured again');
+        // a duration: no second subscriber or subscription within 100 ms.
         await sleep(100);
         assert.strictEqual(sim.subscribers().length, 1);
         assert.deepStrictEqual(all().map((s) => [s.path, s.status]).sort(), [['durst/a', 'ACTIVE'], ['durst/b', 'ACTIVE']]);

@@ -4,14 +4,13 @@
 // and switch-offs that run with no ensuring node left (or are reported once when nobody can run them).
 const assert = require('assert');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
 const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
 const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
-const { DurstSimulator } = require('../../dist/simulators/durst');
 const { STATE_FILE_NAME, DurstStateStore } = require('../../dist/nodes/lib/durst/state-store');
 const { sleep, waitFor: waitUntil } = require('../lib/wait');
+const { startDurstRig, stopDurstRig } = require('../lib/durst-helper');
 
 helper.init(require.resolve('node-red'));
 const catchNode = require(require.resolve('@node-red/nodes/core/common/25-catch.js', { paths: [path.dirname(require.resolve('node-red'))] }));
@@ -23,25 +22,18 @@ const waitFor = (predicate, what, timeoutMs = 5000) => waitUntil(predicate, what
 
 describe('durst service: login, unconfirmed creates, Catch, switch-offs (test helper)', function () {
     this.timeout(20000);
+    let rig;
     let sim;
     let userDir;
     const modules = [subscriberNode, subscriptionNode, catchNode];
 
     beforeEach(async function () {
-        userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'print-events-service-'));
-        helper.settings({ userDir, durstApiRetryDelay: 5, durstApiAttempts: 2, durstApiTimeout: 2000, durstEnsureRetryDelay: 50 });
-        await helper.startServer();
-        sim = new DurstSimulator({ apiAuth: { type: 'login', user: USER, password: PASSWORD } });
-        await sim.start();
+        rig = await startDurstRig(helper, { userDir: 'service', simOptions: { apiAuth: { type: 'login', user: USER, password: PASSWORD } },
+            settings: { durstApiRetryDelay: 5, durstApiAttempts: 2, durstApiTimeout: 2000, durstEnsureRetryDelay: 50 } });
+        ({ sim, userDir } = rig);
     });
 
-    afterEach(async function () {
-        await helper.unload();
-        await sim.stop();
-        await helper.stopServer();
-        helper.settings({});
-        fs.rmSync(userDir, { recursive: true, force: true });
-    });
+    afterEach(() => stopDurstRig(helper, rig));
 
     const TAB = { id: 'tab', type: 'tab', label: 'durst' };
     const subscriber = (extra = {}) => ({ id: 'sub', type: 'durst-subscriber', name: 'sim', apiUrl: sim.url, apiAuth: 'login', loginMethod: 'auto',

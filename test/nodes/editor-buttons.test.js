@@ -19,7 +19,8 @@ const { resolveEnvReference } = require('../../dist/nodes/lib/editor-secrets');
 // Only to compare with: the function Node-RED 4.1 applies to every credential of a node it creates.
 const fromNodeRed = (id) => require(require.resolve(id, { paths: [require('path').dirname(require.resolve('node-red'))] }));
 const { sleep, waitFor } = require('../lib/wait');
-const { serveHttpNode } = require('../lib/http-node-server');
+const { failureOf } = require('../lib/admin-answer');
+const { startDurstRig, stopDurstRig } = require('../lib/durst-helper');
 const { mapEnvVarProperties } = fromNodeRed('@node-red/runtime/lib/flows/util');
 const { util: redUtil } = fromNodeRed('@node-red/util');
 
@@ -45,6 +46,16 @@ const ENV = {
 function assertNoSecret(res) {
     const text = JSON.stringify(res.body) + (res.text || '');
     for (const secret of SECRETS) { assert.ok(!text.includes(secret), `the answer contains a secret: ${text}`); }
+}
+
+/** Posts `form` (urlencoded text) to `path` as an HTML form and as text/plain: each refused with 415 JSON, no secret in it. */
+async function assertRefusesNonJson(path, form) {
+    for (const type of ['form', 'text/plain']) {
+        const res = await helper.request().post(path).type(type).send(form);
+        assert.strictEqual(res.status, 415, type + ' -> ' + res.text);
+        assert.deepStrictEqual([res.body.ok, res.body.code, typeof res.body.error], [false, 'notJson', 'string']);
+        assertNoSecret(res);
+    }
 }
 
 function setEnv() { Object.assign(process.env, ENV); }
@@ -123,7 +134,8 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             assert.deepStrictEqual(seen.accepted, [MIS_KEY, MIS_KEY]);
             await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
             res = await post({ url: sim.url, misKey: 'x${PE_TEST_MISKEY}' });
-            assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code: 'rejected', statusCode: 403 });
+            assert.deepStrictEqual(failureOf(res), { status: 400, ok: false, code: 'problem', error: 'string',
+                vars: { cause: 'rejected', statusCode: 403, detail: '' }, statusCode: 403 });
         });
 
         it('resolves a typed ${VAR} in the deployed node\'s context: a flow environment variable', async function () {
@@ -174,6 +186,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             const empty = await post({ id: 'cfg', url: elsewhere, misKey: '' });
             assert.strictEqual(empty.status, 400);
             assert.match(empty.body.error, /no MisKey/);
+            assert.strictEqual(empty.body.code, 'misKeyRequired');
             // a duration: no connection may reach the other URL within 200 ms.
             await sleep(200);
             assert.strictEqual(bystander.connections, 0, 'a connection reached the other URL');
@@ -198,13 +211,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
 
         it('refuses a body that is not JSON (a cross-site HTML form can send urlencoded without a preflight) with 415 JSON', async function () {
             await helper.load([pfConfigNode], [config()], { cfg: { misKey: MIS_KEY } });
-            for (const type of ['form', 'text/plain']) {
-                const res = await helper.request().post('/print-events/printfactory/test').type(type)
-                    .send(`url=${encodeURIComponent(sim.url)}&misKey=${encodeURIComponent('${PE_TEST_MISKEY}')}`);
-                assert.strictEqual(res.status, 415, type + ' -> ' + res.text);
-                assert.deepStrictEqual([res.body.ok, typeof res.body.error], [false, 'string']);
-                assertNoSecret(res);
-            }
+            await assertRefusesNonJson('/print-events/printfactory/test', `url=${encodeURIComponent(sim.url)}&misKey=${encodeURIComponent('${PE_TEST_MISKEY}')}`);
             assert.deepStrictEqual(seen, { accepted: [], rejected: [] });
         });
 
@@ -225,12 +232,13 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
                 const server = await answering(status);
                 try {
                     const res = await post({ url: server.url, misKey: MIS_KEY });
-                    assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code, statusCode: status });
+                    assert.deepStrictEqual(failureOf(res), { status: code === 'rejected' ? 400 : 502, ok: false, code: 'problem', error: 'string',
+                        vars: { cause: code, statusCode: status, detail: '' }, statusCode: status });
                     assertNoSecret(res);
                 } finally { await server.close(); }
             }
             const dns = await post({ url: 'ws://no-such-host.invalid:27489', misKey: MIS_KEY });
-            assert.deepStrictEqual(dns.body, { ok: false, result: 'problem', code: 'hostNotFound' });
+            assert.deepStrictEqual(failureOf(dns), { status: 502, ok: false, code: 'problem', error: 'string', vars: { cause: 'hostNotFound', statusCode: '', detail: '' } });
         });
 
         it('sends the MisKey trimmed', async function () {
@@ -246,13 +254,15 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             await waitFor(() => sim.connectionCount === 1, 'the live connection');
             // Nothing listens there (issue #21: this was "Not tested: already holds the connection").
             const nothing = await post({ url: 'ws://127.0.0.1:9', misKey: MIS_KEY });
-            assert.deepStrictEqual(nothing.body, { ok: false, result: 'probeFailed', code: 'connectionRefused', holderUrl: sim.url });
+            assert.deepStrictEqual(failureOf(nothing), { status: 502, ok: false, code: 'probeFailed', error: 'string',
+                vars: { cause: 'connectionRefused', statusCode: '', detail: '', holderUrl: sim.url } });
             // A wrong path on a web server.
             const headers = [];
             const wrong = await answering(404, headers);
             try {
                 const res = await post({ url: wrong.url, misKey: ` ${MIS_KEY}` });
-                assert.deepStrictEqual(res.body, { ok: false, result: 'probeFailed', code: 'notFound', statusCode: 404, holderUrl: sim.url });
+                assert.deepStrictEqual(failureOf(res), { status: 502, ok: false, code: 'probeFailed', error: 'string',
+                    vars: { cause: 'notFound', statusCode: 404, detail: '', holderUrl: sim.url }, statusCode: 404 });
             } finally { await wrong.close(); }
             assert.strictEqual(headers.length, 1);
             assert.strictEqual(headers[0].miskey, undefined, 'the MisKey was not sent to the other URL');
@@ -263,7 +273,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             other.on('rejected', (reason) => otherSeen.push(reason));
             try {
                 const res = await post({ url: other.url, misKey: MIS_KEY });
-                assert.deepStrictEqual(res.body, { ok: true, result: 'probeAnswered', statusCode: 401, holderUrl: sim.url });
+                assert.deepStrictEqual(res.body, { ok: true, result: 'probeAnswered', vars: { statusCode: 401, holderUrl: sim.url } });
                 assert.deepStrictEqual(otherSeen, ['auth'], 'one handshake without MisKey (401)');
                 assert.strictEqual(other.peakConnections, 0);
             } finally { await other.stop(); }
@@ -278,8 +288,9 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
                     { id: 'pf', type: 'printfactory-notification', z: 'tab', account: 'cfg', events: [], wires: [[]] }], { cfg: { misKey: MIS_KEY } });
                 await waitFor(() => seen.rejected.includes('duplicate'), 'the node refused with 409');
                 let res;
-                await waitFor(async () => { res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER }); return res.body.result === 'liveFailing'; }, 'liveFailing');
-                assert.deepStrictEqual(res.body, { ok: false, result: 'liveFailing', code: 'refused409', statusCode: 409 });
+                await waitFor(async () => { res = await post({ id: 'cfg', url: sim.url, misKey: PLACEHOLDER }); return res.body.code === 'liveFailing'; }, 'liveFailing');
+                assert.deepStrictEqual(failureOf(res), { status: 502, ok: false, code: 'liveFailing', error: 'string',
+                    vars: { cause: 'refused409', statusCode: 409, detail: '' }, statusCode: 409 });
             } finally { intruder.terminate(); }
         });
 
@@ -307,12 +318,11 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
     });
 
     describe('durst-subscriber "Register / check"', function () {
-        let sim;
         let RED;
-        let httpNode;
+        let rig;
+        let sim;
         let hostUri;
-        const capture = (red) => { RED = red; };
-        const modules = [capture, subscriberNode, subscriptionNode, webhookNode];
+        const modules = [(red) => { RED = red; }, subscriberNode, subscriptionNode, webhookNode];
         // `mode: 'apply'`: what the dialog sends once the user confirmed the plan (the check step has tests of its own).
         const register = (body) => helper.request().post('/print-events/durst/subscriber/register')
             .send(body && typeof body === 'object' && !Array.isArray(body) ? { mode: 'apply', ...body } : body);
@@ -324,21 +334,13 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
         }
 
         beforeEach(async function () {
-            helper.settings({ durstApiRetryDelay: 5, durstApiTimeout: 2000, durstEnsureRetryDelay: 20 });
-            await new Promise((resolve) => helper.startServer(resolve));
-            sim = undefined;
             RED = undefined;
-            httpNode = await serveHttpNode(() => RED);
-            hostUri = httpNode.base + '/';
+            // No simulator yet: each test starts the one it needs (startSim).
+            rig = await startDurstRig(helper, { getRED: () => RED, simOptions: false, settings: { durstApiRetryDelay: 5, durstApiTimeout: 2000, durstEnsureRetryDelay: 20 } });
+            ({ sim, hostUri } = rig);
         });
 
-        afterEach(async function () {
-            await helper.unload();
-            if (sim) { await sim.stop(); }
-            await httpNode.close();
-            await new Promise((resolve) => helper.stopServer(resolve));
-            helper.settings({});
-        });
+        afterEach(() => stopDurstRig(helper, { ...rig, sim }));
 
         function subscriber(extra = {}) {
             return { id: 'sub', type: 'durst-subscriber', name: 'sim', apiUrl: sim.url, apiAuth: 'none', hostUri,
@@ -464,13 +466,7 @@ describe('editor buttons with stored and ${VAR} secrets', function () {
             const sub = subscriber({ externalAuthType: 'JWT_SIGNING' });
             await helper.load(modules, hookFlow(sub, false), { sub: { jwtKey: JWT_KEY } });
             // Without adminAuth such a form could make the runtime send a resolved ${VAR} (here in hostUri) anywhere.
-            for (const type of ['form', 'text/plain']) {
-                const res = await helper.request().post('/print-events/durst/subscriber/register').type(type)
-                    .send(`apiUrl=${encodeURIComponent(sim.url)}&hostUri=${encodeURIComponent('${PE_TEST_DURST_JWT}')}`);
-                assert.strictEqual(res.status, 415, type + ' -> ' + res.text);
-                assert.deepStrictEqual([res.body.ok, typeof res.body.error], [false, 'string']);
-                assertNoSecret(res);
-            }
+            await assertRefusesNonJson('/print-events/durst/subscriber/register', `apiUrl=${encodeURIComponent(sim.url)}&hostUri=${encodeURIComponent('${PE_TEST_DURST_JWT}')}`);
             assert.strictEqual(sim.requests.length, 0);
         });
 

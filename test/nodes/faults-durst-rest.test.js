@@ -10,7 +10,8 @@ const helper = require('node-red-node-test-helper');
 const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
 const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
 const { DurstSimulator } = require('../../dist/simulators/durst');
-const { activeResources, assertNoNewResources } = require('../lib/resources');
+const { helperServerLeavesNothing } = require('../lib/resources');
+const { sleep, waitFor: waitUntil } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));
 
@@ -20,17 +21,7 @@ const API_PASSWORD = 'faults-rest-api-password-77';
 const TOPIC = 'STATUS/PRODUCTION_JOB/*';
 const PATH = 'hooks/jobs';
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(check, what, timeoutMs = 8000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = check();
-        if (value) { return value; }
-        if (Date.now() > deadline) { assert.fail(`timed out waiting for ${what}`); }
-        await sleep(20);
-    }
-}
+const waitFor = (check, what, timeoutMs = 8000) => waitUntil(check, what, timeoutMs, { intervalMs: 20 });
 
 function flow(apiUrl, { apiAuth = 'login' } = {}) {
     return [
@@ -138,7 +129,7 @@ const CASES = [
             const failed = await act(node, out, { action: 'list' });
             assert.ok(failed.error, 'done(err) for a timed-out call');
             sim.setLatency(0);
-            await sleep(1100); // let the slow answers still under way finish
+            await waitFor(() => sim.answersHeld === 0, 'the slow answers still under way', 5000);
             const listed = await act(node, out, { action: 'list' });
             assert.ifError(listed.error);
             assert.strictEqual(listed.msg.statusCode, 200);
@@ -202,19 +193,7 @@ const CASES = [
 
 describe('faults: Durst REST (durst-subscriber + durst-subscription)', function () {
     this.timeout(20000);
-    let resourcesBefore;
-
-    before(async function () {
-        await null; // mocha's hook timer is counted on both sides
-        resourcesBefore = activeResources();
-        await helper.startServer();
-    });
-
-    after(async function () {
-        await helper.stopServer();
-        helper.settings({});
-        await assertNoNewResources(resourcesBefore);
-    });
+    helperServerLeavesNothing(helper, () => helper.settings({}));
 
     for (const c of CASES) {
         it(`${c.name} (${c.outcome})`, async function () {

@@ -15,11 +15,11 @@ const configNode = require('../../dist/nodes/printfactory-config/printfactory-co
 const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
 const { PrintFactorySimulator, freshExample } = require('../../dist/simulators/printfactory');
 const { connectionHolding } = require('../../dist/nodes/lib/printfactory/connection');
-const { activeResources, assertNoNewResources } = require('../lib/resources');
+const { helperServerLeavesNothing } = require('../lib/resources');
+const { sleep, waitFor } = require('../lib/wait');
 
 helper.init(require.resolve('node-red'));
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const STATUS = (key) => `printfactory-notification.status.${key}`;
 
 // Short timings so faults resolve in a test's time: heartbeat 200 ms, handshake timeout 300 ms,
@@ -32,16 +32,6 @@ function newMisKey() {
     const key = `faults-mis-key-${process.pid}-${++keyCounter}-secret`;
     usedKeys.push(key);
     return key;
-}
-
-async function waitFor(check, what, timeoutMs = 5000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await check();
-        if (value) { return value; }
-        if (Date.now() > deadline) { assert.fail(`timed out waiting for ${what}`); }
-        await sleep(10);
-    }
 }
 
 function statusesOf(node) {
@@ -120,6 +110,14 @@ async function connected(ctx) {
     await waitFor(() => lastStatus(ctx.node).fill === 'green', 'green connected status');
 }
 
+/** Once connected (green), three fresh notifications arrive; returns their GUIDs. */
+async function deliversAgain(ctx) {
+    await connected(ctx);
+    const sent = sendBatch(ctx.sim, 3);
+    await expectDelivered(ctx, sent);
+    return sent;
+}
+
 // ------------------------------------------------------------------------------------------
 // Connection faults
 
@@ -168,9 +166,7 @@ const CONNECTION_CASES = [
             await waitFor(() => lastStatus(ctx.node).text === STATUS('reconnecting'), 'heartbeat detects the dead socket', 3000);
             ctx.sim.setAnswerPings(true);
             await waitFor(() => ctx.sim.events.connections > before && ctx.sim.connectionCount === 1, 'a new connection');
-            await connected(ctx);
-            const sent = sendBatch(ctx.sim, 3);
-            await expectDelivered(ctx, sent);
+            const sent = await deliversAgain(ctx);
             assertExactlyOnce(ctx, sent);
         }
     },
@@ -184,9 +180,7 @@ const CONNECTION_CASES = [
             assert.strictEqual(ctx.sim.connectionCount, 0);
             ctx.sim.setHangHandshake(false);
             await waitFor(() => ctx.sim.connectionCount === 1, 'connects once the server answers', 4000);
-            await connected(ctx);
-            const sent = sendBatch(ctx.sim, 3);
-            await expectDelivered(ctx, sent);
+            await deliversAgain(ctx);
         }
     },
     {
@@ -251,8 +245,7 @@ const CONNECTION_CASES = [
             assert.ok(attempts < 20, `backoff, not a tight loop (${attempts} attempts)`);
             await new Promise((resolve) => { ctx.other.once('close', resolve); ctx.other.close(); });
             await waitFor(() => ctx.sim.connectionCount === 1 && lastStatus(ctx.node).fill === 'green', 'connects after the other left');
-            const sent = sendBatch(ctx.sim, 3);
-            await expectDelivered(ctx, sent);
+            await deliversAgain(ctx);
         }
     },
     {
@@ -265,9 +258,7 @@ const CONNECTION_CASES = [
             assert.ok(helper.log().getCalls().some((c) => /ECONNREFUSED/.test(JSON.stringify(c.args))), 'the warning names ECONNREFUSED');
             ctx.sim = await startSim([ctx.misKey], ctx.port);
             await waitFor(() => ctx.sim.connectionCount === 1, 'connects when the server appears', 3000);
-            await connected(ctx);
-            const sent = sendBatch(ctx.sim, 3);
-            await expectDelivered(ctx, sent);
+            await deliversAgain(ctx);
         }
     },
     {
@@ -307,20 +298,10 @@ const BAD_FRAMES = [
 
 describe('faults: PrintFactory', function () {
     this.timeout(20000);
-    let resourcesBefore;
-
-    before(async function () {
-        await null; // mocha's hook timer is counted on both sides
-        resourcesBefore = activeResources();
-        await helper.startServer();
-    });
-
-    after(async function () {
-        await helper.stopServer();
+    helperServerLeavesNothing(helper, () => {
         for (const key of usedKeys) {
             assert.strictEqual(connectionHolding(key), undefined, 'no connection still holds a MisKey after close');
         }
-        await assertNoNewResources(resourcesBefore);
     });
 
     function assertNoSecret(ctx) {

@@ -8,7 +8,8 @@ const helper = require('node-red-node-test-helper');
 const configNode = require('../../dist/nodes/printfactory-config/printfactory-config.js');
 const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
 const apiNode = require('../../dist/nodes/printfactory-api/printfactory-api.js');
-const { PrintFactorySimulator, PRINTFACTORY_EXAMPLES, FLOOR_DEVICE_GUIDS } = require('../../dist/simulators/printfactory');
+const { PRINTFACTORY_EXAMPLES, FLOOR_DEVICE_GUIDS } = require('../../dist/simulators/printfactory');
+const { startPrintFactoryRig, stopPrintFactoryRig } = require('../lib/printfactory-helper');
 const { waitFor } = require('../lib/wait');
 const spies = require('../lib/helper-spies');
 
@@ -49,17 +50,8 @@ describe('printfactory-api against the simulator', function () {
     this.timeout(15000);
     let sim;
 
-    beforeEach(async function () {
-        await helper.startServer();
-        sim = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [MIS_KEY] });
-        await sim.start();
-    });
-
-    afterEach(async function () {
-        await helper.unload();
-        await sim.stop();
-        await helper.stopServer();
-    });
+    beforeEach(async function () { sim = await startPrintFactoryRig(helper, [MIS_KEY]); });
+    afterEach(() => stopPrintFactoryRig(helper, sim));
 
     async function load(apiProps, extra, misKey = MIS_KEY) {
         await helper.load([configNode, notificationNode, apiNode, catchNode], flow(sim, apiProps, extra), { cfg: { misKey } });

@@ -8,8 +8,8 @@ const WebSocket = require('ws');
 const helper = require('node-red-node-test-helper');
 const configNode = require('../../dist/nodes/printfactory-config/printfactory-config.js');
 const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
-const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
 const { sleep, waitFor } = require('../lib/wait');
+const { startPrintFactoryRig, stopPrintFactoryRig } = require('../lib/printfactory-helper');
 
 helper.init(require.resolve('node-red'));
 
@@ -46,17 +46,8 @@ describe('printfactory-notification connection events', function () {
     this.timeout(10000);
     let sim;
 
-    beforeEach(async function () {
-        await helper.startServer();
-        sim = new PrintFactorySimulator({ port: 0, host: '127.0.0.1', misKeys: [MIS_KEY] });
-        await sim.start();
-    });
-
-    afterEach(async function () {
-        await helper.unload();
-        await sim.stop();
-        await helper.stopServer();
-    });
+    beforeEach(async function () { sim = await startPrintFactoryRig(helper, [MIS_KEY]); });
+    afterEach(() => stopPrintFactoryRig(helper, sim));
 
     async function load(flow, credentials = CREDS) {
         await helper.load([configNode, notificationNode], flow, credentials);

@@ -13,6 +13,7 @@ const { PrintFactoryLease, leaseTopicBase, LEASE_TOPIC_PREFIX } = require('../..
 const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
 const demo = require('../../dist/harness/demo/services');
 const { waitFor } = require('../lib/wait');
+const { failureOf } = require('../lib/admin-answer');
 const spies = require('../lib/helper-spies');
 
 helper.init(require.resolve('node-red'));
@@ -98,7 +99,7 @@ describe('printfactory-config with an HA broker (haBroker)', function () {
         assert.match(down.payload.detail, /other-instance/);
         // "Test connection" on a standby would open a second connection for the organisation: it is skipped.
         const test = await helper.request().post('/print-events/printfactory/test').send({ id: 'cfg', url: sim.url, misKey: MIS_KEY });
-        assert.deepStrictEqual(test.body, { ok: false, result: 'standby', holder: 'other-instance' });
+        assert.deepStrictEqual(failureOf(test), { status: 409, ok: false, code: 'standby', error: 'string', vars: { holder: 'other-instance' } });
         assert.strictEqual(sim.connectionCount, 0);
         assert.strictEqual(sim.peakConnections, 0, 'neither the standby nor its test button opened a PrintFactory connection');
 

@@ -10,6 +10,7 @@ const configNode = require('../../dist/nodes/printfactory-config/printfactory-co
 const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
 const { PrintFactorySimulator, PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES } = require('../../dist/simulators/printfactory');
 const { sleep, waitFor } = require('../lib/wait');
+const { failureOf } = require('../lib/admin-answer');
 
 helper.init(require.resolve('node-red'));
 
@@ -408,7 +409,8 @@ describe('printfactory nodes against the simulator', function () {
             assert.deepStrictEqual(res.body, { ok: true, result: 'accepted' });
             await waitFor(() => sim.connectionCount === 0, 'the test socket to close');
             res = await post({ url: sim.url, misKey: 'nope' });
-            assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code: 'rejected', statusCode: 403 });
+            assert.deepStrictEqual(failureOf(res), { status: 400, ok: false, code: 'problem', error: 'string',
+                vars: { cause: 'rejected', statusCode: 403, detail: '' }, statusCode: 403 });
             // The stored credential of a deployed config node is used for the placeholder.
             res = await post({ id: 'cfg', url: sim.url, misKey: '__PWRD__' });
             assert.strictEqual(res.body.result, 'accepted');
@@ -417,7 +419,7 @@ describe('printfactory nodes against the simulator', function () {
             const port = closed.address().port;
             await new Promise((resolve) => closed.close(resolve));
             res = await post({ url: `ws://127.0.0.1:${port}`, misKey: MIS_KEY });
-            assert.deepStrictEqual(res.body, { ok: false, result: 'problem', code: 'connectionRefused' });
+            assert.deepStrictEqual(failureOf(res), { status: 502, ok: false, code: 'problem', error: 'string', vars: { cause: 'connectionRefused', statusCode: '', detail: '' } });
             res = await post({ url: 'http://x', misKey: MIS_KEY });
             assert.strictEqual(res.status, 400);
             res = await post({ url: sim.url });

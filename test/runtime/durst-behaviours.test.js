@@ -6,10 +6,8 @@
 // with two ensuring nodes. After every step: 1 subscriber, exactly 1 ACTIVE subscription per ensuring node, and
 // every fired event reaches the flow exactly once. One process for all behaviours keeps the run time modest.
 const assert = require('assert');
-const { DurstSimulator } = require('../../dist/simulators/durst');
-const { freePort } = require('../lib/stock-node-red');
-const { RestartableNodeRed, LOGIN_CREDENTIALS, startCollector, ensuredLine } = require('../lib/durst-runtime');
-const { waitFor } = require('../e2e/harness');
+const { ensuredLine, durstBaseFlow, startDurstRuntime, stopDurstRuntime } = require('../lib/durst-runtime');
+const { sleep, waitFor } = require('../lib/wait');
 
 // Restarts per behaviour (the issue's "across 3 restarts"); PRINT_EVENTS_DURST_RESTARTS=1 for a quick local run.
 const RESTARTS = Number(process.env.PRINT_EVENTS_DURST_RESTARTS || 3);
@@ -33,13 +31,7 @@ const ENTITY_OF = { 'STATUS/PRODUCTION_JOB/*': 'PRODUCTION_JOB', 'STATUS/MOTIF/*
 
 /** Two ensuring nodes (a, b), each with its webhook on its path; `nodes.b` null = b deleted. */
 function flowsOf({ apiUrl, hostUri, collectorUrl, nodes }) {
-    const flows = [
-        { id: 'tab1', type: 'tab', label: 'durst' },
-        { id: 'sub1', type: 'durst-subscriber', name: 'durst', apiUrl, apiAuth: 'login', loginMethod: 'auto', hostUri, externalAuthType: 'NONE',
-            xAuthUser: '', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId: '' },
-        { id: 'post1', type: 'http request', z: 'tab1', name: 'collector', method: 'POST', ret: 'txt', paytoqs: 'ignore', url: collectorUrl,
-            tls: '', persist: false, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], x: 420, y: 80, wires: [] }
-    ];
+    const flows = durstBaseFlow({ apiUrl, hostUri, collectorUrl, x: 420 });
     let y = 80;
     for (const [key, node] of Object.entries(nodes)) {
         if (!node) { continue; }
@@ -54,14 +46,14 @@ function flowsOf({ apiUrl, hostUri, collectorUrl, nodes }) {
 
 describe('durst: one real Node-RED process against every server behaviour, with login', function () {
     this.timeout(600000);
+    let rig;
     let sim;
-    let collector;
     let red;
-    let hostUri;
     let nextEntity = 7000;
     let nodes;
 
-    const flows = () => flowsOf({ apiUrl: sim.url, hostUri, collectorUrl: collector.url, nodes });
+    const flowsFor = (where) => flowsOf({ ...where, nodes });
+    const flows = () => flowsFor({ apiUrl: sim.url, hostUri: rig.hostUri, collectorUrl: rig.collector.url });
     const all = () => sim.subscribers().flatMap((s) => sim.subscriptions(s.id));
     const active = () => all().filter((s) => s.status === 'ACTIVE');
     const detail = () => `\nsimulator: ${JSON.stringify(all())}\nlog:\n${red.log.slice(-4000)}`;
@@ -73,12 +65,12 @@ describe('durst: one real Node-RED process against every server behaviour, with 
             const deliveries = await sim.fireStatus(ENTITY_OF[node.topic], id, 'PRINTING');
             assert.strictEqual(deliveries.length, 1, `${what}: ${node.topic} sent to ${deliveries.length} subscriptions${detail()}`);
             assert.strictEqual(deliveries[0].status, 200, `${what}: callback answered ${deliveries[0].status} ${deliveries[0].error || ''}`);
-            await waitFor(() => collector.received.some((b) => b.entityId === id), { what: `${what}: ${node.topic} ${id} in the flow` });
+            await waitFor(() => rig.collector.received.some((b) => b.entityId === id), `${what}: ${node.topic} ${id} in the flow`, 20000);
         }
-        // A duplicate would arrive right behind the first.
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        // a duration: a duplicate would arrive right behind the first.
+        await sleep(150);
         const seen = new Map();
-        for (const b of collector.received) { seen.set(b.entityId, (seen.get(b.entityId) || 0) + 1); }
+        for (const b of rig.collector.received) { seen.set(b.entityId, (seen.get(b.entityId) || 0) + 1); }
         assert.ok([...seen.values()].every((n) => n === 1), `${what}: every callback arrived once`);
     }
 
@@ -100,32 +92,19 @@ describe('durst: one real Node-RED process against every server behaviour, with 
     /** Waits until each of `keys` logged an ensure of its current topic and path beyond `before`. */
     async function ensured(before, keys, what) {
         await waitFor(() => keys.every((k) => red.count(ensuredLine(nodes[k].topic, nodes[k].path)) > (before[k] || 0)),
-            { what: `${what}: ensure of ${keys.join(', ')}${detail()}` });
+            `${what}: ensure of ${keys.join(', ')}`, 20000, { intervalMs: 100, detail });
     }
 
     before(async function () {
-        const simPort = await freePort();
-        sim = new DurstSimulator({ port: simPort, slowCreateMs: SLOW_CREATE_MS });
-        await sim.start();
-        collector = await startCollector();
-        const port = await freePort();
-        hostUri = `http://127.0.0.1:${port}/`;
         nodes = { a: { topic: 'STATUS/PRODUCTION_JOB/*', path: 'durst/a' }, b: { topic: 'STATUS/MOTIF/*', path: 'durst/b' } };
-        red = new RestartableNodeRed({ port, flows: flows(), credentials: LOGIN_CREDENTIALS, settings: { durstApiTimeout: API_TIMEOUT_MS } });
+        rig = await startDurstRuntime({ flowsFor, simOptions: { slowCreateMs: SLOW_CREATE_MS }, settings: { durstApiTimeout: API_TIMEOUT_MS } });
+        ({ sim, red } = rig);
         await red.start();
         await ensured({}, ['a', 'b'], 'first start');
         await assertState('first start');
     });
 
-    after(async function () {
-        if (red) { await red.stop(); }
-        if (sim) { await sim.stop(); }
-        if (collector) {
-            collector.server.closeAllConnections();
-            await new Promise((resolve) => collector.server.close(resolve));
-        }
-        if (red) { red.remove(); }
-    });
+    after(() => stopDurstRuntime(rig));
 
     for (const [index, behaviour] of BEHAVIOURS.entries()) {
         it(`${behaviour.name}: ${RESTARTS} restarts, a path edit after the token expired, a topic edit after a Durst restart, a delete`, async function () {
@@ -138,7 +117,7 @@ describe('durst: one real Node-RED process against every server behaviour, with 
                 if (behaviour.transient && restart === 1) {
                     const failed = red.count(/Durst answered an HTML page: is a proxy or login page in front of apiUrl\?/);
                     await red.restart();
-                    await waitFor(() => red.count(/Durst answered an HTML page: is a proxy or login page in front of apiUrl\?/) > failed, { what: 'the HTML error' });
+                    await red.waitForLines(/Durst answered an HTML page: is a proxy or login page in front of apiUrl\?/, failed, 'the HTML error');
                     assert.strictEqual(creates(), createsBefore, 'nothing created from an HTML page');
                     assert.strictEqual(active().length, 2, 'the ensured subscriptions stay as they are');
                     sim.setBehaviour(behaviour.name, false);
@@ -171,7 +150,7 @@ describe('durst: one real Node-RED process against every server behaviour, with 
             const deleted = red.count(/its durst-subscription node was deleted/);
             nodes.b = null;
             await red.deploy(flows(), 'nodes');
-            await waitFor(() => red.count(/its durst-subscription node was deleted/) > deleted, { what: `${behaviour.name} delete${detail()}` });
+            await red.waitForLines(/its durst-subscription node was deleted/, deleted, `${behaviour.name} delete`);
             assert.strictEqual(all().filter((s) => s.topic === removed.topic && s.path === removed.path && s.status === 'ACTIVE').length, 0);
             await assertState(`${behaviour.name} delete`);
             // Back for the next behaviour.

@@ -8,19 +8,14 @@ const path = require('path');
 const { DurstSimulator } = require('../../dist/simulators/durst');
 const { STATE_FILE_NAME } = require('../../dist/nodes/lib/durst/state-store');
 const { freePort } = require('../lib/stock-node-red');
-const { ENSURED, RestartableNodeRed, LOGIN_CREDENTIALS, startCollector } = require('../lib/durst-runtime');
-const { waitFor } = require('../e2e/harness');
+const { ENSURED, RestartableNodeRed, LOGIN_CREDENTIALS, durstBaseFlow, startDurstRuntime, stopDurstRuntime } = require('../lib/durst-runtime');
+const { sleep, waitFor } = require('../lib/wait');
 
 function durstFlows({ apiUrl, hostUri, collectorUrl, topic = 'STATUS/PRODUCTION_JOB/*', path: subPath = 'durst/a', subscriberId = '', withSubscription = true }) {
     const flows = [
-        { id: 'tab1', type: 'tab', label: 'durst' },
-        // Durst's own login, as a user sets it up (the simulator requires it).
-        { id: 'sub1', type: 'durst-subscriber', name: 'durst', apiUrl, apiAuth: 'login', loginMethod: 'auto', hostUri, externalAuthType: 'NONE',
-            xAuthUser: '', jwtHeaderName: 'x-jwt-token', jwtMethod: 'HS256', subscriberId },
+        ...durstBaseFlow({ apiUrl, hostUri, collectorUrl, subscriberId }),
         { id: 'hook1', type: 'durst-webhook-in', z: 'tab1', name: '', subscriber: 'sub1', url: '/' + subPath, dedupeWindow: 30,
-            x: 120, y: 80, wires: [['post1']] },
-        { id: 'post1', type: 'http request', z: 'tab1', name: 'collector', method: 'POST', ret: 'txt', paytoqs: 'ignore', url: collectorUrl,
-            tls: '', persist: false, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], x: 320, y: 80, wires: [] }
+            x: 120, y: 80, wires: [['post1']] }
     ];
     if (withSubscription) {
         flows.push({ id: 'subs1', type: 'durst-subscription', z: 'tab1', name: '', subscriber: 'sub1', topic, path: subPath,
@@ -31,12 +26,11 @@ function durstFlows({ apiUrl, hostUri, collectorUrl, topic = 'STATUS/PRODUCTION_
 
 describe('durst: a real Node-RED process across restarts, edits and deletes', function () {
     this.timeout(180000);
+    let rig;
     let sim;
-    let simPort;
-    let collector;
     let red;
-    let hostUri;
     let nextJob = 5000;
+    const flowsWith = (options) => durstFlows({ apiUrl: sim.url, hostUri: rig.hostUri, collectorUrl: rig.collector.url, ...options });
 
     const active = () => sim.subscribers().flatMap((s) => sim.subscriptions(s.id)).filter((s) => s.status === 'ACTIVE');
 
@@ -46,36 +40,21 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
         const deliveries = await sim.fireStatus(entityType, id, 'PRINTING');
         for (const d of deliveries) { assert.strictEqual(d.status, 200, `callback to ${d.url}: ${d.status} ${d.error || ''}`); }
         if (deliveries.length > 0) {
-            await waitFor(() => collector.received.some((b) => b.entityId === id), { what: `status of ${entityType} ${id} in the flow` });
+            await waitFor(() => rig.collector.received.some((b) => b.entityId === id), `status of ${entityType} ${id} in the flow`, 20000);
         }
-        // Anything duplicated would arrive right behind the first; give it the time the first one took twice over.
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        return { sent: deliveries.length, emitted: collector.received.filter((b) => b.entityId === id).length };
+        // a duration: anything duplicated would arrive right behind the first; give it the time the first one took twice over.
+        await sleep(200);
+        return { sent: deliveries.length, emitted: rig.collector.received.filter((b) => b.entityId === id).length };
     }
 
-    async function ensuredAfter(before) {
-        await waitFor(() => red.count(ENSURED) > before, { what: `an ensure to finish:\n${red.log.slice(-3000)}` });
-    }
+    const ensuredAfter = (before) => red.waitForLines(ENSURED, before, 'an ensure to finish');
 
     before(async function () {
-        simPort = await freePort();
-        sim = new DurstSimulator({ port: simPort });
-        await sim.start();
-        collector = await startCollector();
-        const port = await freePort();
-        hostUri = `http://127.0.0.1:${port}/`;
-        red = new RestartableNodeRed({ port, flows: durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url }), credentials: LOGIN_CREDENTIALS });
+        rig = await startDurstRuntime({ flowsFor: durstFlows });
+        ({ sim, red } = rig);
     });
 
-    after(async function () {
-        if (red) { await red.stop(); }
-        if (sim) { await sim.stop(); }
-        if (collector) {
-            collector.server.closeAllConnections();
-            await new Promise((resolve) => collector.server.close(resolve));
-        }
-        if (red) { red.remove(); }
-    });
+    after(() => stopDurstRuntime(rig));
 
     afterEach(function () {
         if (this.currentTest.state === 'failed' && red) { console.log(red.log.slice(-4000)); }
@@ -107,7 +86,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
         await sim.stop();
         const failuresBefore = red.count(/not ensured: .*will retry/);
         await red.start();
-        await waitFor(() => red.count(/not ensured: .*will retry/) > failuresBefore, { what: 'a failed ensure' });
+        await red.waitForLines(/not ensured: .*will retry/, failuresBefore, 'a failed ensure');
         const before = red.count(ENSURED);
         await sim.start();
         await ensuredAfter(before);
@@ -119,7 +98,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
 
     it('a path edit (modified-nodes deploy) leaves exactly one ACTIVE subscription, on the new path', async function () {
         const before = red.count(ENSURED);
-        await red.deploy(durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url, path: 'durst/b' }), 'nodes');
+        await red.deploy(flowsWith({ path: 'durst/b' }), 'nodes');
         await ensuredAfter(before);
         const on = active();
         assert.strictEqual(on.length, 1, JSON.stringify(on));
@@ -135,7 +114,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
 
     it('a topic edit leaves exactly one ACTIVE subscription, with the new topic', async function () {
         const before = red.count(ENSURED);
-        await red.deploy(durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url, path: 'durst/b', topic: 'STATUS/MOTIF/*' }), 'nodes');
+        await red.deploy(flowsWith({ path: 'durst/b', topic: 'STATUS/MOTIF/*' }), 'nodes');
         await ensuredAfter(before);
         const on = active();
         assert.strictEqual(on.length, 1, JSON.stringify(on));
@@ -151,7 +130,7 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
             body: JSON.stringify({ topic: 'WORKFLOW/*', path: 'elsewhere', status: 'ACTIVE', publishInitialState: false })
         }).then((res) => res.json());
         const before = red.count(ENSURED);
-        await red.deploy(durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url, path: 'durst/c', topic: 'STATUS/MOTIF/*' }), 'full');
+        await red.deploy(flowsWith({ path: 'durst/c', topic: 'STATUS/MOTIF/*' }), 'full');
         await ensuredAfter(before);
         assert.deepStrictEqual(active().map((s) => s.path).sort(), ['durst/c', 'elsewhere']);
         assert.strictEqual(sim.subscriptions(subscriber.id).find((s) => s.id === foreign.id).status, 'ACTIVE');
@@ -159,8 +138,8 @@ describe('durst: a real Node-RED process across restarts, edits and deletes', fu
 
     it('a delete leaves none ACTIVE that it ensured, and a restart does not bring it back', async function () {
         const before = red.count(/its durst-subscription node was deleted/);
-        await red.deploy(durstFlows({ apiUrl: sim.url, hostUri, collectorUrl: collector.url, path: 'durst/c', withSubscription: false }), 'nodes');
-        await waitFor(() => red.count(/its durst-subscription node was deleted/) > before, { what: 'the switch-off of the deleted node' });
+        await red.deploy(flowsWith({ path: 'durst/c', withSubscription: false }), 'nodes');
+        await red.waitForLines(/its durst-subscription node was deleted/, before, 'the switch-off of the deleted node');
         assert.deepStrictEqual(active().map((s) => s.path), ['elsewhere'], 'only the foreign subscription stays ACTIVE');
         const created = sim.requests.filter((r) => r.method === 'POST' && !/\/login$/.test(r.path)).length;
         await red.restart();
@@ -208,7 +187,7 @@ describe('durst: two Node-RED instances sharing one pinned subscriber id deploy 
         // Every API answer is slow, so both instances list before either has created: a real race.
         sim.setLatency(1500);
         await Promise.all(reds.map((red) => red.deploy(flows(true), 'full')));
-        await waitFor(() => reds.every((red) => red.count(ENSURED) >= 1), { what: 'both instances to ensure' });
+        await waitFor(() => reds.every((red) => red.count(ENSURED) >= 1), 'both instances to ensure', 20000, { intervalMs: 100 });
         const all = sim.subscriptions(registered.id);
         assert.ok(all.length >= 2, `the race happened: both instances created one (${JSON.stringify(all)})`);
         const on = all.filter((s) => s.status === 'ACTIVE');

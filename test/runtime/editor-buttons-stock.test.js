@@ -87,7 +87,7 @@ describe('editor buttons in a stock Node-RED process with ${VAR} credentials', f
             const text = await res.text();
             assert.strictEqual(res.status, 400, `${path}: ${text}`);
             assert.match(res.headers.get('content-type'), /^application\/json/, `${path}: ${text}`);
-            assert.deepStrictEqual(JSON.parse(text), { ok: false, result: 'invalid', error: 'request body is not valid JSON' });
+            assert.deepStrictEqual(JSON.parse(text), { ok: false, code: 'badJson', error: 'request body is not valid JSON' });
         }
         // The runtime is still there and answers the next request.
         const res = await post('/print-events/printfactory/test', { id: 'pfc', url: pfSim.url, misKey: PLACEHOLDER });

@@ -14,6 +14,7 @@ const jwt = require('jsonwebtoken');
 const { WEBHOOK_LAYOUTS } = require('../lib/webhook-layouts');
 const { ROOT } = require('../lib/stock-node-red');
 const { activeResources, assertNoNewResources } = require('../lib/resources');
+const { sleep, waitFor } = require('../lib/wait');
 
 const JWT_KEY = 'faults-jwt-signing-key-0123456789';
 const XAUTH_USER = 'durst';
@@ -31,7 +32,6 @@ const withField = (b, field, value) => b.slice(0, -1) + `,${JSON.stringify(field
 
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
 const b64url = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let nextEntityId = 100000;
 /** A valid Durst status callback with a unique entityId, so every msg can be traced to its request. */
@@ -328,15 +328,13 @@ for (const layout of WEBHOOK_LAYOUTS) {
 
         /** Waits until `count` msgs satisfy `pick`, or a short while when none are expected; returns them. */
         async function settledMsgs(pick, count) {
-            const deadline = Date.now() + (count > 0 ? 10000 : 150);
-            let found = [];
-            for (;;) {
-                found = (await ctx.msgs()).filter(pick);
-                if ((count > 0 && found.length >= count) || Date.now() > deadline) { break; }
-                // a duration when count is 0: polls until the deadline.
-                await sleep(25);
+            if (count > 0) {
+                await waitFor(async () => (await ctx.msgs()).filter(pick).length >= count, `${count} msgs`, 10000, { intervalMs: 25 });
+            } else {
+                // a duration: no msg may arrive within 150 ms.
+                await sleep(150);
             }
-            // Anything extra (a duplicate) would arrive in the same turn; give it a moment to show.
+            // a duration: anything extra (a duplicate) would arrive in the same turn; give it a moment to show.
             await sleep(30);
             return (await ctx.msgs()).filter(pick);
         }

@@ -12,6 +12,7 @@ const crypto = require('crypto');
 const assert = require('assert');
 const jwt = require('jsonwebtoken');
 const { WEBHOOK_LAYOUTS } = require('../lib/webhook-layouts');
+const { sleep, waitFor } = require('../lib/wait');
 const { prng, fuzzSeed, randomJson, randomString, nestedJson, depthOf, parseStrictJson, pool } = require('../lib/fuzz');
 
 const REQUESTS_PER_LAYOUT = Number(process.env.FUZZ_REQUESTS) || 3000;
@@ -241,14 +242,10 @@ for (const layout of WEBHOOK_LAYOUTS) {
             // Every accepted callback once on each of the two wires; rejected ones and repeats never.
             const accepted = requests.filter((q) => q.expect === 200 && !q.repeat);
             const wantedPerWire = accepted.length;
-            let msgs = [];
-            for (let i = 0; i < 400; i++) {
-                msgs = await ctx.msgs();
-                if (msgs.length >= 2 * wantedPerWire) { break; }
-                await new Promise((resolve) => setTimeout(resolve, 25));
-            }
-            await new Promise((resolve) => setTimeout(resolve, 100));
-            msgs = await ctx.msgs();
+            await waitFor(async () => (await ctx.msgs()).length >= 2 * wantedPerWire, `${2 * wantedPerWire} msgs (FUZZ_SEED=${seed})`, 10000, { intervalMs: 25 });
+            // a duration: a msg too many (a repeat let through) would arrive within 100 ms.
+            await sleep(100);
+            const msgs = await ctx.msgs();
             for (const wire of ['out', 'out2']) {
                 const onWire = msgs.filter((m) => m.node === wire);
                 assert.strictEqual(onWire.length, wantedPerWire, `msgs on ${wire}: ${onWire.length}, accepted callbacks: ${wantedPerWire} (FUZZ_SEED=${seed})`);

@@ -193,15 +193,20 @@ describe('both vendors behind a real squid proxy', function () {
     }
     const entriesFor = (target) => squid.entries().filter((e) => e.target.includes(target));
 
+    /** Once `sim` holds the deployed account's connection (`what`), one `example` it sends reaches node out as `topic`. */
+    async function deliversOne(sim, example, topic, what) {
+        const msgs = [];
+        helper.getNode('out').on('input', (m) => msgs.push(m));
+        await waitFor(() => sim.connectionCount === 1, what);
+        sim.sendExample(example);
+        await waitFor(() => msgs.length === 1, `${topic} through the proxy`);
+        assert.strictEqual(msgs[0].topic, topic);
+    }
+
     it('PrintFactory ws:// tunnels through HTTP_PROXY with URL-escaped Basic credentials', async function () {
         proxyEnv({ HTTP_PROXY: withAuth() });
         await helper.load(modules, pfFlow(pfUrl(pfPlain)), { cfg: { misKey: MIS_KEY } });
-        const msgs = [];
-        helper.getNode('out').on('input', (m) => msgs.push(m));
-        await waitFor(() => pfPlain.connectionCount === 1, 'the tunnelled connection');
-        pfPlain.sendExample('jobCreated');
-        await waitFor(() => msgs.length === 1, 'a notification through the proxy');
-        assert.strictEqual(msgs[0].topic, 'job.created');
+        await deliversOne(pfPlain, 'jobCreated', 'job.created', 'the tunnelled connection');
         await helper.unload();
         await squid.waitForEntries(() => entriesFor(`printfactory.test:${pfPlain.port}`).length === 1, 'the CONNECT');
         assert.deepStrictEqual(entriesFor(`printfactory.test:${pfPlain.port}`).map((e) => [e.method, e.status, e.user]),
@@ -215,8 +220,8 @@ describe('both vendors behind a real squid proxy', function () {
         // The test button: without the CA the TLS handshake inside the tunnel fails and it says why; with the
         // deployed tls-config node it is accepted; a tls-config id that is not deployed is a clear 400.
         await helper.load(modules, [TLS_NODE], { tls: { cadata: certs.ca } });
-        const untrusted = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY }).expect(200);
-        assert.deepStrictEqual([untrusted.body.ok, untrusted.body.result, untrusted.body.code], [false, 'problem', 'tlsUntrusted'], JSON.stringify(untrusted.body));
+        const untrusted = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY }).expect(502);
+        assert.deepStrictEqual([untrusted.body.ok, untrusted.body.code, untrusted.body.vars.cause], [false, 'problem', 'tlsUntrusted'], JSON.stringify(untrusted.body));
         const trusted = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY, tls: 'tls' }).expect(200);
         assert.deepStrictEqual(trusted.body, { ok: true, result: 'accepted' });
         const notDeployed = await helper.request().post('/print-events/printfactory/test').send({ url: pfUrl(pfTls), misKey: MIS_KEY, tls: 'nope' }).expect(400);
@@ -225,12 +230,7 @@ describe('both vendors behind a real squid proxy', function () {
         await waitFor(() => pfTls.connectionCount === 0, 'the test connection to close');
         // The deployed account with the tls-config node.
         await helper.load(modules, [...pfFlow(pfUrl(pfTls), { tls: 'tls' }), TLS_NODE], { cfg: { misKey: MIS_KEY }, tls: { cadata: certs.ca } });
-        const msgs = [];
-        helper.getNode('out').on('input', (m) => msgs.push(m));
-        await waitFor(() => pfTls.connectionCount === 1, 'the wss connection through the tunnel');
-        pfTls.sendExample('deviceStatus');
-        await waitFor(() => msgs.length === 1, 'a notification over wss');
-        assert.strictEqual(msgs[0].topic, 'device.status');
+        await deliversOne(pfTls, 'deviceStatus', 'device.status', 'the wss connection through the tunnel');
         await helper.unload();
         await waitFor(() => pfTls.connectionCount === 0, 'the close');
         await squid.waitForEntries(() => entriesFor(`printfactory.test:${pfTls.port}`).length >= 3, 'three CONNECTs');
@@ -314,9 +314,9 @@ describe('both vendors behind a real squid proxy', function () {
             // tls-config with the CA only: the servers refuse the handshake without a client certificate.
             await helper.load(modules, [TLS_NODE], { tls: { cadata: certs.ca } });
             const pfNoCert = await helper.request().post('/print-events/printfactory/test')
-                .send({ url: `wss://printfactory.test:${pfMtls.port}`, misKey: MIS_KEY, tls: 'tls' }).expect(200);
-            assert.deepStrictEqual([pfNoCert.body.result, pfNoCert.body.code], ['problem', 'tls'], JSON.stringify(pfNoCert.body));
-            assert.match(pfNoCert.body.detail, /certificate.required/i);
+                .send({ url: `wss://printfactory.test:${pfMtls.port}`, misKey: MIS_KEY, tls: 'tls' }).expect(502);
+            assert.deepStrictEqual([pfNoCert.body.code, pfNoCert.body.vars.cause], ['problem', 'tls'], JSON.stringify(pfNoCert.body));
+            assert.match(pfNoCert.body.vars.detail, /certificate.required/i);
             await helper.request().post('/print-events/durst/subscriber/register')
                 .send(registerForm(`https://durst.test:${durstMtls.port}`, { tls: 'tls' })).expect(502)
                 .then((res) => assert.match(res.body.error, /certificate required/));

@@ -5,6 +5,7 @@ const path = require('path');
 const assert = require('assert');
 const jwt = require('jsonwebtoken');
 const { spawn } = require('child_process');
+const { waitFor } = require('../lib/wait');
 const { DurstSimulator, echoSecret } = require('../../dist/simulators/durst');
 
 function request(url, method, body, headers = {}) {
@@ -85,11 +86,8 @@ describe('durst simulator', function () {
         sim.startTrickle(50);
         const jobEvents = (id) => received.filter((r) => r.url === '/status' && r.body.entityType === 'PRODUCTION_JOB' && r.body.entityId === id);
         const finishedWorkflows = () => new Set(received.filter((r) => r.url === '/workflow' && r.body.progress === 100).map((r) => r.body.name));
-        const start = Date.now();
-        while ((jobEvents(2068).length < 7 || finishedWorkflows().size < 2) && Date.now() - start < 8000) {
-            await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        sim.stopTrickle();
+        await waitFor(() => jobEvents(2068).length >= 7 && finishedWorkflows().size >= 2, 'job 2068 finished and two workflows done', 8000, { intervalMs: 20 })
+            .finally(() => sim.stopTrickle());
         const jobs = jobEvents(2068).slice(0, 7);
         assert.deepStrictEqual(jobs.map((r) => r.body.newStatus),
             ['CREATED', 'OUTPUT_CONFIG_ASSIGNED', 'IMPOSED', 'SENT_TO_PRINTER', 'PRINTING', 'PRINTED', 'FINISHED']);
@@ -258,9 +256,10 @@ describe('durst simulator', function () {
             sim.clearBehaviours();
             sim.setBehaviour('create-slow');
             const started = Date.now();
-            const slow = create();
-            await new Promise((resolve) => setTimeout(resolve, 50));
-            assert.strictEqual(sim.subscriptions(sub.id).length, 6, 'stored before the answer');
+            let answered = false;
+            const slow = create().finally(() => { answered = true; });
+            await waitFor(() => sim.subscriptions(sub.id).length === 6, 'the slow create stored');
+            assert.ok(!answered, 'stored before the answer');
             assert.strictEqual((await slow).status, 201);
             assert.ok(Date.now() - started >= 280, 'answered after slowCreateMs');
             sim.clearBehaviours();

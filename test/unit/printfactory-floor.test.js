@@ -3,6 +3,7 @@
 // documented shapes, devices moving between Printing, Idle and Error, inks drained and refilled, jobs recurring.
 const assert = require('assert');
 const WebSocket = require('ws');
+const { waitFor } = require('../lib/wait');
 const { PrintFactorySimulator, PrintFloor, FLOOR_DEVICE_GUIDS } = require('../../dist/simulators/printfactory');
 const { classify } = require('../../dist/nodes/lib/printfactory/classify');
 
@@ -96,14 +97,14 @@ describe('PrintFactory simulated print floor', function () {
         try {
             await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
             sim.startTrickle(20);
-            while (got.length < 8) { await new Promise((resolve) => setTimeout(resolve, 10)); }
+            await waitFor(() => got.length >= 8, 'eight trickled notifications');
             sim.stopTrickle();
             const kinds = got.slice(0, 8).map((p) => classify(p) === 'device.status');
             assert.deepStrictEqual(kinds, [true, false, true, false, true, false, true, false]);
             got.length = 0;
             assert.throws(() => sim.startTrickle(20, 'nonsense'), /unknown trickle mode/);
             sim.startTrickle(20, 'examples');
-            while (got.length < 3) { await new Promise((resolve) => setTimeout(resolve, 10)); }
+            await waitFor(() => got.length >= 3, 'three trickled examples');
             sim.stopTrickle();
             assert.deepStrictEqual(got.slice(0, 3).map((p) => classify(p)), ['job.created', 'device.status', 'job.updated']);
         } finally {

@@ -226,6 +226,20 @@ describe('printfactory cause and status texts in both languages', function () {
         for (const code of PROBLEM_CODES) { assert.deepStrictEqual(vars(de[code]), vars(en[code]), code); }
     });
 
+    it('every answer of Test connection (result or failure code) has a text in en-US and de', function () {
+        const { TEST_RESULTS, TEST_FAILURES } = require('../../dist/nodes/lib/printfactory/connection-test');
+        for (const lang of ['en-US', 'de']) {
+            const texts = catalogue('printfactory-config', lang).test;
+            const missing = [...TEST_RESULTS, ...TEST_FAILURES].filter((key) => typeof texts[key] !== 'string');
+            assert.deepStrictEqual(missing, [], lang);
+        }
+        // The editor app's own refusals reach Register / check too (nodes/lib/editor-secrets.ts).
+        for (const lang of ['en-US', 'de']) {
+            const texts = catalogue('durst-subscriber', lang).register.error;
+            assert.deepStrictEqual(['notJson', 'badJson', 'tooLarge', 'requestFailed', 'internal'].filter((key) => typeof texts[key] !== 'string'), [], lang);
+        }
+    });
+
     it('the status and test texts exist in both languages with the same placeholders', function () {
         for (const [node, section] of [['printfactory-notification', 'status'], ['printfactory-config', 'test']]) {
             const en = catalogue(node, 'en-US')[section];
