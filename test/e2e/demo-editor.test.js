@@ -6,6 +6,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { startDemoInBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
+const { activeTabProblems, redrawn, showTab, tabsOf } = require('./canvas-layout');
 const runtime = require('../lib/runtime');
 
 const PACKAGE_NAME = 'node-red-contrib-print-events';
@@ -129,6 +130,61 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
         }, { timeoutMs: 45000, what: 'debug messages from both simulators' });
         await screenshot(page, '03-debug-sidebar');
         assert.ok(topics.length >= 2);
+    });
+
+    it('lays out every demo tab so that no status text overlaps a wire or another node', async function () {
+        const overlaps = [];
+        for (const tab of await tabsOf(page)) {
+            await showTab(page, tab.id);
+            overlaps.push(...(await activeTabProblems(page)).map((f) => `${tab.label}: ${f}`));
+        }
+        assert.deepStrictEqual(overlaps, []);
+    });
+
+    it('the layout check finds a status text moved onto a wire, and one under another node', async function () {
+        // The check must see real overlaps: move the PrintFactory node of the first example so that its status text
+        // lies across a wire of two other nodes, then a debug node under its status text; then put both back.
+        const tab = (await tabsOf(page))[0];
+        await showTab(page, tab.id);
+        const moved = await page.evaluate((z) => {
+            const status = RED.nodes.filterNodes({ z, type: 'printfactory-notification' })[0];
+            const wire = [...document.querySelectorAll('#red-ui-workspace-chart path.red-ui-flow-link-path')]
+                .find((p) => p.__data__ && p.__data__.source !== status && p.__data__.target !== status);
+            const mid = wire.getPointAtLength(wire.getTotalLength() / 2); // canvas coordinates, like node x/y
+            const saved = { x: status.x, y: status.y };
+            // Node-RED draws the status text 23 px right of the node's left edge and about 9 px below its bottom.
+            status.x = mid.x - 20 - 23 + status.w / 2;
+            status.y = mid.y - status.h / 2 - 9;
+            status.dirty = true;
+            RED.view.redraw(true);
+            return { id: status.id, name: status.name, saved, wire: `${wire.__data__.source.name} -> ${wire.__data__.target.name}` };
+        }, tab.id);
+        await redrawn(page);
+        const onWire = await activeTabProblems(page);
+        await screenshot(page, '03-layout-check-status-on-a-wire');
+        const under = await page.evaluate(({ id, z }) => {
+            const status = RED.nodes.node(id);
+            const other = RED.nodes.filterNodes({ z, type: 'debug' })[0];
+            const saved = { x: other.x, y: other.y };
+            other.x = status.x + 60;
+            other.y = status.y + status.h / 2 + 10 + other.h / 2;
+            other.dirty = true;
+            RED.view.redraw(true);
+            return { id: other.id, name: other.name, saved };
+        }, { id: moved.id, z: tab.id });
+        await redrawn(page);
+        const underNode = await activeTabProblems(page);
+        await page.evaluate((nodes) => {
+            for (const { id, saved } of nodes) { Object.assign(RED.nodes.node(id), saved, { dirty: true }); }
+            RED.view.redraw(true);
+        }, [moved, under]);
+        await redrawn(page);
+        const restored = await activeTabProblems(page);
+        assert.ok(onWire.some((p) => p.includes(`of ${moved.name} overlaps a wire`)),
+            `status of ${moved.name} moved onto the wire ${moved.wire}, the check found: ${JSON.stringify(onWire)}`);
+        assert.ok(underNode.some((p) => p.includes(`of ${moved.name} overlaps node ${under.name}`)),
+            `${under.name} moved under the status of ${moved.name}, the check found: ${JSON.stringify(underNode)}`);
+        assert.deepStrictEqual(restored, [], 'back in place: no overlap');
     });
 
     it('renders the help text of every node in the help sidebar', async function () {
