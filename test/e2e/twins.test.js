@@ -129,6 +129,11 @@ describe('twin config nodes in the editor: merge offered after an import and in 
             return list;
         });
         assert.deepStrictEqual(problems, [], 'every user valid after the undo');
+        // Edit > Redo merges again, Undo once more restores: the one event goes both ways.
+        await page.evaluate(() => RED.actions.invoke('core:redo'));
+        assert.deepStrictEqual(Object.keys((await workspace()).configs), [kept], 'redo merged again');
+        await page.evaluate(() => RED.actions.invoke('core:undo'));
+        assert.deepStrictEqual((await workspace()).configs, usersOf, 'undone again');
     });
 
     it('deploys the unmerged twins: they share one connection at the simulator', async function () {
@@ -165,6 +170,28 @@ describe('twin config nodes in the editor: merge offered after an import and in 
         await waitFor(() => sim.connectionCount === 1, { what: 'one connection after the deploy' });
         // The deploy replaced the config nodes: still exactly one connection, never two at once.
         assert.ok(sim.peakConnections <= 1, `at most one connection at any time (peak ${sim.peakConnections})`);
+    });
+
+    it('offers the same for durst-subscriber twins (examples 03 and 04); undoing merge and imports leaves nothing', async function () {
+        // Not deployed: the examples' Durst API is 127.0.0.1:8090, which this test does not run.
+        const before = await page.evaluate(() => RED.nodes.dirty());
+        const durstUsers = () => page.evaluate(() => {
+            const configs = {};
+            RED.nodes.eachConfig((n) => { if (n.type === 'durst-subscriber') { configs[n.id] = n.users.map((u) => u.id).sort(); } });
+            return configs;
+        });
+        const first = await importExample('03-durst-production-job-status.json');
+        const second = await importExample('04-durst-subscription-management.json');
+        const keep = first.find((n) => n.type === 'durst-subscriber').id;
+        const users = [...first, ...second].filter((n) => n.subscriber !== undefined).map((n) => n.id).sort();
+        const mergeText = await page.evaluate(() => RED._('node-red-contrib-print-events/durst-subscriber:durst-subscriber.twins.merge'));
+        const notification = page.locator('.red-ui-notification').filter({ has: page.locator('button', { hasText: mergeText }) });
+        await notification.first().waitFor({ state: 'visible', timeout: 10000 });
+        await notification.first().locator('button', { hasText: mergeText }).click();
+        assert.deepStrictEqual(await durstUsers(), { [keep]: users }, 'one subscriber, used by every Durst node of both examples');
+        for (let i = 0; i < 3; i++) { await page.evaluate(() => RED.actions.invoke('core:undo')); }
+        assert.deepStrictEqual(await durstUsers(), {}, 'merge and both imports undone');
+        assert.strictEqual(await page.evaluate(() => RED.nodes.dirty()), before, 'the workspace is as deployed again');
     });
 
     it('raised no script errors in the editor', function () {
