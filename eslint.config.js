@@ -19,7 +19,16 @@ module.exports = tseslint.config(
     },
     {
         files: ['**/*.js'],
+        ignores: ['resources/**'],
         languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.mocha } },
+        rules: {
+            'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }]
+        }
+    },
+    {
+        // The editor's shared scripts (resources/): plain browser scripts, loaded by the nodes' editor HTML.
+        files: ['resources/**/*.js'],
+        languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
         rules: {
             'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }]
         }

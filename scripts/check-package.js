@@ -131,10 +131,11 @@ async function main() {
             }
         }
         if (missing.length > 0) { fail(`the tarball lacks ${missing.join(', ')}`); }
-        // Only what an installed package needs: the runtime, the simulators (the bin), the examples, and of docs/
-        // the README's pictures and pages it links (the flow library shows the README).
+        // Only what an installed package needs: the runtime, the simulators (the bin), the examples, the editor's shared
+        // scripts (resources/, served by Node-RED), and of docs/ the README's pictures and pages it links (the flow
+        // library shows the README).
         const readmeLinks = new Set([...fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1]));
-        const stray = [...files].filter((f) => !/^(dist\/(nodes|simulators)\/|examples\/)/.test(f) &&
+        const stray = [...files].filter((f) => !/^(dist\/(nodes|simulators)\/|examples\/|resources\/)/.test(f) &&
             !['package.json', 'README.md', 'LICENSE'].includes(f) && !readmeLinks.has(f));
         if (stray.length > 0) { fail(`the tarball ships files an installed package does not need: ${stray.join(', ')}`); }
         const pictures = [...readmeLinks].filter((f) => /\.(png|jpe?g|gif|svg|webp)$/i.test(f) && !files.has(f));

@@ -15,6 +15,7 @@ import { DurstStateStore, stateStoreFor } from '../lib/durst/state-store';
 import { HostSettings, hostUriProblem, localHostUri } from '../lib/durst/host-uri';
 import { editorSecrets } from '../lib/editor-secrets';
 import { adminPost, AdminError } from '../lib/admin-routes';
+import { registerTwinsRoute } from '../lib/twins';
 import { tlsOptionsFor } from '../lib/net/tls';
 import { packageSettings } from '../lib/settings';
 import { CALLBACK_SECRET_EVENT, CallbackSecretReporter, CallbackSecrets, CallbackSecretState, returnedSecretStoreFor } from '../lib/durst/returned-secrets';
@@ -181,15 +182,16 @@ export = function (RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType<SubscriberNode, SubscriberDef, unknown, SubscriberCredentials>('durst-subscriber', DurstSubscriber, {
-        credentials: {
-            apiUser: { type: 'text' },
-            apiPassword: { type: 'password' },
-            apiToken: { type: 'password' },
-            xAuthPassword: { type: 'password' },
-            jwtKey: { type: 'password' }
-        }
-    });
+    const credentials = {
+        apiUser: { type: 'text' },
+        apiPassword: { type: 'password' },
+        apiToken: { type: 'password' },
+        xAuthPassword: { type: 'password' },
+        jwtKey: { type: 'password' }
+    } as const;
+    RED.nodes.registerType<SubscriberNode, SubscriberDef, unknown, SubscriberCredentials>('durst-subscriber', DurstSubscriber, { credentials });
+    // The editor's twin finder asks which durst-subscribers carry equal credentials (../lib/twins.ts).
+    registerTwinsRoute(RED, 'durst-subscriber', Object.keys(credentials));
 
     // Switch-offs queued for an API that no deployed durst-subscriber serves: reported once, when flows start.
     // One listener per runtime event bus (a test harness may load this module many times on one bus).

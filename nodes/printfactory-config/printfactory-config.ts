@@ -11,6 +11,7 @@ import { editorSecrets } from '../lib/editor-secrets';
 import { tlsOptionsFor } from '../lib/net/tls';
 import { DEFAULT_TAKEOVER_MS, leaseOnBrokerNode } from '../lib/printfactory/lease';
 import { DEFAULT_API_URL } from '../lib/printfactory/rest-client';
+import { registerTwinsRoute } from '../lib/twins';
 
 const DEFAULT_URL = 'wss://notification.aurelon.com:27489';
 
@@ -106,6 +107,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.registerType<PrintFactoryConfigNode, PrintFactoryConfigDef, unknown, PrintFactoryCredentials>('printfactory-config', PrintFactoryConfig, {
         credentials: { misKey: { type: 'password' } }
     });
+    // The editor's twin finder asks which printfactory-configs carry the same MisKey (../lib/twins.ts).
+    registerTwinsRoute(RED, 'printfactory-config', ['misKey']);
 
     // Editor "Test connection" (../lib/printfactory/connection-test.ts: what it tries, the codes it answers). Which
     // MisKey it may use (a stored one only with the deployed URL, `${VAR}` resolved) is ../lib/editor-secrets.ts.
