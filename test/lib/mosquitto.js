@@ -7,7 +7,7 @@ const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 const { freePort, portOpen } = require('./ports');
-const { waitFor } = require('./wait');
+const { sleep, waitFor } = require('./wait');
 
 const MOSQUITTO = process.env.MOSQUITTO_BIN || '/usr/sbin/mosquitto';
 
@@ -47,7 +47,7 @@ async function startMosquitto({ port: fixedPort = 0 } = {}) {
         output: () => output,
         async restart({ downMs = 0 } = {}) {
             await down('SIGKILL');
-            if (downMs > 0) { await new Promise((resolve) => setTimeout(resolve, downMs)); }
+            if (downMs > 0) { await sleep(downMs); } // a duration: how long the broker stays down is the caller's test
             await up();
         },
         stopBroker: () => down('SIGKILL'),

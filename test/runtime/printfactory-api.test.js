@@ -9,7 +9,7 @@ const path = require('path');
 const { PrintFactorySimulator, FLOOR_DEVICE_GUIDS, ACTIVE_JOB_STATUSES } = require('../../dist/simulators/printfactory');
 const demo = { ...require('../../dist/harness/demo/flows'), ...require('../../dist/harness/demo/services') };
 const { startWithNodeCredentials } = require('../lib/stock-node-red');
-const { waitFor: waitUntil } = require('../lib/wait');
+const { sleep, waitFor: waitUntil } = require('../lib/wait');
 const waitFor = (predicate, what, timeoutMs = 20000) => waitUntil(predicate, what, timeoutMs, { intervalMs: 50 });
 
 const MIS_KEY = 'runtime-api-key-6b2a91';
@@ -71,7 +71,7 @@ describe('printfactory-api in a real Node-RED process', function () {
         assert.strictEqual(first.statusCode, 200);
 
         // A burst of 200 notifications for the 10 jobs, after the first answer's cache ran out.
-        await new Promise((resolve) => setTimeout(resolve, 2100)); // the 2 s cache window is the behaviour under test
+        await sleep(2100); // the 2 s cache window is the behaviour under test
         const callsBefore = jobCalls(sim);
         for (let i = 0; i < 200; i++) { sim.broadcast({ JobGUID: jobs[i % 10].JobGUID }); }
         await waitFor(async () => (await answers()).length === 201, '200 more answers');

@@ -5,7 +5,7 @@ const path = require('path');
 const assert = require('assert');
 const jwt = require('jsonwebtoken');
 const { spawn } = require('child_process');
-const { waitFor } = require('../lib/wait');
+const { sleep, waitFor } = require('../lib/wait');
 const { DurstSimulator, echoSecret } = require('../../dist/simulators/durst');
 
 function request(url, method, body, headers = {}) {
@@ -213,7 +213,7 @@ describe('durst simulator', function () {
             assert.strictEqual(v2.headers['x-auth-token'], v2.body['X-Auth-Token']);
             assert.strictEqual((await post(`${sim.url}/api/v1/subscribers/create`, body, { 'x-auth-token': v1.headers['x-auth-token'] })).status, 201);
             assert.ok(!sim.requests.some((r) => /password|wrong/.test(r.path)), 'the v1 query (password) is never recorded');
-            await new Promise((resolve) => setTimeout(resolve, 350)); // the token lifetime is the behaviour under test
+            await sleep(350); // the token lifetime is the behaviour under test
             assert.strictEqual((await request(`${sim.url}/api/v1/subscribers/17`, 'GET', undefined, { 'x-auth-token': v2.headers['x-auth-token'] })).status, 401, 'expired');
             const fresh = sim.issueToken();
             assert.strictEqual((await request(`${sim.url}/api/v1/subscribers/17`, 'GET', undefined, { 'x-auth-token': fresh })).status, 200);
