@@ -1,4 +1,6 @@
 'use strict';
+// The HA lease suite, one describe per broker (test/runtime/ha-lease-aedes.test.js, ha-lease-mosquitto.test.js: two
+// files so that a parallel run works on them at once; the Aedes one holds the 3-minute window).
 // Two real Node-RED processes with the same MisKey and `haBroker` (docs/several-instances.md), a real broker (Aedes,
 // and Debian's Mosquitto when installed) and a PrintFactory simulator that closes the older connection when a new
 // one opens ('lastWins', what made a pair flap without end before the lease):
@@ -11,9 +13,9 @@ const assert = require('assert');
 const os = require('os');
 const { PrintFactorySimulator } = require('../../dist/simulators/printfactory');
 const demo = require('../../dist/harness/demo/services');
-const { startStockNodeRed } = require('../lib/stock-node-red');
-const { startMosquitto, mosquittoMissing } = require('../lib/mosquitto');
-const { waitFor: waitUntil, sleep } = require('../lib/wait');
+const { startStockNodeRed } = require('./stock-node-red');
+const { startMosquitto, mosquittoMissing } = require('./mosquitto');
+const { waitFor: waitUntil, sleep } = require('./wait');
 
 const MIS_KEY = 'ha-lease-runtime-key-4f1c';
 const TAKEOVER_S = 3;
@@ -35,13 +37,14 @@ async function startAedes() {
     };
 }
 
-const BROKERS = [
-    { name: 'Aedes', start: startAedes, observeMs: OBSERVE_MS, missing: () => null },
+/** The brokers the suite runs on: { name, start(), observeMs, missing() -> reason to skip or null }. */
+const BROKERS = {
+    aedes: { name: 'Aedes', start: startAedes, observeMs: OBSERVE_MS, missing: () => null },
     // The long window once is enough; Mosquitto gets a shorter one (still 25 renewals).
-    { name: 'Mosquitto', start: () => startMosquitto(), observeMs: 15000, missing: mosquittoMissing }
-];
+    mosquitto: { name: 'Mosquitto', start: () => startMosquitto(), observeMs: 15000, missing: mosquittoMissing }
+};
 
-for (const kind of BROKERS) {
+function describeHaLease(kind) {
     describe(`HA lease: two Node-RED processes, one PrintFactory connection, on ${kind.name}`, function () {
         this.timeout(60000);
         let broker;
@@ -194,3 +197,5 @@ for (const kind of BROKERS) {
         });
     });
 }
+
+module.exports = { BROKERS, describeHaLease };
