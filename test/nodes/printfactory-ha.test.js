@@ -2,7 +2,7 @@
 // printfactory-config's `haBroker` in the test helper: the config node asks the HA lease (lib/printfactory/lease.ts)
 // whether to connect, on a real core mqtt-broker config node and a real broker (Aedes on loopback). The other
 // participant is a lease in this test process, standing for another Node-RED instance. What two real processes
-// do is test/runtime/ha-lease.test.js.
+// do is test/runtime/ha-lease-aedes.test.js, ha-lease-mosquitto.test.js.
 const assert = require('assert');
 const net = require('net');
 const helper = require('node-red-node-test-helper');
