@@ -18,10 +18,13 @@ const { startMosquitto, mosquittoMissing } = require('./mosquitto');
 const { waitFor: waitUntil, sleep } = require('./wait');
 
 const MIS_KEY = 'ha-lease-runtime-key-4f1c';
-const TAKEOVER_S = 3;
+// 8 s, not the 2 s minimum: a holder steps down 2T/5 after its last acknowledged renewal, as designed, and on a loaded
+// 2-core CI machine (the other leg's browser suite beside this one) the broker in this process and the holder were
+// once starved for more than the 1.2 s that T = 3 s allowed: a safe step-down, but a lost event in this window.
+const TAKEOVER_S = 8;
 const TAKEOVER_MS = TAKEOVER_S * 1000;
-// The issue asks for 0 displacements in 3 minutes, and this is that window (a duration under test): 300 renewals
-// (every T/5 = 0.6 s here) and 60 takeover periods, where the pair without the lease was displaced every 4-5 s.
+// The issue asks for 0 displacements in 3 minutes, and this is that window (a duration under test): 112 renewals
+// (every T/5 = 1.6 s here) and 22 takeover periods, where the pair without the lease was displaced every 4-5 s.
 // PRINT_EVENTS_HA_OBSERVE_S shortens it for a quick local run.
 const OBSERVE_MS = Number(process.env.PRINT_EVENTS_HA_OBSERVE_S || 180) * 1000;
 
@@ -40,8 +43,8 @@ async function startAedes() {
 /** The brokers the suite runs on: { name, start(), observeMs, missing() -> reason to skip or null }. */
 const BROKERS = {
     aedes: { name: 'Aedes', start: startAedes, observeMs: OBSERVE_MS, missing: () => null },
-    // The long window once is enough; Mosquitto gets a shorter one (still 25 renewals).
-    mosquitto: { name: 'Mosquitto', start: () => startMosquitto(), observeMs: 15000, missing: mosquittoMissing }
+    // The long window once is enough; Mosquitto gets a shorter one (still 18 renewals).
+    mosquitto: { name: 'Mosquitto', start: () => startMosquitto(), observeMs: 30000, missing: mosquittoMissing }
 };
 
 function describeHaLease(kind) {
