@@ -7,6 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { startDemoInBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
 const { activeTabProblems, redrawn, showTab, tabsOf } = require('./canvas-layout');
+const { openNodeDialog, closeNodeDialog } = require('./dialogs');
 const runtime = require('../lib/runtime');
 
 const PACKAGE_NAME = 'node-red-contrib-print-events';
@@ -84,6 +85,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             assert.ok(p.icon.includes(PACKAGE_NAME), `${p.type} icon ${p.icon} is not one of the package's icons`);
             assert.match(p.colour, /^#[0-9a-f]{6}$/i, `${p.type} has no colour`);
         }
+        assert.strictEqual(new Set(palette.map((p) => p.icon)).size, palette.length, `two nodes share an icon: ${palette.map((p) => p.icon)}`);
     });
 
     it('labels every palette entry of ours in one scheme ("<vendor> in|request") on one line, as high as core\'s inject', async function () {
@@ -361,6 +363,42 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             assert.ok(!credText.includes(secret), `flows_cred.json contains ${secret} in plain text`);
             assert.ok(!html.includes(secret), `the editor page contains ${secret}`);
         }
+    });
+
+    it('flags in the dialogs what cannot work: numbers not above 0, an empty MisKey, API URLs at this machine', async function () {
+        // Nothing is saved: each dialog is cancelled. Warnings are read by key (data-warning), not by language.
+        const warningsOf = (box) => page.locator(`${box} [data-warning]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-warning')));
+        const invalid = (field) => page.locator(field).evaluate((el) => el.classList.contains('input-error'));
+        const type = async (field, value) => { await page.locator(field).fill(value); await page.locator(field).dispatchEvent('change'); };
+
+        let tray = await openNodeDialog(page, 'printfactory-config');
+        const pfWarnings = '#node-config-printfactory-config-warnings';
+        assert.deepStrictEqual(await warningsOf(pfWarnings), ['simulator', 'simulatorApi'], 'the demo account points at the simulator on this machine');
+        await type('#node-config-input-misKey', '');
+        await type('#node-config-input-url', 'wss://notification.aurelon.com:27489');
+        assert.deepStrictEqual(await warningsOf(pfWarnings), ['noMisKey', 'simulatorApi'], 'an empty MisKey is flagged; the real URL is not');
+        await type('#node-config-input-apiUrl', 'https://api.aurelon.com');
+        assert.deepStrictEqual(await warningsOf(pfWarnings), ['noMisKey'], 'the real REST API is flagged');
+        for (const value of ['-5', '0', 'soon']) {
+            await type('#node-config-input-pingInterval', value);
+            assert.ok(await invalid('#node-config-input-pingInterval'), `Heartbeat ${value} is accepted`);
+        }
+        await type('#node-config-input-pingInterval', '30');
+        assert.ok(!(await invalid('#node-config-input-pingInterval')), 'Heartbeat 30 is marked invalid');
+        await screenshot(page, '10-validation-printfactory-config');
+        await closeNodeDialog(page, tray);
+
+        tray = await openNodeDialog(page, 'durst-subscriber');
+        const durstWarnings = '#node-config-durst-subscriber-warnings';
+        assert.ok((await warningsOf(durstWarnings)).includes('simulator'), 'the demo subscriber\'s API URL at this machine is flagged');
+        await type('#node-config-input-apiUrl', 'https://durst.example.com');
+        assert.ok(!(await warningsOf(durstWarnings)).includes('simulator'), 'a real API URL is flagged as the simulator');
+        await closeNodeDialog(page, tray);
+
+        tray = await openNodeDialog(page, 'printfactory-api');
+        await type('#node-input-timeout', '-5');
+        assert.ok(await invalid('#node-input-timeout'), 'printfactory-api timeout -5 is accepted');
+        await closeNodeDialog(page, tray);
     });
 
     it('switches to the German catalogues and help (de)', async function () {
