@@ -7,12 +7,15 @@ const fs = require('fs');
 const path = require('path');
 const { startDemoInBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
 const { activeTabProblems, redrawn, showTab, tabsOf } = require('./canvas-layout');
+const { openNodeDialog, closeNodeDialog } = require('./dialogs');
 const runtime = require('../lib/runtime');
 
 const PACKAGE_NAME = 'node-red-contrib-print-events';
 const FLOW_NODE_TYPES = ['printfactory-notification', 'durst-subscription', 'durst-webhook-in'];
 const CONFIG_NODE_TYPES = ['printfactory-config', 'durst-subscriber'];
 const ALL_TYPES = [...CONFIG_NODE_TYPES, ...FLOW_NODE_TYPES];
+// Every node of the package that has a palette entry (all but the config nodes), printfactory-api included.
+const PALETTE_TYPES = Object.keys(require('../../package.json')['node-red'].nodes).filter((t) => !CONFIG_NODE_TYPES.includes(t));
 const DEMO_SECRETS = ['demo-mis-key', 'demo-jwt-signing-key', 'demo-xauth-password'];
 // Debug message topics: PrintFactory event names vs Durst-style topics.
 const PRINTFACTORY_TOPIC = /^(job|device|nester)\.|^unknown$/;
@@ -68,7 +71,7 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
                 icon: RED.utils.getNodeIcon(def),
                 colour: def.color
             };
-        }), FLOW_NODE_TYPES);
+        }), PALETTE_TYPES);
         await page.evaluate(() => {
             // Palette categories start collapsed when many exist: open ours for the screenshot.
             const header = document.querySelector('#red-ui-palette-container-print_events .red-ui-palette-header');
@@ -82,6 +85,51 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             assert.ok(p.icon.includes(PACKAGE_NAME), `${p.type} icon ${p.icon} is not one of the package's icons`);
             assert.match(p.colour, /^#[0-9a-f]{6}$/i, `${p.type} has no colour`);
         }
+        assert.strictEqual(new Set(palette.map((p) => p.icon)).size, palette.length, `two nodes share an icon: ${palette.map((p) => p.icon)}`);
+    });
+
+    it('labels every palette entry of ours in one scheme ("<vendor> in|request") on one line, as high as core\'s inject', async function () {
+        // Node-RED's palette (palette.js setLabel, 4.1 and 5.0 alike) measures the label's text and breaks it onto a
+        // second line (a <br>, a taller entry) when it reaches 82 px: "PrintFactory API" did. Measured on the rendered
+        // entries, so a label CSS wraps inside its box fails too. Both categories opened: a closed one has no layout.
+        await page.evaluate(() => {
+            for (const category of ['common', 'print_events']) {
+                const header = document.querySelector(`#red-ui-palette-container-${category} .red-ui-palette-header`);
+                const content = document.querySelector(`#red-ui-palette-base-category-${category}`);
+                if (header && content && content.offsetParent === null) { header.click(); }
+            }
+        });
+        const measure = () => page.evaluate((types) => {
+            const entry = (type) => {
+                const el = document.querySelector(`#red-ui-palette-container .red-ui-palette-node[data-palette-type="${type}"]`);
+                const label = el && el.querySelector('.red-ui-palette-label');
+                return label ? {
+                    type,
+                    text: el.getAttribute('data-palette-label'),
+                    lines: label.innerHTML.split(/<br\s*\/?>/i).length,
+                    height: el.getBoundingClientRect().height,
+                    labelHeight: label.getBoundingClientRect().height
+                } : { type, missing: true };
+            };
+            return { core: entry('inject'), ours: types.map(entry) };
+        }, PALETTE_TYPES);
+        // The categories slide open: measure once both have their full height.
+        const { core, ours } = await waitFor(async () => {
+            const m = await measure();
+            return m.core.height > 0 && m.ours.every((e) => e.height > 0) ? m : false;
+        }, { what: 'the palette entries of inject and ours laid out' });
+        await page.evaluate(() => document.querySelector('#red-ui-palette-container-print_events').scrollIntoView());
+        await screenshot(page, '01-palette-labels');
+        console.log(`    palette labels: ${ours.map((e) => `${e.text} (${e.height} px)`).join(', ')}; inject ${core.height} px`);
+        assert.strictEqual(core.lines, 1, 'inject is the one-line reference');
+        // Every entry's problems at once, so a failure names all labels that break.
+        const problems = ours.flatMap((e) => [
+            e.lines !== 1 && `${e.type}: "${e.text}" breaks onto ${e.lines} lines`,
+            e.height !== core.height && `${e.type}: entry "${e.text}" is ${e.height} px high, inject's ${core.height} px`,
+            e.labelHeight !== core.labelHeight && `${e.type}: label "${e.text}" is ${e.labelHeight} px high, inject's ${core.labelHeight} px`,
+            !/^(pf|durst) (in|request)$/.test(e.text) && `${e.type}: "${e.text}" is not in the scheme "<pf|durst> <in|request>"`
+        ].filter(Boolean));
+        assert.deepStrictEqual(problems, []);
     });
 
     it('registers both config nodes and lists the deployed ones in the configuration sidebar', async function () {
@@ -315,6 +363,42 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
             assert.ok(!credText.includes(secret), `flows_cred.json contains ${secret} in plain text`);
             assert.ok(!html.includes(secret), `the editor page contains ${secret}`);
         }
+    });
+
+    it('flags in the dialogs what cannot work: numbers not above 0, an empty MisKey, API URLs at this machine', async function () {
+        // Nothing is saved: each dialog is cancelled. Warnings are read by key (data-warning), not by language.
+        const warningsOf = (box) => page.locator(`${box} [data-warning]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-warning')));
+        const invalid = (field) => page.locator(field).evaluate((el) => el.classList.contains('input-error'));
+        const type = async (field, value) => { await page.locator(field).fill(value); await page.locator(field).dispatchEvent('change'); };
+
+        let tray = await openNodeDialog(page, 'printfactory-config');
+        const pfWarnings = '#node-config-printfactory-config-warnings';
+        assert.deepStrictEqual(await warningsOf(pfWarnings), ['simulator', 'simulatorApi'], 'the demo account points at the simulator on this machine');
+        await type('#node-config-input-misKey', '');
+        await type('#node-config-input-url', 'wss://notification.aurelon.com:27489');
+        assert.deepStrictEqual(await warningsOf(pfWarnings), ['noMisKey', 'simulatorApi'], 'an empty MisKey is flagged; the real URL is not');
+        await type('#node-config-input-apiUrl', 'https://api.aurelon.com');
+        assert.deepStrictEqual(await warningsOf(pfWarnings), ['noMisKey'], 'the real REST API is flagged');
+        for (const value of ['-5', '0', 'soon']) {
+            await type('#node-config-input-pingInterval', value);
+            assert.ok(await invalid('#node-config-input-pingInterval'), `Heartbeat ${value} is accepted`);
+        }
+        await type('#node-config-input-pingInterval', '30');
+        assert.ok(!(await invalid('#node-config-input-pingInterval')), 'Heartbeat 30 is marked invalid');
+        await screenshot(page, '10-validation-printfactory-config');
+        await closeNodeDialog(page, tray);
+
+        tray = await openNodeDialog(page, 'durst-subscriber');
+        const durstWarnings = '#node-config-durst-subscriber-warnings';
+        assert.ok((await warningsOf(durstWarnings)).includes('simulator'), 'the demo subscriber\'s API URL at this machine is flagged');
+        await type('#node-config-input-apiUrl', 'https://durst.example.com');
+        assert.ok(!(await warningsOf(durstWarnings)).includes('simulator'), 'a real API URL is flagged as the simulator');
+        await closeNodeDialog(page, tray);
+
+        tray = await openNodeDialog(page, 'printfactory-api');
+        await type('#node-input-timeout', '-5');
+        assert.ok(await invalid('#node-input-timeout'), 'printfactory-api timeout -5 is accepted');
+        await closeNodeDialog(page, tray);
     });
 
     it('switches to the German catalogues and help (de)', async function () {

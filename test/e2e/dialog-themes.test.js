@@ -12,7 +12,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { ROOT, startDemoInBrowser, screenshot, waitFor, reportFailure, closeBrowserAndDemo } = require('./harness');
-const { openNodeDialog, closeNodeDialog, dialogProblems } = require('./dialogs');
+const { openNodeDialog, closeNodeDialog, dialogPicture, dialogProblems } = require('./dialogs');
 
 const PKG = require(path.join(ROOT, 'package.json'));
 const TYPES = Object.keys(PKG['node-red'].nodes);
@@ -99,10 +99,9 @@ describe('our dialogs in the editor themes (default and dark): readable, theme c
                 const tray = await openNodeDialog(page, type);
                 await showEverything(type, tray);
                 problems.push(...(await dialogProblems(page, { dark: theme === 'dark' })).map((p) => `${type}: ${p}`));
-                const shot = await tray.screenshot();
                 if (UPDATE_IMAGES && theme === 'dark') {
                     fs.mkdirSync(DIALOG_IMAGES, { recursive: true });
-                    fs.writeFileSync(path.join(DIALOG_IMAGES, `${type}-en-US-dark.png`), shot);
+                    fs.writeFileSync(path.join(DIALOG_IMAGES, `${type}-en-US-dark.png`), await dialogPicture(page, tray));
                 }
                 await screenshot(page, `theme-${theme}-${type}`);
                 await closeNodeDialog(page, tray);

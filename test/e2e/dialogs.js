@@ -1,7 +1,8 @@
 'use strict';
 /* global document, getComputedStyle, RED -- these run inside the editor page via page.evaluate */
 // Our nodes' edit dialogs in the browser tests: open one (the first node of a type, config nodes included), close it,
-// and measure what a reader sees in it (text contrast, light backgrounds in a dark theme).
+// take its picture, and measure what a reader sees in it (text contrast, light backgrounds in a dark theme).
+const { waitFor } = require('./harness');
 
 /** Opens the edit dialog of the first node of `type`; resolves with the tray once its body shows. */
 async function openNodeDialog(page, type) {
@@ -20,6 +21,26 @@ async function openNodeDialog(page, type) {
     await tray.locator('.red-ui-tray-body').waitFor({ state: 'visible', timeout: 10000 });
     await page.waitForTimeout(400); // the tray slides in: the duration is the animation's, for a still picture
     return tray;
+}
+
+/**
+ * A picture of the whole open dialog, for docs/images/dialogs: the tray is as high as the window, so the window grows
+ * (for the picture only) until nothing of the form is scrolled out of sight, and a long form shows no half-cut row.
+ */
+async function dialogPicture(page, tray) {
+    const size = page.viewportSize();
+    // How much of the form is out of sight: the tray's scrolling boxes (Node-RED's editor.scss: overflow auto).
+    const hidden = () => tray.evaluate((el) => Math.max(0, ...[...el.querySelectorAll('.red-ui-tray-body-wrapper, .red-ui-tray-content')]
+        .map((box) => box.scrollHeight - box.clientHeight)));
+    const extra = await hidden();
+    if (extra === 0) { return tray.screenshot(); }
+    await page.setViewportSize({ width: size.width, height: size.height + extra + 16 });
+    try {
+        await waitFor(async () => (await hidden()) === 0, { what: 'the whole dialog in sight', timeoutMs: 10000 });
+        return await tray.screenshot();
+    } finally {
+        await page.setViewportSize(size);
+    }
 }
 
 /** Cancels the open dialog and waits until its tray is gone. */
@@ -90,4 +111,4 @@ function dialogProblems(page, { dark, minRatio = 4.5 }) {
     }, { dark, minRatio });
 }
 
-module.exports = { openNodeDialog, closeNodeDialog, dialogProblems };
+module.exports = { openNodeDialog, closeNodeDialog, dialogPicture, dialogProblems };

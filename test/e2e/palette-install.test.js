@@ -15,7 +15,7 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { ROOT, launchBrowser, screenshot, waitFor } = require('./harness');
 const { activeTabProblems, showTab, tabsOf } = require('./canvas-layout');
-const { openNodeDialog, closeNodeDialog } = require('./dialogs');
+const { openNodeDialog, closeNodeDialog, dialogPicture } = require('./dialogs');
 
 const PKG = require(path.join(ROOT, 'package.json'));
 const EXAMPLE_FILES = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
@@ -292,10 +292,9 @@ describe('palette install: the packed tarball in a fresh Node-RED, the bin, ever
                         .test(line.replace(/\S*:\/\/\S*|npx \S+|[\w-]+(\.[\w-]+)+/g, ' ')));
                     assert.deepStrictEqual(english, [], `${type} dialog shows English text under de`);
                 }
-                const shot = await tray.screenshot();
                 if (UPDATE_IMAGES) {
                     fs.mkdirSync(DIALOG_IMAGES, { recursive: true });
-                    fs.writeFileSync(path.join(DIALOG_IMAGES, `${type}-${lang}.png`), shot);
+                    fs.writeFileSync(path.join(DIALOG_IMAGES, `${type}-${lang}.png`), await dialogPicture(page, tray));
                 }
                 await screenshot(page, `palette-dialog-${type}-${lang}`);
                 await closeNodeDialog(page, tray);
