@@ -339,12 +339,17 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
         await tab.locator('.red-ui-treeList-label', { hasText: PACKAGE_NAME }).first().click();
         const files = fs.readdirSync(path.join(__dirname, '..', '..', 'examples')).filter((f) => f.endsWith('.json'));
         const names = files.map((f) => f.replace(/\.json$/, ''));
-        await waitFor(async () => {
-            const text = await tab.textContent();
-            return names.every((n) => text.includes(n));
-        }, { what: `examples ${names.join(', ')} listed under ${PACKAGE_NAME}`, timeoutMs: 10000 });
-        await screenshot(page, '08-import-examples');
-        await page.locator('#red-ui-clipboard-dialog-cancel').click();
+        try {
+            // 30 s: the list comes from the runtime, and on a loaded CI machine 10 s was once too short.
+            await waitFor(async () => {
+                const text = await tab.textContent();
+                return names.every((n) => text.includes(n));
+            }, { what: `examples ${names.join(', ')} listed under ${PACKAGE_NAME}`, timeoutMs: 30000 });
+            await screenshot(page, '08-import-examples');
+        } finally {
+            // Closed even on a failure, so that the next test does not start under an open dialog.
+            await page.locator('#red-ui-clipboard-dialog-cancel').click();
+        }
     });
 
     it('never writes the demo secrets in plain text, neither to flows.json nor to the editor', async function () {
@@ -368,17 +373,22 @@ describe('demo in Chromium (npm start + the Node-RED editor)', function () {
     it('flags in the dialogs what cannot work: numbers not above 0, an empty MisKey, API URLs at this machine', async function () {
         // Nothing is saved: each dialog is cancelled. Warnings are read by key (data-warning), not by language.
         const warningsOf = (box) => page.locator(`${box} [data-warning]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-warning')));
+        // Waited for (5 s), so that a slow page cannot fail it; the last mismatch is what a failure reports.
+        const expectWarnings = (box, expected, what) => waitFor(async () => {
+            assert.deepStrictEqual(await warningsOf(box), expected, what);
+            return true;
+        }, { what, timeoutMs: 5000 });
         const invalid = (field) => page.locator(field).evaluate((el) => el.classList.contains('input-error'));
         const type = async (field, value) => { await page.locator(field).fill(value); await page.locator(field).dispatchEvent('change'); };
 
         let tray = await openNodeDialog(page, 'printfactory-config');
         const pfWarnings = '#node-config-printfactory-config-warnings';
-        assert.deepStrictEqual(await warningsOf(pfWarnings), ['simulator', 'simulatorApi'], 'the demo account points at the simulator on this machine');
+        await expectWarnings(pfWarnings, ['simulator', 'simulatorApi'], 'the demo account points at the simulator on this machine');
         await type('#node-config-input-misKey', '');
         await type('#node-config-input-url', 'wss://notification.aurelon.com:27489');
-        assert.deepStrictEqual(await warningsOf(pfWarnings), ['noMisKey', 'simulatorApi'], 'an empty MisKey is flagged; the real URL is not');
+        await expectWarnings(pfWarnings, ['noMisKey', 'simulatorApi'], 'an empty MisKey is flagged; the real URL is not');
         await type('#node-config-input-apiUrl', 'https://api.aurelon.com');
-        assert.deepStrictEqual(await warningsOf(pfWarnings), ['noMisKey'], 'the real REST API is flagged');
+        await expectWarnings(pfWarnings, ['noMisKey'], 'the real REST API is flagged');
         for (const value of ['-5', '0', 'soon']) {
             await type('#node-config-input-pingInterval', value);
             assert.ok(await invalid('#node-config-input-pingInterval'), `Heartbeat ${value} is accepted`);
