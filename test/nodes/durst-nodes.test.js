@@ -5,6 +5,7 @@
 const http = require('http');
 const assert = require('assert');
 const helper = require('node-red-node-test-helper');
+const { setFlows } = require('../lib/set-flows');
 const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
 const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
 const webhookNode = require('../../dist/nodes/durst-webhook-in/durst-webhook-in.js');
@@ -90,7 +91,7 @@ describe('durst nodes against the simulator', function () {
             await waitFor(() => sim.subscribers().length === 1 && sim.subscriptions(sim.subscribers()[0].id).length === 1, 'registration');
             for (let i = 0; i < 3; i++) {
                 const changed = managerFlow(subscriber({ name: 'sim ' + i }), { ensureOnDeploy: true, name: 'deploy ' + i });
-                await helper.setFlows(changed, 'full');
+                await setFlows(helper, changed, 'full');
                 // a duration: no duplicate create may happen within 100 ms of a deploy.
                 await sleep(100);
             }
@@ -113,10 +114,10 @@ describe('durst nodes against the simulator', function () {
             }));
             assert.notStrictEqual(echoed.jwtSigningInfo.key, JWT_KEY, 'the simulator echoes a transformed key');
             assert.strictEqual(echoed.jwtSigningInfo.key.length, 24);
-            await helper.setFlows(managerFlow({ ...sub, name: 'renamed' }, { ensureOnDeploy: true }), 'full', creds);
+            await setFlows(helper, managerFlow({ ...sub, name: 'renamed' }, { ensureOnDeploy: true }), 'full', creds);
             // a duration: no PUT may follow the redeploy within 150 ms.
             await sleep(150);
-            await helper.setFlows(managerFlow({ ...sub, name: 'renamed again' }, { ensureOnDeploy: true }), 'full', creds);
+            await setFlows(helper, managerFlow({ ...sub, name: 'renamed again' }, { ensureOnDeploy: true }), 'full', creds);
             // a duration: no PUT may follow the redeploy within 150 ms.
             await sleep(150);
             assert.strictEqual(sim.requests.filter((r) => r.method === 'PUT').length, 0);
@@ -127,9 +128,9 @@ describe('durst nodes against the simulator', function () {
             const sub = subscriber({ externalAuthType: 'XAUTH', xAuthUser: 'durst' });
             await helper.load(modules, managerFlow(sub, { ensureOnDeploy: true }), { sub: { xAuthPassword: XAUTH_PASSWORD } });
             await waitFor(() => sim.subscriptions(17).length === 1, 'subscription');
-            await helper.setFlows(managerFlow({ ...sub, xAuthUser: 'durst2' }, { ensureOnDeploy: true }), 'full', { sub: { xAuthPassword: XAUTH_PASSWORD } });
+            await setFlows(helper, managerFlow({ ...sub, xAuthUser: 'durst2' }, { ensureOnDeploy: true }), 'full', { sub: { xAuthPassword: XAUTH_PASSWORD } });
             await waitFor(() => sim.subscribers()[0].xAuthInfo.user === 'durst2', 'user updated');
-            await helper.setFlows(managerFlow({ ...sub, xAuthUser: 'durst2', name: 'x' }, { ensureOnDeploy: true }), 'full', { sub: { xAuthPassword: 'new-password' } });
+            await setFlows(helper, managerFlow({ ...sub, xAuthUser: 'durst2', name: 'x' }, { ensureOnDeploy: true }), 'full', { sub: { xAuthPassword: 'new-password' } });
             await waitFor(() => sim.subscribers()[0].xAuthInfo.password === 'new-password', 'password updated');
             assert.strictEqual(sim.subscribers().length, 1);
             assert.strictEqual(sim.requests.filter((r) => r.method === 'PUT' && r.path === '/api/v1/subscribers/17').length, 2);
@@ -141,7 +142,7 @@ describe('durst nodes against the simulator', function () {
             const warned = helper.log().getCalls().some((c) => c.args[0].level === helper.log().WARN && /999 no longer exists/.test(c.args[0].msg));
             assert.ok(warned, 'a warning names the missing id');
             // The new id is remembered: another deploy does not create again.
-            await helper.setFlows(managerFlow(subscriber({ subscriberId: '999', name: 'x' }), { ensureOnDeploy: true }), 'full');
+            await setFlows(helper, managerFlow(subscriber({ subscriberId: '999', name: 'x' }), { ensureOnDeploy: true }), 'full');
             // a duration: no second create within 150 ms.
             await sleep(150);
             assert.strictEqual(sim.subscribers().length, 1);
@@ -308,7 +309,7 @@ describe('durst nodes against the simulator', function () {
             await helper.load(modules, managerFlow(subscriber(), { ensureOnDeploy: true }));
             await waitFor(() => sim.apiCalls >= 4, 'a few failing attempts');
             sim.setLatency(300);
-            await helper.setFlows(managerFlow(subscriber(), { ensureOnDeploy: false, name: 'idle now' }), 'full');
+            await setFlows(helper, managerFlow(subscriber(), { ensureOnDeploy: false, name: 'idle now' }), 'full');
             // a duration: calls already under way settle for 50 ms before counting.
             await sleep(50);
             const settled = sim.apiCalls;
@@ -336,7 +337,7 @@ describe('durst nodes against the simulator', function () {
             const id = sim.subscriptions(17)[0].id;
             await call('mgr', { action: 'deactivate', subscriptionId: id });
             assert.strictEqual(sim.subscriptions(17)[0].status, 'INACTIVE');
-            await helper.setFlows(managerFlow(subscriber(), { ensureOnDeploy: true, name: 'again' }), 'full');
+            await setFlows(helper, managerFlow(subscriber(), { ensureOnDeploy: true, name: 'again' }), 'full');
             await waitFor(() => sim.subscriptions(17)[0].status === 'ACTIVE', 'reactivation');
             assert.strictEqual(sim.subscriptions(17).length, 1);
         });
@@ -500,11 +501,11 @@ describe('durst nodes against the simulator', function () {
             assert.strictEqual((await post('/durst/status', '{}')).status, 200);
             const moved = hookFlow(subscriber());
             moved[1] = { ...moved[1], url: 'durst/moved/' };
-            await helper.setFlows(moved, 'full');
+            await setFlows(helper, moved, 'full');
             assert.strictEqual((await post('/durst/status', '{}')).status, 404, 'old path falls through to next()');
             assert.strictEqual((await post('/durst/moved', '{}')).status, 200);
             assert.strictEqual((await post('/elsewhere', '{}')).status, 404);
-            await helper.setFlows(moved, 'nodes');
+            await setFlows(helper, moved, 'nodes');
             assert.strictEqual((await post('/durst/moved', '{}')).status, 200, 'survives a modified-nodes deploy');
         });
 

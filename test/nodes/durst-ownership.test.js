@@ -7,6 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
+const { setFlows } = require('../lib/set-flows');
 const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
 const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
 const { DurstSimulator } = require('../../dist/simulators/durst');
@@ -163,7 +164,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         await helper.load(modules, [subscriber(), subscription('s1')], creds());
         await waitFor(() => /active/.test(statusText('s1')), 'ensured');
         sim.setLatency(100);
-        await helper.setFlows([], 'full');
+        await setFlows(helper, [], 'full');
         assert.deepStrictEqual(activeIds(), [], 'switched off before the deploy finished\n' + helper.log().getCalls().map((c) => c.args[0].msg).filter((m) => typeof m === 'string').slice(-25).join('\n'));
         assert.ok(helper.log().getCalls().some((c) => /switched off Durst subscription #\d+ .*deleted/.test(c.args[0].msg)), 'logged');
     });
@@ -175,11 +176,11 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         assert.strictEqual(activeIds().length, 1);
         const state = JSON.parse(fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8'));
         assert.deepStrictEqual([state.subscriptions.s1.subscriptionId, state.subscriptions.s2.subscriptionId], [activeIds()[0], activeIds()[0]]);
-        await helper.setFlows([subscriber(), subscription('s2')], 'nodes');
+        await setFlows(helper, [subscriber(), subscription('s2')], 'nodes');
         // a duration: no switch-off within 100 ms of the delete.
         await sleep(100);
         assert.strictEqual(activeIds().length, 1, 'still used by s2');
-        await helper.setFlows([subscriber()], 'nodes');
+        await setFlows(helper, [subscriber()], 'nodes');
         await waitFor(() => activeIds().length === 0, 'switched off with the last owner');
     });
 
@@ -188,7 +189,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         await waitFor(() => /active/.test(statusText('s1')), 'ensured');
         const [first] = activeIds();
         sim.injectFailures(5, 503);
-        await helper.setFlows([subscriber()], 'nodes');
+        await setFlows(helper, [subscriber()], 'nodes');
         assert.deepStrictEqual(activeIds(), [first], 'not switched off while Durst fails');
         assert.ok(helper.log().getCalls().some((c) => /not switched off yet/.test(c.args[0].msg)), 'the failure is logged');
         sim.injectFailures(0);
@@ -197,7 +198,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         // The subscription goes before the service logs it: wait for the line, do not race it.
         await waitFor(() => helper.log().getCalls().some((c) => new RegExp(`switched off Durst subscription #${first} `).test(c.args[0].msg)),
             'the switch-off logged');
-        await helper.setFlows([subscriber(), subscription('s3', { path: 'durst/other' })], 'nodes');
+        await setFlows(helper, [subscriber(), subscription('s3', { path: 'durst/other' })], 'nodes');
         await waitFor(() => /active/.test(statusText('s3')), 'the next ensure');
         assert.strictEqual(activeIds().length, 1);
         assert.notStrictEqual(activeIds()[0], first);
@@ -206,7 +207,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
     it('a hostUri change registers a new subscriber and switches off the subscription at the old one', async function () {
         await helper.load(modules, [subscriber(), subscription('s1')], creds());
         await waitFor(() => /active/.test(statusText('s1')), 'ensured');
-        await helper.setFlows([subscriber({ hostUri: 'http://127.0.0.1:10/' }), subscription('s1')], 'nodes', creds());
+        await setFlows(helper, [subscriber({ hostUri: 'http://127.0.0.1:10/' }), subscription('s1')], 'nodes', creds());
         await waitFor(() => sim.subscribers().length === 2 && activeIds().length === 1 && all().length === 2, 'moved to the new subscriber');
         const [, newer] = sim.subscribers();
         assert.deepStrictEqual(sim.subscriptions(newer.id).map((s) => s.status), ['ACTIVE']);
@@ -218,7 +219,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         await waitFor(() => /active/.test(statusText('s1')), 'ensured');
         helper.getNode('m1').receive({ action: 'create' });
         await waitFor(() => activeIds().length === 2, 'the manual subscription');
-        await helper.setFlows([subscriber(), subscription('m1', { ensureOnDeploy: false, path: 'manual' })], 'nodes');
+        await setFlows(helper, [subscriber(), subscription('m1', { ensureOnDeploy: false, path: 'manual' })], 'nodes');
         await waitFor(() => activeIds().length === 1, 'the ensured one switched off');
         assert.strictEqual(all().find((s) => s.status === 'ACTIVE').path, 'manual');
     });
@@ -226,10 +227,10 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
     it('unticking "ensure on deploy" hands the subscription over: a later delete leaves it ACTIVE', async function () {
         await helper.load(modules, [subscriber(), subscription('s1')], creds());
         await waitFor(() => /active/.test(statusText('s1')), 'ensured');
-        await helper.setFlows([subscriber(), subscription('s1', { ensureOnDeploy: false })], 'nodes');
+        await setFlows(helper, [subscriber(), subscription('s1', { ensureOnDeploy: false })], 'nodes');
         const state = JSON.parse(fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8'));
         assert.deepStrictEqual(state.subscriptions, {});
-        await helper.setFlows([subscriber()], 'nodes');
+        await setFlows(helper, [subscriber()], 'nodes');
         // a duration: no switch-off within 100 ms of the delete.
         await sleep(100);
         assert.strictEqual(activeIds().length, 1);
@@ -241,7 +242,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         await helper.load(modules, [subscriber(), subscription('s1')], creds());
         // The subscriber is being registered or the subscription created right now.
         await waitFor(() => sim.requests.length >= 1, 'the first API call');
-        await helper.setFlows([subscriber(), subscription('s1', { path: 'durst/b' })], 'nodes');
+        await setFlows(helper, [subscriber(), subscription('s1', { path: 'durst/b' })], 'nodes');
         await waitFor(() => /active/.test(statusText('s1')), 'the edited node ensured', 10000);
         assert.strictEqual(sim.subscribers().length, 1);
         const on = all().filter((s) => s.status === 'ACTIVE');
@@ -257,7 +258,7 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
         const answer = await helper.request().post('/print-events/durst/subscriber/register').send(form).expect(200);
         assert.strictEqual(answer.body.action, 'created');
         // Deployed without pressing deploy on the new id: the remembered one is used, nothing is registered again.
-        await helper.setFlows([subscriber({ name: 'redeployed' }), subscription('s1')], 'full', creds());
+        await setFlows(helper, [subscriber({ name: 'redeployed' }), subscription('s1')], 'full', creds());
         await waitFor(() => /active/.test(statusText('s1')), 'ensured');
         assert.deepStrictEqual(sim.subscribers().map((s) => s.id), [answer.body.subscriberId]);
         assert.ok(!fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8').includes('owner-test-xauth-secret'));
@@ -266,14 +267,14 @@ describe('durst-subscription ownership (test helper, real user dir)', function (
     it('a Durst that lost its data (ids counted from the start again): registered again, every ensured node ends ACTIVE', async function () {
         await helper.load(modules, [subscriber(), subscription('s1')], creds());
         await waitFor(() => /active/.test(statusText('s1')), 's1 ensured');
-        await helper.setFlows([subscriber(), subscription('s1'), subscription('s2', { path: 'durst/b' })], 'nodes', creds());
+        await setFlows(helper, [subscriber(), subscription('s1'), subscription('s2', { path: 'durst/b' })], 'nodes', creds());
         await waitFor(() => /active/.test(statusText('s2')), 's2 ensured');
         const port = Number(new URL(sim.url).port);
         await sim.stop();
         sim = new DurstSimulator({ port, apiAuth: { type: 'none' } });
         await sim.start();
         // As after a restart of Node-RED: every node starts again and finds its remembered ids gone.
-        await helper.setFlows([subscriber({ name: 'again' }), subscription('s1'), subscription('s2', { path: 'durst/b' })], 'full', creds());
+        await setFlows(helper, [subscriber({ name: 'again' }), subscription('s1'), subscription('s2', { path: 'durst/b' })], 'full', creds());
         await waitFor(() => all().filter((s) => s.status === 'ACTIVE').length === 2 && /active/.test(statusText('s1')) && /active/.test(statusText('s2')), 'both ensured again');
         // a duration: no second subscriber or subscription within 100 ms.
         await sleep(100);

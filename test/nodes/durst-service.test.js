@@ -6,6 +6,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
+const { setFlows } = require('../lib/set-flows');
 const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
 const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
 const { STATE_FILE_NAME, DurstStateStore } = require('../../dist/nodes/lib/durst/state-store');
@@ -60,11 +61,11 @@ describe('durst service: login, unconfirmed creates, Catch, switch-offs (test he
         assert.ok(sim.requests.filter((r) => !/login$/.test(r.path)).every((r) => r.token), 'every API call carried an x-auth-token');
         assert.strictEqual(sim.logins, 1);
         sim.expireTokens();
-        await helper.setFlows([TAB, subscriber(), subscription('s1', { path: 'durst/s1-b' })], 'nodes');
+        await setFlows(helper, [TAB, subscriber(), subscription('s1', { path: 'durst/s1-b' })], 'nodes');
         await waitFor(() => active().length === 1 && active()[0].path === 'durst/s1-b', 'the edit after the token expired');
         assert.strictEqual(sim.logins, 2, 'one new login after the 401');
         sim.restart();
-        await helper.setFlows([TAB, subscriber(), subscription('s1', { path: 'durst/s1-c' })], 'nodes');
+        await setFlows(helper, [TAB, subscriber(), subscription('s1', { path: 'durst/s1-c' })], 'nodes');
         await waitFor(() => active().length === 1 && active()[0].path === 'durst/s1-c', 'the edit after Durst restarted');
         assert.strictEqual(sim.logins, 3);
         assert.strictEqual(sim.subscribers().length, 1);
@@ -97,7 +98,7 @@ describe('durst service: login, unconfirmed creates, Catch, switch-offs (test he
         sim.setBehaviour('html-200');
         sim.restart(); // a new login is needed, and the SSO page answers it: the GET login and every GET
         const out = [];
-        await helper.setFlows([TAB, subscriber(), subscription('s1'), ...caught()], 'full', creds());
+        await setFlows(helper, [TAB, subscriber(), subscription('s1'), ...caught()], 'full', creds());
         helper.getNode('out').on('input', (m) => out.push(m));
         await waitFor(() => out.length > 0, 'an error at the Catch node');
         const msg = out[0];
@@ -121,14 +122,14 @@ describe('durst service: login, unconfirmed creates, Catch, switch-offs (test he
         // Redeploys and restarts create nothing more.
         sim.setBehaviour('create-500', false);
         for (let i = 0; i < 2; i++) {
-            await helper.setFlows([TAB, subscriber(), subscription('s1')], 'full', creds());
+            await setFlows(helper, [TAB, subscriber(), subscription('s1')], 'full', creds());
             await waitFor(() => statusOf('s1').text === 'durst-subscription.status.unconfirmed', 'still unconfirmed');
         }
         assert.strictEqual(sim.subscribers().length, 1);
         assert.strictEqual(creates(), 1);
         // The user found it in Durst and enters its id: it is checked and used.
         const [found] = sim.subscribers();
-        await helper.setFlows([TAB, subscriber({ subscriberId: String(found.id) }), subscription('s1')], 'full', creds());
+        await setFlows(helper, [TAB, subscriber({ subscriberId: String(found.id) }), subscription('s1')], 'full', creds());
         await waitFor(() => /active/.test(statusOf('s1').text), 'ensured with the pinned id');
         assert.strictEqual(sim.subscribers().length, 1);
         assert.strictEqual(active().length, 1);
@@ -143,7 +144,7 @@ describe('durst service: login, unconfirmed creates, Catch, switch-offs (test he
         assert.match(String(s.id), /^[0-9a-f-]{36}$/);
         const state = JSON.parse(fs.readFileSync(path.join(userDir, STATE_FILE_NAME), 'utf8'));
         assert.strictEqual(state.subscriptions.s1.subscriptionId, active()[0].id);
-        await helper.setFlows([TAB, subscriber({ subscriberId: s.id }), subscription('s1')], 'full', creds());
+        await setFlows(helper, [TAB, subscriber({ subscriberId: s.id }), subscription('s1')], 'full', creds());
         await waitFor(() => /active/.test(statusOf('s1').text), 'ensured with the pinned UUID');
         assert.strictEqual(sim.subscribers().length, 1);
         assert.strictEqual(all().length, 1);
@@ -164,7 +165,7 @@ describe('durst service: login, unconfirmed creates, Catch, switch-offs (test he
         await waitFor(() => active().length === 0, 'switched off with no durst-subscription deployed');
         const unrunnable = () => helper.log().getCalls().filter((c) => /#99 of subscriber 3 .* no durst-subscriber for that API is deployed/.test(c.args[0].msg)).length;
         await waitFor(() => unrunnable() === 1, 'the unrunnable switch-off reported');
-        await helper.setFlows([TAB, subscriber({ name: 'renamed' })], 'full', creds());
+        await setFlows(helper, [TAB, subscriber({ name: 'renamed' })], 'full', creds());
         // a duration: no second report within 100 ms of the redeploy.
         await sleep(100);
         assert.strictEqual(unrunnable(), 1, 'reported once, not on every deploy');

@@ -7,6 +7,7 @@
 const assert = require('assert');
 const { EventEmitter } = require('events');
 const helper = require('node-red-node-test-helper');
+const { setFlows } = require('../lib/set-flows');
 const subscriberNode = require('../../dist/nodes/durst-subscriber/durst-subscriber.js');
 const subscriptionNode = require('../../dist/nodes/durst-subscription/durst-subscription.js');
 const { DurstSimulator } = require('../../dist/simulators/durst');
@@ -166,7 +167,7 @@ const CASES = [
             const [first] = sim.subscribers();
             assert.ok(sim.deleteSubscriber(first.id));
             for (let i = 0; i < 3; i++) {
-                await helper.setFlows(flow(sim.url), 'full', CREDENTIALS);
+                await setFlows(helper, flow(sim.url), 'full', CREDENTIALS);
                 const fresh = helper.getNode('subscription');
                 await waitFor(() => lastStatus(fresh).fill === 'green', 'green status after redeploy');
             }

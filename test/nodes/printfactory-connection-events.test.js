@@ -6,6 +6,7 @@ const assert = require('assert');
 const net = require('net');
 const WebSocket = require('ws');
 const helper = require('node-red-node-test-helper');
+const { setFlows } = require('../lib/set-flows');
 const configNode = require('../../dist/nodes/printfactory-config/printfactory-config.js');
 const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
 const { sleep, waitFor } = require('../lib/wait');
@@ -164,7 +165,7 @@ describe('printfactory-notification connection events', function () {
         const first = collect('out1');
         await waitFor(() => topics(first).length === 1, 'connection.up on the first node');
         // "nodes" deploy: the connection stays open, the new node and its sink start together.
-        await helper.setFlows([...flow, notification('second', {}, 'out2'), sink('out2')], 'nodes', CREDS);
+        await setFlows(helper, [...flow, notification('second', {}, 'out2'), sink('out2')], 'nodes', CREDS);
         const second = collect('out2');
         await waitFor(() => topics(second).length === 1, 'connection.up on the new node');
         assert.deepStrictEqual(second[0].payload, { state: 'connected', downtimeMs: null, disconnectedAt: null });
@@ -179,7 +180,7 @@ describe('printfactory-notification connection events', function () {
         await waitFor(() => topics(msgs).length === 1, 'connection.up');
         let sent = recordSends('pf');
         // A full redeploy closes the socket (last user and config node leave) and opens a new one.
-        await helper.setFlows([TAB, config(sim.url, { name: 'renamed' }), notification('pf'), sink()], 'full', CREDS);
+        await setFlows(helper, [TAB, config(sim.url, { name: 'renamed' }), notification('pf'), sink()], 'full', CREDS);
         assert.deepStrictEqual(topics(sent), [], 'the closing node sent a connection event');
         msgs = collect();
         await waitFor(() => topics(msgs).length === 1, 'connection.up of the redeployed node');
@@ -203,7 +204,7 @@ describe('printfactory-notification connection events', function () {
         const connection = helper.getNode('cfg').connection;
         await waitFor(() => connection.status.state !== 'connected', 'the client to notice the drop');
         const lateDeployedAt = Date.now();
-        await helper.setFlows([...flow, notification('late', {}, 'out2'), sink('out2')], 'nodes', CREDS);
+        await setFlows(helper, [...flow, notification('late', {}, 'out2'), sink('out2')], 'nodes', CREDS);
         const late = collect('out2');
         await waitFor(() => topics(late).length === 1, 'connection.down on the late node');
         assert.strictEqual(late[0].topic, 'connection.down');

@@ -6,6 +6,7 @@
 const assert = require('assert');
 const net = require('net');
 const helper = require('node-red-node-test-helper');
+const { setFlows } = require('../lib/set-flows');
 const configNode = require('../../dist/nodes/printfactory-config/printfactory-config.js');
 const notificationNode = require('../../dist/nodes/printfactory-notification/printfactory-notification.js');
 const { PrintFactorySimulator, PRINTFACTORY_EXAMPLES, expectedEvent, EXAMPLE_NAMES } = require('../../dist/simulators/printfactory');
@@ -138,11 +139,11 @@ describe('printfactory nodes against the simulator', function () {
         for (let i = 0; i < 3; i++) {
             // A changed config node: full and "nodes" deploys both replace its socket.
             const next = [TAB, config('cfg', sim.url, { name: 'renamed ' + i }), notification('pf', 'cfg'), sink()];
-            await helper.setFlows(next, i % 2 === 0 ? 'full' : 'nodes', creds);
+            await setFlows(helper, next, i % 2 === 0 ? 'full' : 'nodes', creds);
             await waitFor(() => events.connections === i + 2 && sim.connectionCount === 1, `connection after redeploy ${i + 1}`);
         }
         // Only the notification node changes: the last user leaves and a new one arrives.
-        await helper.setFlows([TAB, config('cfg', sim.url, { name: 'renamed 2' }), notification('pf', 'cfg', ['job.created']), sink()], 'nodes', creds);
+        await setFlows(helper, [TAB, config('cfg', sim.url, { name: 'renamed 2' }), notification('pf', 'cfg', ['job.created']), sink()], 'nodes', creds);
         await waitFor(() => events.connections === 5 && sim.connectionCount === 1, 'connection after a node-only redeploy');
         assert.strictEqual(maxOpen, 1, 'two sockets were open at once');
         // The old node's close awaited its socket: the new one never found the MisKey still taken.
@@ -246,7 +247,7 @@ describe('printfactory nodes against the simulator', function () {
         assert.ok(!['a', 'b'].some((id) => statuses(id).some((st) => st.text === STATUS + 'duplicate')));
         // One twin is edited (a modified-nodes deploy restarts it and its users): it rejoins the open socket.
         const renamed = [TAB, config('cfg', sim.url, { name: 'renamed' }), ...both.slice(2)];
-        await helper.setFlows(renamed, 'nodes', creds);
+        await setFlows(helper, renamed, 'nodes', creds);
         sim.sendExample('jobResubmit');
         await waitFor(() => msgsB.length === 2, 'the other twin still receives');
         const msgsA2 = collect('outA');
@@ -254,12 +255,12 @@ describe('printfactory nodes against the simulator', function () {
         await waitFor(() => msgsA2.length === 1, 'the restarted twin receives again');
         assert.deepStrictEqual([events.connections, events.disconnections, sim.connectionCount], [1, 0, 1], 'the socket was not reopened');
         // One twin goes: the other keeps the same socket.
-        await helper.setFlows([TAB, config('cfg2', sim.url), notification('b', 'cfg2', [], ['outB']), sink('outB')], 'nodes', creds);
+        await setFlows(helper, [TAB, config('cfg2', sim.url), notification('b', 'cfg2', [], ['outB']), sink('outB')], 'nodes', creds);
         sim.sendExample('jobResend');
         await waitFor(() => msgsB.length === 4, 'the remaining twin still receives');
         assert.deepStrictEqual([events.connections, events.disconnections, sim.connectionCount], [1, 0, 1], 'the socket was not reopened');
         // Both go: the socket closes.
-        await helper.setFlows([TAB], 'full', {});
+        await setFlows(helper, [TAB], 'full', {});
         await waitFor(() => sim.connectionCount === 0, 'the socket closed with the last twin');
     });
 
@@ -268,14 +269,14 @@ describe('printfactory nodes against the simulator', function () {
         await load([TAB, config('cfg', sim.url), notification('a', 'cfg', [], ['outA']), sink('outA')], creds);
         await waitFor(() => sim.connectionCount === 1, 'the first connection');
         // A second account with the same MisKey is added: it must wait.
-        await helper.setFlows([TAB, config('cfg', sim.url), config('cfg2', sim.url, OTHER_SETTINGS), notification('a', 'cfg', [], ['outA']),
+        await setFlows(helper, [TAB, config('cfg', sim.url), config('cfg2', sim.url, OTHER_SETTINGS), notification('a', 'cfg', [], ['outA']),
             notification('b', 'cfg2', [], ['outB']), sink('outA'), sink('outB')], 'nodes', creds);
         // a duration: still one connection after 200 ms.
         await sleep(200);
         assert.strictEqual(events.connections, 1);
         assert.ok(statuses('b').some((st) => st.text === STATUS + 'duplicate'));
         // The first account goes away: the waiting one takes over, still never two sockets.
-        await helper.setFlows([TAB, config('cfg2', sim.url, OTHER_SETTINGS), notification('b', 'cfg2', [], ['outB']), sink('outB')], 'nodes', creds);
+        await setFlows(helper, [TAB, config('cfg2', sim.url, OTHER_SETTINGS), notification('b', 'cfg2', [], ['outB']), sink('outB')], 'nodes', creds);
         await waitFor(() => events.connections === 2 && sim.connectionCount === 1, 'the take-over');
         assert.strictEqual(sim.peakConnections, 1);
         const msgs = collect('outB');
